@@ -1,0 +1,150 @@
+"""backward(root): sort, then sweep; no math in here.
+
+Semantics (the PyTorch ones, which users of arrays expect):
+
+- Leaves (tensors made by the user, with requires_grad=True) accumulate: each backward adds into
+  ``.grad`` until ``zero_grad()`` sets it back to None.
+- Interior tensors do not keep a gradient unless ``retain_grad()`` was called on them.
+- backward frees the graph it went through (parents and saved values), so a second backward
+  through it raises; ``retain_graph=True`` keeps it.
+- If the result or a leaf's gradient holds NaN or Inf, backward raises FloatingPointError naming
+  the first op that produced one, and leaves every gradient as it was before the call.
+  ``set_finite_check(False)`` turns the check off.
+"""
+import contextlib
+
+import numpy as np
+
+from . import _backend
+
+_check_finite = True
+
+
+def set_finite_check(enabled):
+    """Turn the NaN/Inf check of backward() on or off; return the previous setting."""
+    global _check_finite
+    previous = _check_finite
+    _check_finite = bool(enabled)
+    return previous
+
+
+def backward(bk, root, gradient=None, retain_graph=False):
+    """Add d(root)/d(leaf), times ``gradient``, into every leaf that reaches ``root``."""
+    if not root.requires_grad:
+        raise RuntimeError(
+            "backward: this tensor does not require grad: none of the tensors it was computed "
+            "from has requires_grad=True, or it was computed under no_grad()")
+    seed = _seed(root, gradient)
+    order = bk.toposort.toposort(root)
+    touched = bk.sweep.sweep(order, seed)
+    if _check_finite:
+        _check(bk, order, seed, touched)
+    if not retain_graph:
+        bk.sweep.free_graph(order)
+
+
+_ONE = {}  # read-only scalar ones: the usual seed, never written into (it is not owned)
+
+
+def _seed(root, gradient):
+    data = root.data
+    if gradient is None:
+        if data.size != 1:
+            raise ValueError(
+                f"backward: the tensor has shape {data.shape}; backward() without a gradient "
+                f"needs a single-element result: reduce it first (e.g. .sum()), or pass "
+                f"gradient= an array of shape {data.shape}")
+        if data.ndim:
+            return np.ones(data.shape, dtype=data.dtype)
+        one = _ONE.get(data.dtype)
+        if one is None:
+            one = _ONE[data.dtype] = np.ones((), dtype=data.dtype)
+            one.flags.writeable = False
+        return one
+    g = np.asarray(getattr(gradient, "data", gradient))
+    if g.shape != data.shape:
+        raise ValueError(f"backward: gradient has shape {g.shape} but the tensor has shape "
+                         f"{data.shape}")
+    if g.dtype.kind not in "biuf":
+        raise TypeError(f"backward: gradient has dtype {g.dtype}; it must be a real number array")
+    return g.astype(data.dtype, copy=False)
+
+
+def _check(bk, order, seed, touched):
+    all_finite = bk.sweep.all_finite
+    if all_finite(order[-1].data) and all(
+            all_finite(touched[i].grad) for i in range(0, len(touched), 2)):
+        return
+    bk.sweep.rollback(order, touched)
+    raise FloatingPointError(_diagnose(bk, order, seed))
+
+
+def _diagnose(bk, order, seed):
+    """Name the first op whose value or gradient went NaN/Inf (the graph is still intact)."""
+    all_finite = bk.sweep.all_finite
+    describe = bk.node.describe
+    for node in order:
+        if all_finite(node.data):
+            continue
+        if node._prev is None:
+            return (f"backward: an input tensor ({node.data.dtype} {node.data.shape}) "
+                    f"contains NaN or Inf")
+        if all(all_finite(p.data) for p in node._prev):
+            return (f"backward: the forward value of {describe(node)} contains NaN or Inf "
+                    f"although its inputs are finite")
+    try:
+        touched = bk.sweep.sweep(order, seed, True)
+    except bk.node.NonFiniteGradient as e:
+        p = e.parent.data
+        return (f"backward: the gradient that {describe(e.node)} passes to its input "
+                f"({p.dtype} {p.shape}) contains NaN or Inf")
+    bk.sweep.rollback(order, touched)
+    return "backward: a gradient contains NaN or Inf"
+
+
+# ---------------------------------------------------------------- grad mode
+
+def _set_grad_enabled(enabled):
+    previous = True
+    for bk in _backend.loaded():
+        previous = bk.node.set_grad_enabled(enabled)
+    return previous
+
+
+def is_grad_enabled():
+    """True unless inside no_grad()."""
+    return _backend.active.node.is_grad_enabled()
+
+
+class _GradMode(contextlib.ContextDecorator):
+    def __init__(self, enabled):
+        self.enabled = enabled
+
+    def __enter__(self):
+        self.previous = _set_grad_enabled(self.enabled)
+        return self
+
+    def __exit__(self, *exc):
+        _set_grad_enabled(self.previous)
+        return False
+
+
+def no_grad():
+    """Context manager (or decorator) in which ops record no graph: results are constants."""
+    return _GradMode(False)
+
+
+def enable_grad():
+    """Context manager (or decorator) that turns recording back on inside no_grad()."""
+    return _GradMode(True)
+
+
+def set_grad_enabled(enabled):
+    """Turn recording on or off: as a call, or as a context manager that restores it."""
+    mode = _GradMode(bool(enabled))
+    mode.__enter__()
+    return mode
+
+
+__all__ = ["backward", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+           "set_finite_check"]
