@@ -152,18 +152,6 @@ def tensor_class(bk):
                 return np.array(self.data, dtype=dtype)
             return self.data if dtype is None else self.data.astype(dtype, copy=False)
 
-        def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-            if method == "__call__" and not kwargs:
-                fn = ufuncs.get(ufunc)
-                if fn is not None:
-                    return fn(*inputs)
-                if ufunc in _COMPARISONS:
-                    return ufunc(*[data_of(x) for x in inputs])
-            raise TypeError(
-                f"numpy.{ufunc.__name__}{'' if method == '__call__' else '.' + method} has no "
-                f"gradient in fastgrad; use the fastgrad function, or apply numpy to .data "
-                f"to leave the graph")
-
         def __array_function__(self, func, types, args, kwargs):
             fn = functions.get(func)
             if fn is None:
@@ -309,8 +297,18 @@ def tensor_class(bk):
         def clip(self, lo=None, hi=None):
             return ew.clip(self, lo, hi)
 
+    def other_ufuncs(ufunc, method, inputs, kwargs):
+        """numpy ufuncs without a gradient: comparisons give plain arrays, others refuse."""
+        if method == "__call__" and not kwargs and ufunc in _COMPARISONS:
+            return ufunc(*[data_of(x) for x in inputs])
+        raise TypeError(
+            f"numpy.{ufunc.__name__}{'' if method == '__call__' else '.' + method} has no "
+            f"gradient in fastgrad; use the fastgrad function, or apply numpy to .data "
+            f"to leave the graph")
+
     Tensor.__module__ = "fastgrad"
     nd.set_tensor_type(Tensor)
+    nd.set_ufunc_table(ufuncs, other_ufuncs)
     _classes[bk.name] = Tensor
     return Tensor
 

@@ -9,8 +9,7 @@ import math
 
 import numpy as np
 
-from .node import (Node, accumulate, as_array, as_constant, make_result, new_node,
-                   register_vjp)
+from .node import Node, accumulate, as_constant, lift, make_result, register_vjp
 from .opcodes import (OP_ABS, OP_ADD, OP_ADD_S, OP_CLIP, OP_COS, OP_DIV, OP_DIV_S, OP_EXP,
                       OP_LOG, OP_LOG1P, OP_MAXIMUM, OP_MINIMUM, OP_MUL, OP_MUL_S, OP_NEG,
                       OP_POW, OP_POW_S, OP_RDIV_S, OP_RELU, OP_RPOW_S, OP_RSUB_S, OP_SIGMOID,
@@ -18,13 +17,6 @@ from .opcodes import (OP_ABS, OP_ADD, OP_ADD_S, OP_CLIP, OP_COS, OP_DIV, OP_DIV_
 
 # Python and numpy scalars: kept as a float in ctx (weakly typed, so float32 stays float32).
 SCALAR_TYPES = (int, float, np.integer, np.floating)
-
-
-def lift(x, opname):
-    """A node for ``x``: itself if it is one, else a constant of its own (float) dtype."""
-    if isinstance(x, Node):
-        return x
-    return new_node(as_array(x, opname), False)
 
 
 def operands(a, b, opname):

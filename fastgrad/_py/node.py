@@ -10,9 +10,22 @@ to the parent's shape and dtype and decides whether it may add in place.
 """
 import numpy as np
 
-from .opcodes import N_OPS, OP_LEAF, OP_NAMES
+from .opcodes import N_OPS, OP_CUSTOM, OP_LEAF, OP_NAMES
 
 ndarray = np.ndarray
+
+
+UFUNCS = {}             # numpy ufunc -> the op function that handles it on nodes
+_ufunc_fallback = None  # called for any other ufunc (or method, or out=)
+
+
+def set_ufunc_table(table, fallback):
+    """Route numpy ufuncs called on nodes: ``table`` maps a ufunc to the op function taking
+    its inputs; anything else goes to ``fallback(ufunc, method, inputs, kwargs)``."""
+    global _ufunc_fallback
+    UFUNCS.clear()
+    UFUNCS.update(table)
+    _ufunc_fallback = fallback
 
 
 class Node:
@@ -20,6 +33,14 @@ class Node:
 
     __slots__ = ("data", "grad", "_prev", "_ctx", "_op", "requires_grad", "_retain",
                  "_mark", "_gown")
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        # numpy calls this for ndarray-op-tensor and for ufuncs applied to tensors
+        if not kwargs and method == "__call__":
+            fn = UFUNCS.get(ufunc)
+            if fn is not None:
+                return fn(*inputs)
+        return _ufunc_fallback(ufunc, method, inputs, kwargs)
 
 
 # ---------------------------------------------------------------- result type and grad mode
@@ -101,6 +122,13 @@ def as_array(x, opname):
     return arr
 
 
+def lift(x, opname):
+    """A node for ``x``: itself if it is one, else a constant of its own (float) dtype."""
+    if isinstance(x, Node):
+        return x
+    return new_node(as_array(x, opname), False)
+
+
 def as_constant(x, dtype, opname):
     """Wrap non-node data as a constant node of ``dtype`` (the dtype of the tensor it meets):
     a constant never changes a tensor's precision."""
@@ -169,6 +197,13 @@ def sum_to_shape(g, shape):
     return g.reshape(shape)
 
 
+def added(pg, g):
+    """A new array holding g + pg (pg: node.grad, of g's shape and dtype; maybe a view)."""
+    out = g.copy()
+    out += pg
+    return out
+
+
 def accumulate(node, g, owned):
     """node.grad += g, with g first summed to node's shape and cast to node's dtype.
 
@@ -199,7 +234,7 @@ def accumulate(node, g, owned):
         touched.append(node)
         touched.append(pg)
         if pg is not None:
-            g = pg + g
+            g = added(pg, g)
         elif not owned:
             g = g.copy()
         node.grad = g
@@ -208,5 +243,15 @@ def accumulate(node, g, owned):
         node.grad = g
         node._gown = sweep_epoch if owned else 0
     else:
-        node.grad = pg + g
+        node.grad = added(pg, g)
         node._gown = sweep_epoch
+
+
+def vjp_custom(node, g):
+    """A primitive defined in Python: its ctx maps g to one contribution (or None) per parent"""
+    for parent, contribution in zip(node._prev, node._ctx(g)):
+        if contribution is not None and parent.requires_grad:
+            accumulate(parent, np.asarray(contribution), False)
+
+
+register_vjp(OP_CUSTOM, vjp_custom)

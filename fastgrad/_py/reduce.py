@@ -5,8 +5,7 @@
 """
 import numpy as np
 
-from .elementwise import lift
-from .node import accumulate, make_result, register_vjp
+from .node import accumulate, lift, make_result, register_vjp
 from .opcodes import (OP_LOG_SOFTMAX, OP_LOGSUMEXP, OP_MAX, OP_MEAN, OP_MIN, OP_SOFTMAX,
                       OP_SUM)
 

@@ -4,8 +4,7 @@ None of them computes anything: each VJP puts ``g`` back into the input's layout
 """
 import numpy as np
 
-from .elementwise import lift
-from .node import FLOAT_TYPES, Node, accumulate, as_constant, make_result, register_vjp
+from .node import FLOAT_TYPES, Node, accumulate, as_constant, lift, make_result, register_vjp
 from .opcodes import (OP_ASTYPE, OP_BROADCAST, OP_CONCAT, OP_GETITEM, OP_RESHAPE, OP_STACK,
                       OP_TRANSPOSE)
 from .reduce import normalize_axis

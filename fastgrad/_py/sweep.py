@@ -62,6 +62,16 @@ def free_graph(order):
             node._ctx = None
 
 
+def finite_result(order, touched):
+    """True when the root's value and every gradient a sweep gave a leaf are free of NaN/Inf."""
+    if not np.isfinite(order[-1].data).all():
+        return False
+    for i in range(0, len(touched), 2):
+        if not np.isfinite(touched[i].grad).all():
+            return False
+    return True
+
+
 def all_finite(arr):
     """True when no element of ``arr`` is NaN or +-Inf."""
     return bool(np.isfinite(arr).all())

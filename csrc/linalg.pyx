@@ -1,0 +1,207 @@
+"""Matrix products: forward and VJP (twin: fastgrad/_py/linalg.py).
+
+``matmul`` follows numpy.matmul: 1-D operands are promoted to a row (left) or a column (right)
+and leading axes broadcast as a batch.
+"""
+cimport numpy as cnp
+
+import numpy as np
+
+from fastgrad._cy.node cimport (Node, accumulate, as_constant, is_float, make_result, real,
+                                register_vjp)
+from fastgrad._cy.opcodes cimport OP_MATMUL
+
+from fastgrad._cy.elementwise import mul, operands
+
+cnp.import_array()
+
+# Largest product (multiply-adds, m*k*n) done by the typed loop instead of numpy's matmul,
+# whose fixed cost is ~1 us per call (benchmarks/test_engine.py measures the crossover).
+cdef Py_ssize_t MATMUL_LOOP_MAX = 4096
+
+
+cdef void small_gemm(real* C, const real* A, Py_ssize_t a_row, Py_ssize_t a_col,
+                     const real* B, Py_ssize_t b_row, Py_ssize_t b_col,
+                     Py_ssize_t m, Py_ssize_t k, Py_ssize_t n) noexcept nogil:
+    """C[i, j] = sum_l A[i, l] * B[l, j] for C (m, n) contiguous; A and B given by strides
+    (in elements), so that transposes and 1-D operands need no copy"""
+    cdef Py_ssize_t i, j, l
+    cdef real acc
+    for i in range(m):
+        for j in range(n):
+            acc = 0
+            for l in range(k):
+                acc = acc + A[i * a_row + l * a_col] * B[l * b_row + j * b_col]
+            C[i * n + j] = acc
+
+
+cdef inline bint loopable(cnp.ndarray A, cnp.ndarray B) noexcept:
+    """1-D or 2-D C-contiguous operands of one float dtype: the typed loop's case."""
+    return (cnp.PyArray_TYPE(A) == cnp.PyArray_TYPE(B) and is_float(A)
+            and cnp.PyArray_NDIM(A) <= 2 and cnp.PyArray_NDIM(B) <= 2
+            and cnp.PyArray_IS_C_CONTIGUOUS(A) and cnp.PyArray_IS_C_CONTIGUOUS(B))
+
+
+cdef object gemm(cnp.ndarray A, Py_ssize_t a_row, Py_ssize_t a_col,
+                 cnp.ndarray B, Py_ssize_t b_row, Py_ssize_t b_col,
+                 Py_ssize_t m, Py_ssize_t k, Py_ssize_t n, int nd, cnp.npy_intp* shape):
+    """A new array of ``shape`` (nd dimensions, m*n elements) holding A @ B (see small_gemm)."""
+    cdef cnp.ndarray C = cnp.PyArray_EMPTY(nd, shape, cnp.PyArray_TYPE(A), 0)
+    if cnp.PyArray_TYPE(A) == cnp.NPY_DOUBLE:
+        small_gemm(<double*>cnp.PyArray_DATA(C), <double*>cnp.PyArray_DATA(A), a_row, a_col,
+                   <double*>cnp.PyArray_DATA(B), b_row, b_col, m, k, n)
+    else:
+        small_gemm(<float*>cnp.PyArray_DATA(C), <float*>cnp.PyArray_DATA(A), a_row, a_col,
+                   <float*>cnp.PyArray_DATA(B), b_row, b_col, m, k, n)
+    return C
+
+
+cdef inline Py_ssize_t rows(cnp.ndarray X) noexcept:
+    return cnp.PyArray_DIMS(X)[0] if cnp.PyArray_NDIM(X) == 2 else 1
+
+
+cdef inline Py_ssize_t inner(cnp.ndarray A) noexcept:
+    """The shared axis of A @ B: A's last."""
+    return cnp.PyArray_DIMS(A)[cnp.PyArray_NDIM(A) - 1]
+
+
+cdef inline Py_ssize_t cols(cnp.ndarray X) noexcept:
+    """The last axis of a matrix; as the right operand, a 1-D array is one column."""
+    return cnp.PyArray_DIMS(X)[1] if cnp.PyArray_NDIM(X) == 2 else 1
+
+
+cdef object small_matmul(cnp.ndarray A, cnp.ndarray B):
+    """A @ B by the typed loop, or None when numpy should do it (shapes already checked)."""
+    cdef Py_ssize_t m = rows(A), k = inner(A), n = cols(B)
+    cdef int nd = 0
+    cdef cnp.npy_intp shape[2]
+    if m * k * n > MATMUL_LOOP_MAX:
+        return None
+    if cnp.PyArray_NDIM(A) == 2:
+        shape[nd] = m
+        nd += 1
+    if cnp.PyArray_NDIM(B) == 2:
+        shape[nd] = n
+        nd += 1
+    # A is m x k with rows k apart; B is k x n with rows n apart (a 1-D B is a column)
+    return gemm(A, k, 1, B, n, 1, m, k, n, nd, shape)
+
+
+def check_matmul_shapes(A, B, opname):
+    """Raise a ValueError naming both shapes unless A @ B is defined."""
+    if A.ndim == 0 or B.ndim == 0:
+        raise ValueError(f"{opname}: operands must have at least one dimension, got shapes "
+                         f"{A.shape} and {B.shape} (use * to scale by a scalar)")
+    ka = A.shape[-1]
+    kb = B.shape[-2] if B.ndim >= 2 else B.shape[0]
+    if ka != kb:
+        raise ValueError(f"{opname}: shapes {A.shape} and {B.shape} do not align: "
+                         f"{ka} (last axis of the first) != {kb} "
+                         f"({'second-to-last' if B.ndim >= 2 else 'only'} axis of the second)")
+
+
+cdef object matmul_nodes(Node a, Node b, str opname):
+    cdef cnp.ndarray A = a.data, B = b.data
+    if loopable(A, B) and cnp.PyArray_NDIM(A) >= 1 and cnp.PyArray_NDIM(B) >= 1 \
+            and inner(A) == cnp.PyArray_DIMS(B)[0]:
+        data = small_matmul(A, B)
+        if data is not None:
+            return make_result(data, OP_MATMUL, (a, b), None)
+    check_matmul_shapes(A, B, opname)
+    try:
+        data = np.matmul(A, B)
+    except ValueError:
+        raise ValueError(f"{opname}: the batch axes of shapes {a.data.shape} and {b.data.shape} "
+                         f"cannot be broadcast together") from None
+    return make_result(data, OP_MATMUL, (a, b), None)
+
+
+cdef tuple node_operands(object a, object b, str opname):
+    """Both operands as nodes (constants take the other's dtype)."""
+    if not (isinstance(a, Node) and isinstance(b, Node)):
+        a, b = operands(a, b, opname)
+        if not isinstance(a, Node):
+            a = as_constant(a, b.data.dtype, opname)
+        if not isinstance(b, Node):
+            b = as_constant(b, a.data.dtype, opname)
+    return a, b
+
+
+def matmul(a, b):
+    a, b = node_operands(a, b, "matmul")
+    return matmul_nodes(a, b, "matmul")
+
+
+def rmatmul(a, b):
+    """b @ a (the reflected operator)."""
+    return matmul(b, a)
+
+
+def dot(a, b):
+    """numpy.dot for the cases MLP code meets: scalars, vectors and matrices (and N-D @ 1-D)."""
+    cdef Node na, nb
+    a, b = node_operands(a, b, "dot")
+    na, nb = a, b
+    cdef int da = na.data.ndim, db = nb.data.ndim
+    if da == 0 or db == 0:
+        return mul(na, nb)
+    if db > 2 or (da > 2 and db != 1):
+        raise NotImplementedError(
+            f"dot: shapes {na.data.shape} and {nb.data.shape}: dot of arrays with more than "
+            f"two dimensions is not supported; use matmul, which treats leading axes as a batch")
+    return matmul_nodes(na, nb, "dot")
+
+
+def swap(x):
+    """x with its last two axes exchanged (a view)."""
+    return np.swapaxes(x, -1, -2)
+
+
+cdef int small_matmul_vjp(Node a, Node b, cnp.ndarray A, cnp.ndarray B,
+                          cnp.ndarray g) except -1:
+    """The VJP of A @ B for the typed loop's case: the same products, by strides."""
+    cdef Py_ssize_t m = rows(A), k = inner(A), n = cols(B)
+    # g is m x n (rows n apart); a 1-D A or B is a 1 x k row or a k x 1 column
+    if a.requires_grad:   # ga (m x k) = g (m x n) @ B^T (n x k): B^T[j, l] = B[l * n + j]
+        accumulate(a, gemm(g, n, 1, B, 1, n, m, n, k, cnp.PyArray_NDIM(A),
+                           cnp.PyArray_DIMS(A)), True)
+    if b.requires_grad:   # gb (k x n) = A^T (k x m) @ g (m x n): A^T[l, i] = A[i * k + l]
+        accumulate(b, gemm(A, 1, k, g, n, 1, k, m, n, cnp.PyArray_NDIM(B),
+                           cnp.PyArray_DIMS(B)), True)
+    return 0
+
+
+cdef int vjp_matmul(Node node, object g) except -1:
+    """ga = g @ b^T, gb = a^T @ g (1-D operands promoted, batch axes summed by accumulate)"""
+    cdef Node a = <Node>node._prev[0], b = <Node>node._prev[1]
+    A, B = a.data, b.data
+    if loopable(A, B) and cnp.PyArray_IS_C_CONTIGUOUS(g) \
+            and cnp.PyArray_TYPE(g) == cnp.PyArray_TYPE(A) \
+            and rows(A) * inner(A) * cols(B) <= MATMUL_LOOP_MAX:
+        return small_matmul_vjp(a, b, A, B, g)
+    if A.ndim == 1 and B.ndim == 1:
+        if a.requires_grad:
+            accumulate(a, g * B, True)
+        if b.requires_grad:
+            accumulate(b, g * A, True)
+        return 0
+    if A.ndim == 1:   # (k,) @ (..., k, n) -> (..., n)
+        if a.requires_grad:
+            accumulate(a, np.matmul(g[..., None, :], swap(B))[..., 0, :], True)
+        if b.requires_grad:
+            accumulate(b, A[:, None] * g[..., None, :], True)
+        return 0
+    if B.ndim == 1:   # (..., m, k) @ (k,) -> (..., m)
+        if a.requires_grad:
+            accumulate(a, g[..., :, None] * B, True)
+        if b.requires_grad:
+            accumulate(b, np.matmul(swap(A), g[..., :, None])[..., 0], True)
+        return 0
+    if a.requires_grad:
+        accumulate(a, np.matmul(g, swap(B)), True)
+    if b.requires_grad:
+        accumulate(b, np.matmul(swap(A), g), True)
+    return 0
+
+
+register_vjp(OP_MATMUL, vjp_matmul)

@@ -1,0 +1,335 @@
+"""Graph nodes, and the helpers every compiled kernel shares (twin: fastgrad/_py/node.py).
+
+Node is the storage the sort and the sweep read in C; fastgrad.Tensor subclasses it in Python.
+accumulate() is the one place a gradient contribution is summed back to its parent's shape,
+cast to its dtype and added, in place when the sweep owns the parent's gradient.
+"""
+cimport cython
+cimport numpy as cnp
+from cpython.object cimport PyObject, PyTypeObject
+from libc.math cimport isfinite
+
+import numpy as np
+
+from fastgrad._cy.opcodes cimport N_OPS, OP_CUSTOM, OP_LEAF
+from fastgrad._cy.opcodes import OpCode
+
+cnp.import_array()
+
+ndarray = np.ndarray
+OP_NAMES = {int(op): op.name[3:].lower() for op in OpCode if op.name.startswith("OP_")}
+FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
+cdef tuple EMPTY = ()
+
+
+cdef dict UFUNCS = {}             # numpy ufunc -> the op function that handles it on nodes
+cdef object ufunc_fallback = None  # called for any other ufunc (or method, or out=)
+
+
+def set_ufunc_table(table, fallback):
+    """Route numpy ufuncs called on nodes: ``table`` maps a ufunc to the op function taking
+    its inputs; anything else goes to ``fallback(ufunc, method, inputs, kwargs)``."""
+    global ufunc_fallback
+    UFUNCS.clear()
+    UFUNCS.update(table)
+    ufunc_fallback = fallback
+
+
+@cython.trashcan(True)  # freeing a deep chain must not recurse in C
+cdef class Node:
+    """Storage of one graph node; fastgrad.Tensor is built on it."""
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        # numpy calls this for ndarray-op-tensor and for ufuncs applied to tensors
+        if not kwargs and method == "__call__":
+            fn = UFUNCS.get(ufunc)
+            if fn is not None:
+                return fn(*inputs)
+        return ufunc_fallback(ufunc, method, inputs, kwargs)
+
+
+# ---------------------------------------------------------------- result type and grad mode
+
+cdef object tensor_type = None   # the class ops instantiate: fastgrad.Tensor on this backend
+cdef bint grad_enabled = True
+
+
+def set_tensor_type(cls):
+    """Make ops return instances of ``cls`` (a subclass of Node): fastgrad.Tensor."""
+    global tensor_type
+    if not (isinstance(cls, type) and issubclass(cls, Node)):
+        raise TypeError("set_tensor_type: expected a subclass of Node")
+    tensor_type = cls
+
+
+def set_grad_enabled(enabled):
+    """Turn graph recording on or off; return the previous setting."""
+    global grad_enabled
+    previous = grad_enabled
+    grad_enabled = bool(enabled)
+    return previous
+
+
+def is_grad_enabled():
+    return grad_enabled
+
+
+cpdef Node new_node(object data, bint requires_grad):
+    """A leaf of the registered tensor type holding ``data`` (an ndarray, not copied)."""
+    cdef Node out = <Node>(<PyTypeObject*>tensor_type).tp_new(tensor_type, <PyObject*>EMPTY,
+                                                             NULL)
+    out.data = data
+    out.requires_grad = requires_grad
+    return out
+
+
+cpdef Node make_result(object data, int op, tuple prev, object ctx):
+    """The output node of op ``op``: records the graph only if grad mode is on and a parent
+    requires grad (otherwise the result is a constant leaf)."""
+    if not cnp.PyArray_CheckExact(data):
+        data = np.asarray(data)  # numpy returns scalars for 0-d results; nodes hold arrays
+    cdef Node out = new_node(data, False)
+    cdef Py_ssize_t i
+    if grad_enabled:
+        for i in range(len(prev)):
+            if (<Node>prev[i]).requires_grad:
+                out._op = op
+                out._prev = prev
+                out._ctx = ctx
+                out.requires_grad = True
+                break
+    return out
+
+
+# ---------------------------------------------------------------- dtypes and constants
+
+def dtype_error(opname, dtype):
+    return TypeError(
+        f"{opname}: unsupported dtype {dtype}; fastgrad differentiates float32 and float64 "
+        f"arrays (integers and booleans are converted to float64 when a Tensor is made)")
+
+
+def as_array(x, opname):
+    """``x`` as a float32/float64 ndarray: ints and bools become float64, others are refused."""
+    arr = np.asarray(x)
+    dtype = arr.dtype
+    if dtype not in FLOAT_TYPES:
+        if dtype.kind in "biu":
+            arr = arr.astype(np.float64)
+        else:
+            raise dtype_error(opname, dtype)
+    return arr
+
+
+cpdef Node lift(object x, str opname):
+    """A node for ``x``: itself if it is one, else a constant of its own (float) dtype."""
+    if isinstance(x, Node):
+        return <Node>x
+    return new_node(as_array(x, opname), False)
+
+
+cpdef Node as_constant(object x, object dtype, str opname):
+    """Wrap non-node data as a constant node of ``dtype`` (the dtype of the tensor it meets):
+    a constant never changes a tensor's precision."""
+    if cnp.PyArray_CheckExact(x) and (<cnp.ndarray>x).dtype is dtype:
+        return new_node(x, False)
+    arr = np.asarray(x)
+    if arr.dtype != dtype:
+        if arr.dtype.kind not in "biuf":
+            raise dtype_error(opname, arr.dtype)
+        arr = arr.astype(dtype)
+    return new_node(arr, False)
+
+
+# ---------------------------------------------------------------- the VJP table
+
+cdef vjp_fn VJP[N_OPS]
+
+
+cdef void register_vjp(int op, vjp_fn fn) noexcept:
+    VJP[op] = fn
+
+
+cdef vjp_fn vjp_of(int op) noexcept:
+    return VJP[op] if 0 <= op < N_OPS else NULL
+
+
+def has_vjp(int op):
+    """True when a compiled VJP is installed for op code ``op``."""
+    return vjp_of(op) != NULL
+
+
+# ---------------------------------------------------------------- epochs
+
+cdef unsigned long epoch = 0
+
+
+cdef unsigned long new_epoch() noexcept:
+    global epoch
+    epoch += 1
+    return epoch
+
+
+def next_epoch():
+    """A number no node has seen yet: the sort marks visited nodes with it, the sweep marks the
+    gradients it allocated with it. Marks never need resetting."""
+    return new_epoch()
+
+
+# ---------------------------------------------------------------- accumulation
+
+# State of the sweep in progress (set by sweep.pyx; saved and restored around each sweep so
+# that a Python VJP may run a backward of its own).
+cdef unsigned long sweep_epoch = 0
+cdef list touched = None    # leaf, its grad before this sweep, leaf, ... (checks and rollback)
+cdef object checking = None # when set, the node whose VJP runs: contributions are checked
+
+
+cdef object set_sweep_state(unsigned long epoch_, object touched_, object checking_):
+    """Install a sweep's state; return the previous one as a tuple."""
+    global sweep_epoch, touched, checking
+    previous = (sweep_epoch, touched, checking)
+    sweep_epoch = epoch_
+    touched = touched_
+    checking = checking_
+    return previous
+
+
+cdef int set_checking(object node) except -1:
+    """In checking mode: the node whose VJP runs next (named if a contribution is NaN/Inf)."""
+    global checking
+    checking = node
+    return 0
+
+
+class NonFiniteGradient(FloatingPointError):
+    """Raised in checking mode by the first VJP whose contribution is NaN or Inf."""
+
+    def __init__(self, node, parent):
+        self.node = node
+        self.parent = parent
+        super().__init__(describe(node))
+
+
+def describe(node):
+    """``tanh (float32 (3, 4))``: an op's name with its output dtype and shape, for messages."""
+    data = node.data
+    return f"{OP_NAMES.get(node._op, node._op)} ({data.dtype} {tuple(data.shape)})"
+
+
+cdef bint finite(cnp.ndarray arr) except -1:
+    """True when no element of ``arr`` is NaN or +-Inf."""
+    cdef Py_ssize_t i, n = cnp.PyArray_SIZE(arr)
+    cdef double* d
+    cdef float* f
+    cdef int t = cnp.PyArray_TYPE(arr)
+    if cnp.PyArray_IS_C_CONTIGUOUS(arr):
+        if t == cnp.NPY_DOUBLE:
+            d = <double*>cnp.PyArray_DATA(arr)
+            for i in range(n):
+                if not isfinite(d[i]):
+                    return False
+            return True
+        if t == cnp.NPY_FLOAT:
+            f = <float*>cnp.PyArray_DATA(arr)
+            for i in range(n):
+                if not isfinite(f[i]):
+                    return False
+            return True
+    return bool(np.isfinite(arr).all())
+
+
+def sum_to_shape(g, shape):
+    """Sum ``g`` over the axes broadcasting added, so that it has ``shape``."""
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
+    if axes:
+        g = np.add.reduce(g, axis=axes, keepdims=True)
+    return g.reshape(shape)
+
+
+
+
+cdef void add_into(real* out, const real* x, Py_ssize_t n) noexcept nogil:
+    """out += x"""
+    cdef Py_ssize_t i
+    for i in range(n):
+        out[i] = out[i] + x[i]
+
+
+cdef int add_inplace(cnp.ndarray pg, cnp.ndarray g) except -1:
+    """pg += g for an owned pg of g's shape and dtype."""
+    cdef Py_ssize_t n
+    if same_simple(pg, g):
+        n = cnp.PyArray_SIZE(pg)
+        if cnp.PyArray_TYPE(pg) == cnp.NPY_DOUBLE:
+            add_into(<double*>cnp.PyArray_DATA(pg), <double*>cnp.PyArray_DATA(g), n)
+        else:
+            add_into(<float*>cnp.PyArray_DATA(pg), <float*>cnp.PyArray_DATA(g), n)
+    else:
+        np.add(pg, g, out=pg)
+    return 0
+
+
+cdef cnp.ndarray add_new(object pg, cnp.ndarray g):
+    """A new array holding g + pg (pg: node.grad, of g's shape and dtype; maybe a view)."""
+    cdef cnp.ndarray out = cnp.PyArray_NewCopy(g, cnp.NPY_CORDER)
+    add_inplace(out, <cnp.ndarray>pg)
+    return out
+
+
+cpdef int accumulate(Node node, object g, bint owned) except -1:
+    """node.grad += g, with g first summed to node's shape and cast to node's dtype.
+
+    ``owned`` says that g was freshly allocated by the caller and is referenced nowhere else,
+    so it may be kept and later added into in place. A gradient received by reference (a
+    pass-through, a view of another gradient, the caller's seed) is never written into; a leaf
+    always ends up owning its gradient, so that no two leaves share one array.
+    """
+    if not node.requires_grad:
+        return 0
+    cdef cnp.ndarray data = <cnp.ndarray>node.data
+    if not cnp.PyArray_Check(g):
+        g = np.asarray(g, dtype=node.data.dtype)
+        owned = True
+    cdef cnp.ndarray ga = <cnp.ndarray>g
+    if cnp.PyArray_NDIM(ga) != cnp.PyArray_NDIM(data) or not cnp.PyArray_SAMESHAPE(ga, data):
+        ga = sum_to_shape(ga, node.data.shape)
+        owned = True
+    if cnp.PyArray_TYPE(ga) != cnp.PyArray_TYPE(data):
+        ga = ga.astype(node.data.dtype)
+        owned = True
+    if checking is not None and not finite(ga):
+        raise NonFiniteGradient(checking, node)
+    pg = node.grad
+    if node._gown == sweep_epoch:  # allocated by this sweep: ours to add into
+        add_inplace(<cnp.ndarray>pg, ga)
+    elif node._op == OP_LEAF or node._retain:
+        # first contribution of this sweep to a gradient the user sees
+        touched.append(node)
+        touched.append(pg)
+        if pg is not None:
+            ga = add_new(pg, ga)
+        elif not owned:
+            ga = cnp.PyArray_NewCopy(ga, cnp.NPY_CORDER)
+        node.grad = ga
+        node._gown = sweep_epoch
+    elif pg is None:
+        node.grad = ga
+        node._gown = sweep_epoch if owned else 0
+    else:
+        node.grad = add_new(pg, ga)
+        node._gown = sweep_epoch
+    return 0
+
+
+cdef int vjp_custom(Node node, object g) except -1:
+    """A primitive defined in Python: its ctx maps g to one contribution (or None) per parent"""
+    for parent, contribution in zip(node._prev, node._ctx(g)):
+        if contribution is not None and (<Node>parent).requires_grad:
+            accumulate(<Node>parent, np.asarray(contribution), False)
+    return 0
+
+
+register_vjp(OP_CUSTOM, vjp_custom)

@@ -1,0 +1,55 @@
+"""Finite differences and graph walking for the tests."""
+import numpy as np
+
+from fastgrad.engine import no_grad
+
+
+def projection(shape, seed=7):
+    """A fixed random array: tests reduce an output to sum(out * w), a VJP in direction w."""
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def analytic_grads(fg, fn, arrays):
+    """fn's output and d sum(out * w) / d input, by backward()."""
+    leaves = [fg.Tensor(a, requires_grad=True) for a in arrays]
+    out = fn(fg, *leaves)
+    w = projection(out.shape).astype(out.dtype)
+    (out * w).sum().backward()
+    return out, [leaf.grad for leaf in leaves]
+
+
+def numeric_grads(fg, fn, arrays, eps=1e-6):
+    """d sum(out * w) / d input by central differences (arrays must be float64)."""
+    def value(arrs):
+        with no_grad():
+            out = fn(fg, *[fg.Tensor(a) for a in arrs])
+        return float(np.sum(out.data * projection(out.shape)))
+
+    arrays = [np.array(a, dtype=np.float64) for a in arrays]
+    grads = []
+    for base in arrays:
+        flat = base.reshape(-1)
+        grad = np.zeros(base.size)
+        for i in range(base.size):
+            old = flat[i]
+            flat[i] = old + eps
+            up = value(arrays)
+            flat[i] = old - eps
+            down = value(arrays)
+            flat[i] = old
+            grad[i] = (up - down) / (2 * eps)
+        grads.append(grad.reshape(base.shape))
+    return grads
+
+
+def graph_ops(root):
+    """The op codes of every node that reaches root (walked iteratively)."""
+    seen, stack, ops = set(), [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        ops.add(node._op)
+        stack.extend(node._prev or ())
+    return ops
