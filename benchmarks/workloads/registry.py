@@ -21,6 +21,7 @@ QUICK = os.environ.get("FASTGRAD_BENCH_QUICK", "") not in ("", "0")
 # The modules that register cases; a new workload module is added here.
 WORKLOAD_MODULES = (
     "w1_micrograd_demo",
+    "w2_tiny_mlp",
 )
 
 _CASES = []
