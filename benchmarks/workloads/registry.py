@@ -22,6 +22,7 @@ QUICK = os.environ.get("FASTGRAD_BENCH_QUICK", "") not in ("", "0")
 WORKLOAD_MODULES = (
     "w1_micrograd_demo",
     "w2_tiny_mlp",
+    "w3_digits",
 )
 
 _CASES = []
