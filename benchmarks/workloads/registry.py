@@ -23,6 +23,7 @@ WORKLOAD_MODULES = (
     "w1_micrograd_demo",
     "w2_tiny_mlp",
     "w3_digits",
+    "w4_w5_mnist_mlp",
 )
 
 _CASES = []
