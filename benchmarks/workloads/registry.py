@@ -24,6 +24,7 @@ WORKLOAD_MODULES = (
     "w2_tiny_mlp",
     "w3_digits",
     "w4_w5_mnist_mlp",
+    "w6_scalar_chain",
 )
 
 _CASES = []
