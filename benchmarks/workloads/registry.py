@@ -25,6 +25,7 @@ WORKLOAD_MODULES = (
     "w3_digits",
     "w4_w5_mnist_mlp",
     "w6_scalar_chain",
+    "w7_dense_layer",
 )
 
 _CASES = []
