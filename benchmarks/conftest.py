@@ -104,7 +104,7 @@ def pytest_runtest_makereport(item, call):
         if "known_failure" in properties:
             outcome, reason = "known failure", properties["known_failure"]
         elif report.skipped and isinstance(report.longrepr, tuple):
-            reason = report.longrepr[2]
+            reason = report.longrepr[2].removeprefix("Skipped: ")
         elif report.failed and call.excinfo is not None:
             reason = f"{call.excinfo.typename}: {str(call.excinfo.value)[:200]}"
         _outcomes.append({"workload": case.workload, "variant": case.variant,
