@@ -33,6 +33,8 @@ def configure():
     environment variables.
     """
     cpu = chosen_cpu()
+    # Linux applies this to the calling thread; thread pools started later (BLAS, torch, XLA)
+    # inherit it, which is one more reason to run before those libraries load.
     os.sched_setaffinity(0, {cpu})
     for name in THREAD_VARIABLES:
         os.environ[name] = "1"
