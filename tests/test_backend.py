@@ -19,7 +19,7 @@ def test_backend_is_named():
 def test_compiled_modules_loaded_when_required():
     """CI builds with FASTGRAD_REQUIRE_EXTENSIONS=1 and runs the tests with it set too: then a
     build that silently fell back to the twins must fail here."""
-    if not os.environ.get("FASTGRAD_REQUIRE_EXTENSIONS", "").strip() not in ("", "0"):
+    if os.environ.get("FASTGRAD_REQUIRE_EXTENSIONS", "").strip() in ("", "0"):
         pytest.skip("FASTGRAD_REQUIRE_EXTENSIONS is not set")
     if _backend.extensions_disabled():
         pytest.skip("FASTGRAD_NO_EXTENSIONS selects the twins")
@@ -68,13 +68,16 @@ def test_every_op_has_a_vjp_in_both(compiled):
     for op in OpCode:
         if op.name in ("OP_LEAF", "N_OPS"):
             continue
-        assert twin.node.VJP[op] is not None, op.name
+        assert twin.node.has_vjp(int(op)), op.name
         assert compiled.node.has_vjp(int(op)), op.name
 
 
 def public_functions(module):
+    """The module's own public functions, less the VJPs and their table (C-level in the
+    compiled modules: the sweep calls them through function pointers)."""
     return {name for name, value in vars(module).items()
-            if callable(value) and not name.startswith("_") and not isinstance(value, type)
+            if callable(value) and not name.startswith(("_", "vjp_"))
+            and name != "register_vjp" and not isinstance(value, type)
             and getattr(value, "__module__", module.__name__) == module.__name__}
 
 
