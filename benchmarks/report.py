@@ -20,7 +20,7 @@ import time
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_DIR = os.path.dirname(BENCH_DIR)
 RESULTS_DIR = os.path.join(BENCH_DIR, "results")  # git-ignored
-WORKLOAD_ORDER = ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "M1"]
+WORKLOAD_ORDER = ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "M1", "OP", "CHAIN"]
 
 
 def run_pytest(raw_json, quick, extra_args=(), extra_env=None):

@@ -27,6 +27,7 @@ WORKLOAD_MODULES = (
     "w6_scalar_chain",
     "w7_dense_layer",
     "m1_graph_memory",
+    "engine_overhead",
 )
 
 _CASES = []
