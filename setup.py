@@ -71,6 +71,11 @@ def extensions():
 class OptionalBuildExt(build_ext):
     """build_ext that turns a compiler failure into a warning unless extensions are required."""
 
+    def finalize_options(self):
+        super().finalize_options()
+        if self.parallel is None:  # compile the modules side by side
+            self.parallel = os.cpu_count() or 1
+
     def run(self):
         try:
             super().run()

@@ -32,8 +32,10 @@ def run_pytest(raw_json, quick, extra_args=(), extra_env=None):
                f"--benchmark-json={raw_json}", "-q", "-rfEs", *extra_args]
     log_path = raw_json[:-len(".json")] + ".log"
     with open(log_path, "w") as log:
-        # cwd = repository root: `python -m pytest` then imports fastgrad as the tests would
-        code = subprocess.call(command, cwd=REPO_DIR, env=env, stdout=log,
+        # cwd = benchmarks/: `python -m pytest` puts the working directory first on sys.path, and
+        # from the repository root that would import the source tree's fastgrad (uncompiled
+        # unless built in place) instead of the installed one that the tests use
+        code = subprocess.call(command, cwd=BENCH_DIR, env=env, stdout=log,
                                stderr=subprocess.STDOUT)
     if code not in (0, 5):  # 5: nothing selected (no fastgrad cases yet)
         with open(log_path) as log:
