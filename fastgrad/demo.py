@@ -1,4 +1,5 @@
-"""python -m fastgrad.demo: train a small tanh MLP, written with Tensor ops, on two moons.
+"""fastgrad-demo (or python -m fastgrad.demo): a small tanh MLP, written with Tensor ops, trained
+on two moons.
 
 It prints the loss as training goes, the test accuracy, and the time per training step of the
 compiled engine against the pure-Python twin (run in a second process with
@@ -78,9 +79,13 @@ def train(steps, log_every=0, seed=0, batch=32):
 
 def twin_seconds_per_step(steps):
     """Time per step of this same training on the pure-Python twin, in a fresh process."""
+    import fastgrad
     env = dict(os.environ, FASTGRAD_NO_EXTENSIONS="1")
+    # run where this fastgrad lives: `-m` puts the working directory first on sys.path, and a
+    # source checkout there would otherwise be imported instead
+    home = os.path.dirname(os.path.dirname(os.path.abspath(fastgrad.__file__)))
     out = subprocess.run([sys.executable, "-m", "fastgrad.demo", "--measure", str(steps)],
-                         env=env, capture_output=True, text=True, check=True)
+                         env=env, cwd=home, capture_output=True, text=True, check=True)
     return json.loads(out.stdout)["seconds_per_step"]
 
 
