@@ -17,8 +17,11 @@ summed in micrograd's order; it keeps the hidden gradients micrograd's intermedi
 hold, from its second backward on, so even repeated backward() calls give micrograd's numbers.
 """
 cimport cython
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.object cimport PyTypeObject
-from cpython.ref cimport PyObject, Py_XDECREF, Py_XINCREF
+from cpython.ref cimport PyObject, Py_XINCREF
+from cpython.sequence cimport PySequence_Fast_ITEMS
+from cpython.tuple cimport PyTuple_New
 from libc.math cimport INFINITY, NAN, exp, floor, isfinite, log, pow, tanh
 from libc.stdlib cimport free, malloc, realloc
 
@@ -70,6 +73,7 @@ LABELS = {LEAF: "", ADD: "+", MUL: "*", POW: "**", ADDC: "+", MULC: "*", RELU: "
           NEURON_RELU: "ReLU(b+w*x)", NEURON_LINEAR: "b+w*x"}
 
 cdef object Real = numbers.Real
+cdef tuple NUMPY_REALS = (np.integer, np.floating)
 cdef object ndarray = np.ndarray
 
 
@@ -318,9 +322,12 @@ cdef inline bint as_number(object x, double* out) except -1:
     if isinstance(x, int) or isinstance(x, float):  # bool, np.float64
         out[0] = float(x)  # an int too large for a double raises OverflowError, as in Python
         return True
+    if isinstance(x, NUMPY_REALS):  # np.int64(-1) * v in micrograd's demo
+        out[0] = float(x)
+        return True
     if isinstance(x, (Value, str, bytes, bytearray)):
         return False
-    if isinstance(x, Real):  # numpy scalars, fractions
+    if isinstance(x, Real):  # fractions, other registered real types
         out[0] = float(x)
         return True
     return False
@@ -579,7 +586,7 @@ cdef class NeuronValue(Value):
     cdef double* _hidden
 
     def __dealloc__(self):
-        free(self._hidden)
+        PyMem_Free(self._hidden)
 
 
 cdef int neuron_backward(NeuronValue node) except -1:
@@ -618,7 +625,7 @@ cdef int neuron_backward_again(NeuronValue node, Py_ssize_t n) except -1:
     cdef double* products
     cdef Py_ssize_t j
     if node._hidden == NULL:
-        node._hidden = <double*>malloc(2 * n * sizeof(double))
+        node._hidden = <double*>PyMem_Malloc(2 * n * sizeof(double))  # traced by tracemalloc
         if node._hidden == NULL:
             raise MemoryError("Value.backward: out of memory")
         for j in range(2 * n):
@@ -672,26 +679,54 @@ cdef tuple input_tuple(object x):
     return tuple(items)
 
 
-cdef object fused_neuron(object w, object b, tuple xs, bint relu):
+cdef object neuron_pack(object w, object b, Py_ssize_t n, object cached):
+    """The tuple (w0, ..., w_{n-1}, b) a fused neuron keeps: ``cached`` if it holds exactly these
+    objects, else a new tuple; None if one of them is not a Value."""
+    cdef PyObject** ws = PySequence_Fast_ITEMS(w)
+    cdef Py_ssize_t j
+    cdef tuple pack
+    if type(cached) is tuple and len(<tuple>cached) == n + 1:
+        for j in range(n):
+            if tuple_item(<PyObject*>cached, j) != ws[j]:
+                break
+        else:
+            if tuple_item(<PyObject*>cached, n) == <PyObject*>b:
+                return cached
+    if not isinstance(b, Value):
+        return None
+    for j in range(n):
+        if not type_check(ws[j], VALUE_TYPE):
+            return None
+    pack = PyTuple_New(n + 1)
+    for j in range(n):
+        Py_XINCREF(ws[j])
+        tuple_set(<PyObject*>pack, j, ws[j])
+    Py_XINCREF(<PyObject*>b)
+    tuple_set(<PyObject*>pack, n, <PyObject*>b)
+    return pack
+
+
+cdef object fused_neuron(object w, object b, tuple xs, bint relu, object cached):
     """One NeuronValue for relu(((b + w0*x0) + w1*x1) + ...), or None if w and b are not
-    Values (then micrograd's arithmetic runs instead)."""
+    Values (then micrograd's arithmetic runs instead). ``cached`` is the pack of an earlier call
+    (or None): reused if w and b are still the same objects."""
     cdef Py_ssize_t n = len(xs), j
     cdef double act
-    cdef tuple pack
+    cdef PyObject* pack
     cdef NeuronValue out
-    if not isinstance(b, Value) or not (type(w) is list or type(w) is tuple):
+    if not (type(w) is list or type(w) is tuple):
         return None
     if len(w) < n:
         n = len(w)
     if n == 0:
         return None  # sum() of nothing is b itself: micrograd's arithmetic handles it
-    pack = tuple(w[:n]) + (b,) if len(w) != n else tuple(w) + (b,)
+    packed = neuron_pack(w, b, n, cached)
+    if packed is None:
+        return None
+    pack = <PyObject*>packed
     act = (<Value>b).data
     for j in range(n):
-        wj = pack[j]
-        if not isinstance(wj, Value):
-            return None
-        act = act + (<Value>wj).data * (<Value>xs[j]).data
+        act = act + (<Value>tuple_item(pack, j)).data * (<Value>tuple_item(<PyObject*>xs, j)).data
     out = NeuronValue.__new__(NeuronValue)
     if relu:
         out.data = 0.0 if act < 0 else act
@@ -699,9 +734,9 @@ cdef object fused_neuron(object w, object b, tuple xs, bint relu):
     else:
         out.data = act
         out._code = NEURON_LINEAR
-    Py_XINCREF(<PyObject*>pack)
+    Py_XINCREF(pack)
     Py_XINCREF(<PyObject*>xs)
-    out._a = <PyObject*>pack
+    out._a = pack
     out._b = <PyObject*>xs
     return out
 
@@ -711,7 +746,7 @@ def neuron_forward(w, b, x, nonlin):
     act.relu() if nonlin; one fused node when w, b and x are Values (or numbers in x)."""
     xs = input_tuple(x)
     if xs is not None:
-        out = fused_neuron(w, b, xs, bool(nonlin))
+        out = fused_neuron(w, b, xs, bool(nonlin), None)
         if out is not None:
             return out
     act = sum((wi * xi for wi, xi in zip(w, x)), b)
@@ -721,15 +756,22 @@ def neuron_forward(w, b, x, nonlin):
 cdef str CALL = "__call__"
 
 
-def layer_forward(neurons, x, plain_call):
+def layer_forward(list neurons, x, plain_call, list packs):
     """[n(x) for n in neurons], each neuron whose class uses ``plain_call`` (Neuron.__call__)
-    fused; all of them share one tuple of inputs."""
+    fused; all of them share one tuple of inputs. ``packs`` (the layer's, kept across calls)
+    caches each neuron's (w..., b) tuple."""
+    cdef Py_ssize_t i, count = len(neurons)
     xs = input_tuple(x)
     out = []
-    for n in neurons:
+    if len(packs) != count:
+        packs[:] = [None] * count
+    for i in range(count):
+        n = neurons[i]
         v = None
         if xs is not None and type_lookup(type_of(<PyObject*>n), CALL) == <PyObject*>plain_call:
-            v = fused_neuron(n.w, n.b, xs, bool(n.nonlin))
+            v = fused_neuron(n.w, n.b, xs, bool(n.nonlin), packs[i])
+            if v is not None and (<Value>v)._a != <PyObject*>packs[i]:
+                packs[i] = <object>(<Value>v)._a
         out.append(n(x) if v is None else v)
     return out
 

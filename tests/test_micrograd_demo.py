@@ -183,10 +183,24 @@ def test_module_api(sv):
 
 
 def test_weights_can_be_replaced_between_calls(sv):
-    """A neuron reads its w and b at each call (no stale cache)."""
+    """A layer re-reads each neuron's w and b at every call (its cache follows them)."""
     random.seed(4)
     layer = sv.Layer(2, 2)
-    layer.neurons[0].w = [sv.Value(1.0), sv.Value(2.0)]
-    layer.neurons[0].b = sv.Value(0.5)
+    first = layer([1.0, 1.0])
+    neuron = layer.neurons[0]
+    assert first[0].data == max(0.0, (0.0 + neuron.w[0].data) + neuron.w[1].data)
+    old = neuron.w + [neuron.b]
+    neuron.w = [sv.Value(1.0), sv.Value(2.0)]
+    neuron.b = sv.Value(0.5)
+    assert layer([1.0, 1.0])[0].data == 3.5
+    neuron.w[1] = sv.Value(-2.0)
     out = layer([1.0, 1.0])
-    assert out[0].data == 3.5
+    assert out[0].data == 0.0
+    neuron.w.append(sv.Value(7.0))  # zip(w, x) still stops at the two inputs
+    out = layer([1.0, 3.0])
+    assert out[0].data == 0.0
+    out = layer([1.0, 1.0, 1.0])[0]
+    assert out.data == 6.5
+    out.backward()
+    assert [w.grad for w in neuron.w] == [1.0, 1.0, 1.0] and neuron.b.grad == 1.0
+    assert set(old) <= first[0]._prev  # the first graph keeps the weights it was built on

@@ -85,4 +85,6 @@ def test_freeing_graphs_returns_their_memory(sv):
         after = tracemalloc.get_traced_memory()[0]
     finally:
         tracemalloc.stop()
-    assert after - before < 2_000  # one graph is ~1 MB
+    # a graph holds ~14 000 objects (~1 MB): leaking one per node would be >= 100 KB a build;
+    # what remains is free-list churn (a few KB)
+    assert after - before < 30_000

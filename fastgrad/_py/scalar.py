@@ -49,6 +49,9 @@ LABELS = {LEAF: "", ADD: "+", MUL: "*", POW: "**", ADDC: "+", MULC: "*", RELU: "
           NEURON_RELU: "ReLU(b+w*x)", NEURON_LINEAR: "b+w*x"}
 
 
+_NUMPY_REALS = (np.integer, np.floating)
+
+
 # ---------------------------------------------------------------------------- the node
 
 class Value:
@@ -292,9 +295,11 @@ def _number(x):
         return x
     if isinstance(x, (int, float)):  # bool, np.float64
         return float(x)  # an int too large for a double raises OverflowError, as in Python
+    if isinstance(x, _NUMPY_REALS):  # np.int64(-1) * v in micrograd's demo
+        return float(x)
     if isinstance(x, (Value, str, bytes, bytearray)):
         return None
-    if isinstance(x, numbers.Real):  # numpy scalars, fractions
+    if isinstance(x, numbers.Real):  # fractions, other registered real types
         return float(x)
     return None
 
@@ -550,19 +555,32 @@ def _input_tuple(x):
     return tuple(items)
 
 
-def _fused_neuron(w, b, xs, relu):
+def _neuron_pack(w, b, n, cached):
+    """The tuple (w0, ..., w_{n-1}, b) a fused neuron keeps: ``cached`` if it holds exactly these
+    objects, else a new tuple; None if one of them is not a Value."""
+    if (type(cached) is tuple and len(cached) == n + 1 and cached[n] is b
+            and all(c is wj for c, wj in zip(cached, w))):
+        return cached
+    pack = tuple(w[:n]) + (b,)
+    if not all(isinstance(v, Value) for v in pack):
+        return None
+    return pack
+
+
+def _fused_neuron(w, b, xs, relu, cached):
     """One NeuronValue for relu(((b + w0*x0) + w1*x1) + ...), or None if w and b are not
-    Values (then micrograd's arithmetic runs instead)."""
-    if not isinstance(b, Value) or not (type(w) is list or type(w) is tuple):
+    Values (then micrograd's arithmetic runs instead). ``cached`` is the pack of an earlier call
+    (or None): reused if w and b are still the same objects."""
+    if not (type(w) is list or type(w) is tuple):
         return None
     n = min(len(w), len(xs))
     if n == 0:
         return None  # sum() of nothing is b itself: micrograd's arithmetic handles it
-    pack = tuple(w[:n]) + (b,)
+    pack = _neuron_pack(w, b, n, cached)
+    if pack is None:
+        return None
     act = b.data
     for wj, xj in zip(pack, xs):
-        if not isinstance(wj, Value):
-            return None
         act = act + wj.data * xj.data
     out = _new(NeuronValue)
     out.grad = 0.0
@@ -586,21 +604,26 @@ def neuron_forward(w, b, x, nonlin):
     act.relu() if nonlin; one fused node when w, b and x are Values (or numbers in x)."""
     xs = _input_tuple(x)
     if xs is not None:
-        out = _fused_neuron(w, b, xs, bool(nonlin))
+        out = _fused_neuron(w, b, xs, bool(nonlin), None)
         if out is not None:
             return out
     act = sum((wi * xi for wi, xi in zip(w, x)), b)
     return act.relu() if nonlin else act
 
 
-def layer_forward(neurons, x, plain_call):
+def layer_forward(neurons, x, plain_call, packs):
     """[n(x) for n in neurons], each neuron whose class uses ``plain_call`` (Neuron.__call__)
-    fused; all of them share one tuple of inputs."""
+    fused; all of them share one tuple of inputs. ``packs`` (the layer's, kept across calls)
+    caches each neuron's (w..., b) tuple."""
     xs = _input_tuple(x)
     out = []
-    for n in neurons:
+    if len(packs) != len(neurons):
+        packs[:] = [None] * len(neurons)
+    for i, n in enumerate(neurons):
         v = None
         if xs is not None and type(n).__call__ is plain_call:
-            v = _fused_neuron(n.w, n.b, xs, bool(n.nonlin))
+            v = _fused_neuron(n.w, n.b, xs, bool(n.nonlin), packs[i])
+            if v is not None:
+                packs[i] = v._a
         out.append(n(x) if v is None else v)
     return out

@@ -44,9 +44,10 @@ class Layer(Module):
 
     def __init__(self, nin, nout, **kwargs):
         self.neurons = [self.neuron(nin, **kwargs) for _ in range(nout)]
+        self._packs = []  # each neuron's (w..., b), reused by its fused nodes while unchanged
 
     def __call__(self, x):
-        out = self.neuron.engine.layer_forward(self.neurons, x, Neuron.__call__)
+        out = self.neuron.engine.layer_forward(self.neurons, x, Neuron.__call__, self._packs)
         return out[0] if len(out) == 1 else out
 
     def parameters(self):
