@@ -400,26 +400,38 @@ def _topological_order(root):
     if root._code == LEAF:
         return order
     root._mark = 1
-    nodes = [root]      # the DFS path
-    positions = [0]     # next parent to look at, per node on the path
-    while nodes:
-        v = nodes[-1]
-        i = positions[-1]
-        n = _parent_count(v)
-        while i < n:
-            p = _parent_at(v, i)
-            i += 1
+    path = [root]                    # the DFS path
+    parents = [_parents(root)]       # per node on the path, an iterator over its parents
+    while path:
+        for p in parents[-1]:        # resumes where this node's iteration stopped
             if p._code != LEAF and not p._mark:
                 p._mark = 1
-                positions[-1] = i
-                nodes.append(p)
-                positions.append(0)
+                path.append(p)
+                parents.append(_parents(p))
                 break
         else:
-            nodes.pop()
-            positions.pop()
-            order.append(v)
+            parents.pop()
+            order.append(path.pop())
     return order
+
+
+def _parents(v):
+    """An iterator over v's parents, in the order of _parent_at."""
+    code = v._code
+    if code <= LAST_BINARY:
+        return iter((v._a, v._b)) if code != LEAF else iter(())
+    if code <= LAST_UNARY:
+        return iter((v._a,))
+    if code == CUSTOM:
+        return iter(v._a)
+    return _neuron_parents(v)
+
+
+def _neuron_parents(v):
+    yield v._a[-1]
+    for w, x in zip(v._a[:-1], v._b):
+        yield w
+        yield x
 
 
 def graph_order(root):
