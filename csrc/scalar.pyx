@@ -2,9 +2,10 @@
 
 A Value is a 64-byte object kept out of Python's cyclic garbage collector: C doubles ``data``
 and ``grad``, up to two parent links (raw, owned references), a constant operand ``_c``, an op
-code and a visit mark. Its operators are the type's own number slots, so ``a * b + 1`` runs no
-Python frame. backward() sorts the graph iteratively over C arrays and sweeps it with a switch on
-the op code; freeing a graph is iterative too. Depth is bounded by memory, never by recursion.
+code and a visit count. Its operators are the type's own number slots, so ``a * b + 1`` runs no
+Python frame. backward() counts each node's consumers, then sweeps the graph from the root with a
+switch on the op code, without recursion and with scratch memory that grows with the graph's
+width, not its depth; freeing a graph is iterative too.
 
 Semantics are micrograd's: backward() sets the root's grad to 1 and adds into the grad of every
 node of the graph, interior ones included, so gradients accumulate across calls until
@@ -90,7 +91,7 @@ cdef class Value:
     cdef PyObject* _b        # second parent (owned), or a tuple / label
     cdef double _c           # the constant operand; a neuron's hidden gradient after backward
     cdef unsigned char _code
-    cdef unsigned char _mark  # 1 while the sort has visited it (reset by the sweep)
+    cdef unsigned int _mark   # during backward(): consumers not yet swept (else 0)
 
     # numpy scalars (np.int64(-1) * v) defer to Value's reflected operators instead of taking
     # the slow object-array path; ndarrays are handed back to numpy explicitly (array_op)
@@ -157,7 +158,7 @@ cdef class Value:
 
     def backward(self):
         """Set this Value's grad to 1 and add d(self)/d(node) into every node it depends on."""
-        run_backward(self)
+        run_backward(self, None)
 
     def zero_grad(self):
         """Set grad to 0."""
@@ -405,119 +406,176 @@ cdef inline PyObject* parent_at(PyObject* v, Py_ssize_t i) noexcept:
 
 # ------------------------------------------------------------------------ backward
 
-cdef struct Frame:
-    PyObject* node
-    Py_ssize_t next    # the next parent to look at
+# backward() runs in two passes over the interior nodes (leaves have nothing to pass on):
+#  1. count_consumers: each node's _mark becomes the number of its consumers in the graph;
+#  2. sweep: from the root, each node's backward step runs once all its consumers have run
+#     (Kahn's algorithm, last ready first), and its parents' counts go down; all end at 0.
+# The scratch stacks grow with the graph's width, not its depth: a chain 10^7 deep needs a few
+# entries, and its nodes are the only memory backward touches.
 
-
-cdef struct Order:
+cdef struct NodeStack:
     PyObject** items   # borrowed: the root keeps the graph alive
     Py_ssize_t size
     Py_ssize_t capacity
 
 
-cdef int grow(void** items, Py_ssize_t* capacity, size_t item_size) except -1:
-    cdef Py_ssize_t wanted = capacity[0] * 2 if capacity[0] else 256
-    cdef void* grown = realloc(items[0], wanted * item_size)
-    if grown == NULL:
-        raise MemoryError("Value.backward: out of memory sorting the graph")
-    items[0] = grown
-    capacity[0] = wanted
+cdef bint stack_push(NodeStack* stack, PyObject* p) noexcept:
+    """Push p; False if there is no memory to grow the stack."""
+    cdef Py_ssize_t capacity
+    cdef PyObject** grown
+    if stack.size == stack.capacity:
+        capacity = 2 * stack.capacity if stack.capacity else 256
+        grown = <PyObject**>realloc(stack.items, capacity * sizeof(PyObject*))
+        if grown == NULL:
+            return False
+        stack.items = grown
+        stack.capacity = capacity
+    stack.items[stack.size] = p
+    stack.size += 1
+    return True
+
+
+cdef enum:  # what visit_parents does to each interior parent
+    COUNT = 0     # pass 1: count one more consumer; push it when found for the first time
+    RESET = 1     # after a failure in pass 1: set its count back to 0
+    RELEASE = 2   # pass 2: one consumer less; push it when none is left
+
+
+cdef inline bint visit(PyObject* p, int mode, NodeStack* stack, Py_ssize_t* found) noexcept:
+    """One parent; False if the stack could not grow."""
+    if (<Value>p)._code == LEAF:
+        return True
+    if mode == COUNT:
+        if (<Value>p)._mark == 0:  # found for the first time
+            if not stack_push(stack, p):
+                return False
+            found[0] += 1
+        (<Value>p)._mark += 1
+    elif mode == RESET:
+        if (<Value>p)._mark:
+            (<Value>p)._mark = 0
+            return stack_push(stack, p)
+    else:
+        (<Value>p)._mark -= 1
+        if (<Value>p)._mark == 0:
+            stack.items[stack.size] = p  # sized for every node: never grows
+            stack.size += 1
+    return True
+
+
+cdef inline bint visit_parents(PyObject* v, int mode, NodeStack* stack,
+                               Py_ssize_t* found) noexcept:
+    """visit() v's parents in recorded order (a neuron's are b, w0, x0, w1, x1, ...)."""
+    cdef int code = (<Value>v)._code
+    cdef PyObject* pack
+    cdef PyObject* xs
+    cdef Py_ssize_t j, n
+    if code <= LAST_UNARY:
+        if code == LEAF:
+            return True
+        if not visit((<Value>v)._a, mode, stack, found):
+            return False
+        return code > LAST_BINARY or visit((<Value>v)._b, mode, stack, found)
+    if code == CUSTOM:
+        for j in range(tuple_size((<Value>v)._a)):
+            if not visit(tuple_item((<Value>v)._a, j), mode, stack, found):
+                return False
+        return True
+    pack = (<Value>v)._a
+    xs = (<Value>v)._b
+    n = neuron_size(v)
+    if not visit(tuple_item(pack, tuple_size(pack) - 1), mode, stack, found):
+        return False
+    for j in range(n):
+        if not (visit(tuple_item(pack, j), mode, stack, found)
+                and visit(tuple_item(xs, j), mode, stack, found)):
+            return False
+    return True
+
+
+cdef Py_ssize_t count_consumers(Value root, NodeStack* stack) except -1:
+    """Pass 1: set every interior node's _mark to its number of consumers in root's graph;
+    return the number of interior nodes."""
+    cdef Py_ssize_t found = 1
+    stack.size = 0
+    if not stack_push(stack, <PyObject*>root):
+        raise MemoryError("Value.backward: out of memory")
+    while stack.size:
+        stack.size -= 1
+        if not visit_parents(stack.items[stack.size], COUNT, stack, &found):
+            reset_counts(root, stack)
+            raise MemoryError("Value.backward: out of memory")
+    return found
+
+
+cdef int reset_counts(Value root, NodeStack* stack) except -1:
+    """Set every count back to 0 after a failed pass 1 (every node pass 1 counted is reached
+    from the root through nodes whose count is not 0)."""
+    cdef Py_ssize_t unused = 0
+    stack.size = 0
+    stack_push(stack, <PyObject*>root)  # its capacity is at least 1 by now
+    while stack.size:
+        stack.size -= 1
+        if not visit_parents(stack.items[stack.size], RESET, stack, &unused):
+            raise MemoryError("Value.backward: out of memory, and the graph's visit counts "
+                              "could not be reset: do not call backward() on this graph again")
     return 0
 
 
-cdef int topological_order(Value root, Order* order) except -1:
-    """Interior nodes that reach root, parents before children, root last; marks them.
-
-    An iterative depth-first search (parents in recorded order, so the order, and every sum
-    of the sweep, is the same each run and in the twin). Leaves are not listed: their
-    backward step does nothing.
-    """
-    cdef Frame* stack = NULL
-    cdef Py_ssize_t depth = 0, capacity = 0, i, n
+cdef int sweep(Value root, Py_ssize_t found, NodeStack* stack, list visited) except -1:
+    """Pass 2: run each node's backward step (or, with ``visited``, list the nodes instead)
+    once its consumers have run; counts go back to 0."""
+    cdef NodeStack ready
     cdef PyObject* v
-    cdef PyObject* p
+    cdef bint apply = visited is None
+    error = None
+    ready.items = <PyObject**>malloc(found * sizeof(PyObject*))  # its pages are touched as used
+    if ready.items == NULL:
+        reset_counts(root, stack)
+        raise MemoryError("Value.backward: out of memory")
+    ready.capacity = found  # each node is ready once
+    ready.items[0] = <PyObject*>root
+    ready.size = 1
+    while ready.size:
+        ready.size -= 1
+        v = ready.items[ready.size]
+        if apply:
+            try:
+                backward_step(v)
+            except BaseException as e:  # keep going without the math, so counts reach 0
+                error = e
+                apply = False
+        elif visited is not None:
+            visited.append(<object>v)
+        visit_parents(v, RELEASE, &ready, NULL)
+    free(ready.items)
+    if error is not None:
+        raise error
+    return 0
+
+
+cdef int run_backward(Value root, list visited) except -1:
+    cdef NodeStack stack
+    cdef Py_ssize_t found
+    if visited is None:
+        root.grad = 1.0
     if root._code == LEAF:
         return 0
+    stack.items = NULL
+    stack.size = stack.capacity = 0
     try:
-        grow(<void**>&stack, &capacity, sizeof(Frame))
-        root._mark = 1
-        stack[0].node = <PyObject*>root
-        stack[0].next = 0
-        depth = 1
-        while depth:
-            v = stack[depth - 1].node
-            i = stack[depth - 1].next
-            n = parent_count(v)
-            while i < n:
-                p = parent_at(v, i)
-                i += 1
-                if (<Value>p)._code != LEAF and not (<Value>p)._mark:
-                    (<Value>p)._mark = 1
-                    stack[depth - 1].next = i
-                    if depth == capacity:
-                        grow(<void**>&stack, &capacity, sizeof(Frame))
-                    stack[depth].node = p
-                    stack[depth].next = 0
-                    depth += 1
-                    break
-            else:
-                depth -= 1
-                if order.size == order.capacity:
-                    grow(<void**>&order.items, &order.capacity, sizeof(PyObject*))
-                order.items[order.size] = v
-                order.size += 1
-    except MemoryError:
-        # leave no node marked: those on the path, and those already ordered
-        for i in range(depth):
-            (<Value>stack[i].node)._mark = 0
-        for i in range(order.size):
-            (<Value>order.items[i])._mark = 0
-        raise
+        found = count_consumers(root, &stack)
+        sweep(root, found, &stack, visited)
     finally:
-        free(stack)
-    return 0
-
-
-cdef int run_backward(Value root) except -1:
-    cdef Order order
-    cdef Py_ssize_t k
-    order.items = NULL
-    order.size = order.capacity = 0
-    try:
-        topological_order(root, &order)
-        root.grad = 1.0
-        k = order.size
-        try:
-            while k:
-                k -= 1
-                (<Value>order.items[k])._mark = 0
-                backward_step(order.items[k])
-        except BaseException:
-            while k:
-                k -= 1
-                (<Value>order.items[k])._mark = 0
-            raise
-    finally:
-        free(order.items)
+        free(stack.items)
     return 0
 
 
 def graph_order(Value root):
-    """The interior nodes backward() would visit, parents first, root last (for tests)."""
-    cdef Order order
-    cdef Py_ssize_t k
-    order.items = NULL
-    order.size = order.capacity = 0
-    try:
-        topological_order(root, &order)
-        out = []
-        for k in range(order.size):
-            (<Value>order.items[k])._mark = 0
-            out.append(<object>order.items[k])
-    finally:
-        free(order.items)
-    return out
+    """The interior nodes in the order backward() runs their steps, root first (for tests)."""
+    visited = []
+    run_backward(root, visited)
+    return visited
 
 
 cdef int backward_step(PyObject* v) except -1:

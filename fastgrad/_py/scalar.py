@@ -1,8 +1,9 @@
 """Scalar autograd: micrograd's Value (twin of csrc/scalar.pyx).
 
 A Value holds ``data`` and ``grad`` (floats), up to two parents ``_a`` and ``_b`` (or tuples, for
-a fused neuron), a constant operand ``_c``, an op code ``_code`` and a visit mark ``_mark``.
-backward() sorts the graph iteratively (no recursion limit) and sweeps it, one op code at a time.
+a fused neuron), a constant operand ``_c``, an op code ``_code`` and a visit count ``_mark``.
+backward() counts each node's consumers, then sweeps the graph from the root, one op code at a
+time, without recursion (depth is bounded by memory only).
 
 Semantics are micrograd's: backward() sets the root's grad to 1 and adds into the grad of every
 node of the graph, interior ones included, so gradients accumulate across calls until
@@ -119,17 +120,9 @@ class Value:
 
     def backward(self):
         """Set this Value's grad to 1 and add d(self)/d(node) into every node it depends on."""
-        order = _topological_order(self)
         self.grad = 1.0
-        for k in range(len(order) - 1, -1, -1):
-            node = order[k]
-            node._mark = 0
-            try:
-                _backward_step(node)
-            except BaseException:
-                for node in order[:k]:
-                    node._mark = 0
-                raise
+        if self._code != LEAF:
+            _sweep(self, _count_consumers(self), apply=True)
 
     def zero_grad(self):
         """Set grad to 0."""
@@ -389,30 +382,57 @@ def _parent_at(v, i):
 
 # ------------------------------------------------------------------------ backward
 
-def _topological_order(root):
-    """Interior nodes that reach root, parents before children, root last; marks them.
+# backward() runs in two passes over the interior nodes (leaves have nothing to pass on):
+#  1. _count_consumers: each node's _mark becomes the number of its consumers in the graph;
+#  2. _sweep: from the root, each node's backward step runs once all its consumers have run
+#     (Kahn's algorithm, last ready first), and its parents' counts go down; all end at 0.
+# The stacks grow with the graph's width, not its depth.
 
-    An iterative depth-first search (parents in recorded order, so the order, and every sum
-    of the sweep, is the same each run and in the compiled module). Leaves are not listed:
-    their backward step does nothing.
-    """
-    order = []
-    if root._code == LEAF:
-        return order
-    root._mark = 1
-    path = [root]                    # the DFS path
-    parents = [_parents(root)]       # per node on the path, an iterator over its parents
-    while path:
-        for p in parents[-1]:        # resumes where this node's iteration stopped
-            if p._code != LEAF and not p._mark:
-                p._mark = 1
-                path.append(p)
-                parents.append(_parents(p))
-                break
-        else:
-            parents.pop()
-            order.append(path.pop())
-    return order
+def _count_consumers(root):
+    """Pass 1: set every interior node's _mark to its number of consumers in root's graph;
+    return the number of interior nodes."""
+    found = 1
+    stack = [root]
+    while stack:
+        for p in _parents(stack.pop()):
+            if p._code != LEAF:
+                if not p._mark:  # found for the first time
+                    stack.append(p)
+                    found += 1
+                p._mark += 1
+    return found
+
+
+def _sweep(root, found, apply, visited=None):
+    """Pass 2: run each node's backward step (or list the nodes in ``visited``) once its
+    consumers have run; counts go back to 0."""
+    error = None
+    ready = [root]
+    while ready:
+        v = ready.pop()
+        if apply:
+            try:
+                _backward_step(v)
+            except BaseException as e:  # keep going without the math, so counts reach 0
+                error = e
+                apply = False
+        elif visited is not None:
+            visited.append(v)
+        for p in _parents(v):
+            if p._code != LEAF:
+                p._mark -= 1
+                if not p._mark:
+                    ready.append(p)
+    if error is not None:
+        raise error
+
+
+def graph_order(root):
+    """The interior nodes in the order backward() runs their steps, root first (for tests)."""
+    visited = []
+    if root._code != LEAF:
+        _sweep(root, _count_consumers(root), apply=False, visited=visited)
+    return visited
 
 
 def _parents(v):
@@ -432,14 +452,6 @@ def _neuron_parents(v):
     for w, x in zip(v._a[:-1], v._b):
         yield w
         yield x
-
-
-def graph_order(root):
-    """The interior nodes backward() would visit, parents first, root last (for tests)."""
-    order = _topological_order(root)
-    for node in order:
-        node._mark = 0
-    return order
 
 
 def _backward_step(v):
