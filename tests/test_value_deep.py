@@ -88,3 +88,44 @@ def test_freeing_graphs_returns_their_memory(sv):
     # a graph holds ~14 000 objects (~1 MB): leaking one per node would be >= 100 KB a build;
     # what remains is free-list churn (a few KB)
     assert after - before < 30_000
+
+
+def test_node_with_many_consumers(sv):
+    """A node feeding 100 000 others (its visit count is wider than a byte)."""
+    a = sv.Value(0.5)
+    t = a.tanh()
+    total = sum(t * 1.0 for _ in range(10 ** 5))
+    total.backward()
+    assert t.grad == 10 ** 5
+    assert a.grad == pytest.approx((1 - t.data ** 2) * 10 ** 5, rel=1e-12)
+    # counts went back to 0: in a new graph through t, t's step runs once its one consumer has
+    # (micrograd's semantics: t's grad, and so a's, accumulate)
+    (t * 3).backward()
+    assert t.grad == 10 ** 5 + 3
+    d = 1 - t.data ** 2
+    assert a.grad == pytest.approx(d * 10 ** 5 + d * (10 ** 5 + 3), rel=1e-12)
+
+
+def test_a_failing_step_leaves_the_graph_usable(monkeypatch):
+    """If a backward step raises, the sweep still drains (every visit count back to 0), the
+    error propagates, and a later backward runs on a clean graph (twin: counts are visible)."""
+    from fastgrad._py import scalar as twin
+    a = twin.Value(2.0)
+    h = (a * 3).tanh()
+    out = h * h + h
+    real_step = twin._backward_step
+
+    def failing_step(v):
+        if v._code == twin.TANH:
+            raise MemoryError("injected")
+        real_step(v)
+
+    monkeypatch.setattr(twin, "_backward_step", failing_step)
+    with pytest.raises(MemoryError, match="injected"):
+        out.backward()
+    assert [v._mark for v in twin.graph_order(out)] == [0, 0, 0, 0]
+    monkeypatch.setattr(twin, "_backward_step", real_step)
+    for v in twin.graph_order(out) + [a]:
+        v.grad = 0.0
+    out.backward()
+    assert a.grad == pytest.approx((2 * h.data + 1) * (1 - h.data ** 2) * 3, rel=1e-12)
