@@ -23,7 +23,7 @@ from cpython.object cimport PyTypeObject
 from cpython.ref cimport PyObject, Py_XINCREF
 from cpython.sequence cimport PySequence_Fast_ITEMS
 from cpython.tuple cimport PyTuple_New
-from libc.math cimport INFINITY, NAN, exp, floor, isfinite, log, pow, tanh
+from libc.math cimport NAN, exp, floor, isfinite, log, pow, tanh
 from libc.stdlib cimport free, malloc, realloc
 
 import numbers
@@ -105,6 +105,7 @@ cdef class Value:
         release_links(self)
         self.data = x
         self.grad = 0.0
+        self._c = 0.0
         self._code = LEAF
         if _children:
             children = tuple(_children)
@@ -214,7 +215,8 @@ cdef class Value:
         return (-self) + other
 
     def __truediv__(self, other):
-        # micrograd: self * other**-1 (so a / 3 is a * 0.333..., micrograd's bits)
+        # micrograd: self * other**-1 (so a / 3 is a * 0.333..., micrograd's bits: Python
+        # computes 3 ** -1 and 3.0 ** -1 with C's pow)
         cdef double c
         if isinstance(other, Value):
             c = (<Value>other).data
@@ -222,7 +224,10 @@ cdef class Value:
             return array_op(np.true_divide, self, other, False)
         if c == 0.0:
             raise ZeroDivisionError(f"Value division by zero: {self!r} / {other!r}")
-        return self * (other ** -1)
+        if isinstance(other, Value):
+            return self * (<Value>other ** -1)
+        c = pow(c, -1.0)
+        return with_constant(MULC, self, c, self.data * c)
 
     def __rtruediv__(self, other):
         # micrograd: other * self**-1

@@ -75,6 +75,7 @@ def test_numbers_of_any_kind_on_either_side(sv):
         assert (number + a).data == float(number) + 2.0
         assert (number * a).data == float(number) * 2.0
         assert (number - a).data == float(number) - 2.0
+        assert (a / number).data == 2.0 * float(number) ** -1  # micrograd: a * number**-1
     assert type(np.int64(-1) * a) is sv.Value
 
 

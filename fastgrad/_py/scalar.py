@@ -174,7 +174,8 @@ class Value:
         return (-self) + other
 
     def __truediv__(self, other):
-        # micrograd: self * other**-1 (so a / 3 is a * 0.333..., micrograd's bits)
+        # micrograd: self * other**-1 (so a / 3 is a * 0.333..., micrograd's bits: Python
+        # computes 3 ** -1 and 3.0 ** -1 with C's pow)
         if isinstance(other, Value):
             c = other.data
         else:
@@ -183,7 +184,10 @@ class Value:
                 return _array_op(np.true_divide, self, other, False)
         if c == 0.0:
             raise ZeroDivisionError(f"Value division by zero: {self!r} / {other!r}")
-        return self * (other ** -1)
+        if isinstance(other, Value):
+            return self * other ** -1
+        c = math.pow(c, -1.0)
+        return _with_constant(MULC, self, c, self.data * c)
 
     def __rtruediv__(self, other):
         # micrograd: other * self**-1
