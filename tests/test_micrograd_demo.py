@@ -204,3 +204,29 @@ def test_weights_can_be_replaced_between_calls(sv):
     out.backward()
     assert [w.grad for w in neuron.w] == [1.0, 1.0, 1.0] and neuron.b.grad == 1.0
     assert set(old) <= first[0]._prev  # the first graph keeps the weights it was built on
+
+
+def test_models_deepcopy(sv):
+    import copy
+    random.seed(8)
+    model = sv.MLP(2, [4, 1])
+    x = [0.3, -0.7]
+    want = model(x).data  # fills the layers' caches
+    clone = copy.deepcopy(model)
+    assert clone(x).data == want
+    assert all(p is not q for p, q in zip(clone.parameters(), model.parameters()))
+    clone.layers[1].neurons[0].b.data += 1.0  # the clone's own parameter, not the model's
+    assert clone(x).data == pytest.approx(want + 1.0) and model(x).data == want
+
+
+def test_models_pickle():
+    import pickle
+
+    from fastgrad.nn import MLP
+    random.seed(8)
+    model = MLP(2, [4, 1])
+    x = [0.3, -0.7]
+    want = model(x).data
+    clone = pickle.loads(pickle.dumps(model))
+    assert type(clone) is MLP and clone(x).data == want
+    assert [p.data for p in clone.parameters()] == [p.data for p in model.parameters()]
