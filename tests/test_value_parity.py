@@ -17,6 +17,19 @@ def test_op_codes_match(engines):
     assert py.module.LABELS == cy.module.LABELS
 
 
+def test_same_public_names(engines):
+    """The twin's public names are the compiled module's (plus its op-code constants, which
+    the compiled module keeps in C and lists in OPCODES)."""
+    py, cy = engines
+
+    def public(module):
+        return {name for name in dir(module) if not name.startswith("_")
+                and type(getattr(module, name)).__name__ != "module"}
+
+    assert public(py.module) - set(py.module.OPCODES) - {"LAST_BINARY", "LAST_UNARY"} \
+        == public(cy.module)
+
+
 def make_program(seed, n_leaves=4, n_ops=40):
     """A random straight-line program over Values: (op, operand indices, constant) steps.
     Operands are chosen so that every op stays in its domain (checked on the twin)."""
