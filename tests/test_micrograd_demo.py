@@ -23,6 +23,17 @@ def test_demo_gives_micrograds_losses(sv):
     assert final_acc == 1.0
 
 
+def test_demo_with_only_the_imports_changed():
+    """The demo on the public names: from fastgrad import Value; from fastgrad.nn import MLP."""
+    from fastgrad import Value
+    from fastgrad.nn import MLP
+    X, y = moons()
+    history = list(run_demo(Value, demo_model(MLP), X, y, steps=100))
+    assert abs(history[0][0] - STEP_0_LOSS) <= 1e-9
+    assert abs(history[99][0] - STEP_99_LOSS) <= 1e-9
+    assert history[99][1] == 1.0
+
+
 def test_moons_generator_is_sklearns():
     datasets = pytest.importorskip("sklearn.datasets")
     for seed, n, noise in [(1337, 100, 0.1), (0, 7, 0.3), (5, 64, None)]:
