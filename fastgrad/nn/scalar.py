@@ -6,9 +6,11 @@ Same constructors, same layout (ReLU hidden layers, linear output), same initial
 
 One thing differs inside: a neuron's output relu(b + w0*x0 + w1*x1 + ...) is one compiled node
 (a fused neuron) instead of micrograd's 3n + 1 nodes. It sums in micrograd's order,
-((b + w0*x0) + w1*x1) + ..., so its value and every gradient are micrograd's, bit for bit; it
-is what makes a training step hundreds of times faster. A subclass that overrides ``__call__``
-gets its own ``__call__``, unfused.
+((b + w0*x0) + w1*x1) + ..., so its value is micrograd's bit for bit, and each gradient
+contribution it passes on is the number micrograd's nodes pass on. (Where a node has several
+consumers, their contributions may be added in another order: micrograd's follows Python's set
+order, so the last bits can differ.) The fused neuron is what makes a training step thousands
+of times faster. A subclass that overrides ``__call__`` gets its own ``__call__``, unfused.
 """
 import random
 
