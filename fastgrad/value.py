@@ -1,8 +1,10 @@
 """Value: the scalar face, micrograd's ``Value`` on fastgrad's engine.
 
 Change ``from micrograd.engine import Value`` to ``from fastgrad import Value`` and nothing else:
-the numbers are micrograd's (the same operations in the same order), computed by a compiled node
-(fastgrad._cy.scalar; its Python twin fastgrad._py.scalar when nothing is compiled).
+the numbers are micrograd's (the same operations in the same order: values bit for bit, and
+gradients up to the order in which several consumers' contributions are added, which in
+micrograd follows Python's set order), computed by a compiled node (fastgrad._cy.scalar; its
+Python twin fastgrad._py.scalar when nothing is compiled).
 
     >>> from fastgrad import Value
     >>> a, b = Value(2.0), Value(-3.0)
