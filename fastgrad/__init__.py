@@ -12,6 +12,7 @@ from .gradcheck import GradcheckError, gradcheck
 from .ops import *  # noqa: F401,F403  (the functional forms of the ops)
 from .ops import __all__ as _ops_all
 from .tensor import Tensor
+from .value import Value
 
 BACKEND = _active.name
 """Which engine is live: "cython" (compiled) or "python" (the pure-Python twins)."""
@@ -19,4 +20,4 @@ BACKEND = _active.name
 __version__ = "0.1.0"
 
 __all__ = ["BACKEND", "Tensor", "gradcheck", "GradcheckError", "no_grad", "enable_grad",
-           "set_grad_enabled", "is_grad_enabled", "set_finite_check", *_ops_all]
+           "Value", "set_grad_enabled", "is_grad_enabled", "set_finite_check", *_ops_all]

@@ -1,4 +1,5 @@
 """Models and layers: fastgrad.nn.Module, the base of both faces' models."""
 from .module import Module
+from .scalar import MLP, Layer, Neuron
 
-__all__ = ["Module"]
+__all__ = ["Module", "Neuron", "Layer", "MLP"]
