@@ -9,7 +9,8 @@ import os
 import warnings
 
 # The engine modules; each exists as fastgrad._cy.<name> (compiled) and fastgrad._py.<name>.
-MODULES = ("opcodes", "node", "toposort", "sweep", "elementwise", "reduce", "shape", "linalg")
+MODULES = ("opcodes", "node", "toposort", "sweep", "elementwise", "reduce", "shape", "linalg",
+           "dense", "losses")
 
 PACKAGES = {"cython": "fastgrad._cy", "python": "fastgrad._py"}
 
