@@ -1,4 +1,8 @@
 """Models and layers: fastgrad.nn.Module, the base of both faces' models."""
+from . import functional, init
+from .layers import Linear, ReLU, Sequential, Sigmoid, Tanh, mlp
+from .losses import BCEWithLogitsLoss, CrossEntropyLoss, HingeLoss, MSELoss
 from .module import Module
 
-__all__ = ["Module"]
+__all__ = ["Module", "Linear", "Sequential", "Tanh", "ReLU", "Sigmoid", "mlp", "functional",
+           "init", "CrossEntropyLoss", "BCEWithLogitsLoss", "MSELoss", "HingeLoss"]
