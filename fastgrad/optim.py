@@ -58,7 +58,7 @@ class Optimizer:
 
 def check_rate(name, value, where, upper=None):
     if not (value >= 0 and (upper is None or value < upper)):
-        bound = f"[0, {upper})" if upper is not None else ">= 0"
+        bound = f"in [0, {upper:g})" if upper is not None else ">= 0"
         raise ValueError(f"{where}: {name} must be {bound}, got {value!r}")
 
 
