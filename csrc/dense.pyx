@@ -260,12 +260,52 @@ cdef int sigmoid_vector(cnp.ndarray Y) except -1:
     return 0
 
 
+cdef bint fits(object a, int typenum, Py_ssize_t rows, Py_ssize_t cols,
+               bint c_contiguous) noexcept:
+    """a is an array of dtype typenum and shape (rows, cols) ((cols,) when rows < 0)."""
+    if not cnp.PyArray_Check(a) or cnp.PyArray_TYPE(<cnp.ndarray>a) != typenum:
+        return False
+    cdef cnp.ndarray arr = <cnp.ndarray>a
+    if c_contiguous and not cnp.PyArray_IS_C_CONTIGUOUS(arr):
+        return False
+    if rows < 0:
+        return cnp.PyArray_NDIM(arr) == 1 and cnp.PyArray_DIMS(arr)[0] == cols
+    return (cnp.PyArray_NDIM(arr) == 2 and cnp.PyArray_DIMS(arr)[0] == rows
+            and cnp.PyArray_DIMS(arr)[1] == cols)
+
+
+cdef int check_operands(str where, cnp.ndarray X, cnp.ndarray W) except -1:
+    """X (m, k) of a float dtype and W (k, n) of the same: the kernels index raw memory."""
+    if not (is_float(X) and cnp.PyArray_NDIM(X) == 2 and cnp.PyArray_NDIM(W) == 2
+            and cnp.PyArray_TYPE(W) == cnp.PyArray_TYPE(X)
+            and cnp.PyArray_DIMS(W)[0] == cnp.PyArray_DIMS(X)[1]):
+        x, w = <object>X, <object>W
+        raise ValueError(f"{where}: X must be a 2-D float32/float64 array and W a 2-D array of "
+                         f"its dtype with as many rows as X has columns; got X {x.dtype} "
+                         f"{x.shape}, W {w.dtype} {w.shape}")
+    return 0
+
+
+cdef int check_buffer(str where, str name, object a, cnp.ndarray X, Py_ssize_t rows,
+                      Py_ssize_t cols, bint c_contiguous) except -1:
+    """a is None or an array of X's dtype and shape (rows, cols) ((cols,) when rows < 0)."""
+    if a is not None and not fits(a, cnp.PyArray_TYPE(X), rows, cols, c_contiguous):
+        shape = (cols,) if rows < 0 else (<object>rows, cols)
+        raise ValueError(f"{where}: {name} must be a {'C-contiguous ' if c_contiguous else ''}"
+                         f"{(<object>X).dtype} array of shape {shape}, got "
+                         f"{getattr(a, 'dtype', type(a).__name__)} {getattr(a, 'shape', '')}")
+    return 0
+
+
 def dense_forward(cnp.ndarray X not None, cnp.ndarray W not None, object B, int act,
                   cnp.ndarray Y not None):
     """Y = act(X·W + B) for 2-D X; B may be None. Writes into Y (rows(X), cols(W)), which
-    must be C-contiguous; all arrays share one float dtype (checked by the caller)."""
+    must be C-contiguous; all arrays share one float dtype."""
+    check_operands("dense_forward", X, W)
     cdef Py_ssize_t m = cnp.PyArray_DIMS(X)[0], k = cnp.PyArray_DIMS(X)[1]
     cdef Py_ssize_t n = cnp.PyArray_DIMS(W)[1]
+    check_buffer("dense_forward", "B", B, X, -1, n, False)
+    check_buffer("dense_forward", "Y", Y, X, m, n, True)
     cdef bint f64 = cnp.PyArray_TYPE(Y) == cnp.NPY_DOUBLE
     cdef bint vector = ((act == ACT_TANH and m * n > TANH_VECTOR_MIN)
                         or (act == ACT_SIGMOID and m * n > SIGMOID_VECTOR_MIN))
@@ -300,8 +340,16 @@ def dense_backward(cnp.ndarray X not None, cnp.ndarray W not None, cnp.ndarray Y
     """gz = G·act'(Y) into GZ (and GB = Σ_rows gz in the same pass); then GW = Xᵀ·gz and
     GX = gz·Wᵀ, for those that are not None. GZ may be None when act is none (gz is G). Y, G
     and the outputs must be C-contiguous."""
+    check_operands("dense_backward", X, W)
     cdef Py_ssize_t m = cnp.PyArray_DIMS(X)[0], k = cnp.PyArray_DIMS(X)[1]
     cdef Py_ssize_t n = cnp.PyArray_DIMS(W)[1]
+    if GZ is None and act != ACT_NONE:
+        raise ValueError("dense_backward: GZ (scratch for gz) is needed with an activation")
+    for name, a in (("Y", Y), ("G", G), ("GZ", GZ)):
+        check_buffer("dense_backward", name, a, X, m, n, True)
+    check_buffer("dense_backward", "GX", GX, X, m, k, True)
+    check_buffer("dense_backward", "GW", GW, X, k, n, True)
+    check_buffer("dense_backward", "GB", GB, X, -1, n, True)
     cdef bint f64 = cnp.PyArray_TYPE(Y) == cnp.NPY_DOUBLE
     cdef bint loops = m * k * n <= DENSE_LOOP_MAX and contiguous(X) and contiguous(W)
     if GZ is None:

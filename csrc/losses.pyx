@@ -135,6 +135,57 @@ cdef cnp.ndarray contiguous_as(object a, cnp.ndarray like):
     return np.ascontiguousarray(a, dtype=like.dtype)
 
 
+cdef int check_like(str where, str name, object a, cnp.ndarray like) except -1:
+    """a is a C-contiguous array of like's dtype and shape (the kernels index raw memory)."""
+    if not (cnp.PyArray_Check(a) and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>a)
+            and cnp.PyArray_TYPE(<cnp.ndarray>a) == cnp.PyArray_TYPE(like)
+            and cnp.PyArray_NDIM(<cnp.ndarray>a) == cnp.PyArray_NDIM(like)
+            and cnp.PyArray_SAMESHAPE(<cnp.ndarray>a, like)):
+        raise ValueError(f"{where}: {name} must be a C-contiguous {(<object>like).dtype} array "
+                         f"of shape {(<object>like).shape}, got "
+                         f"{getattr(a, 'dtype', type(a).__name__)} {getattr(a, 'shape', '')}")
+    return 0
+
+
+cdef int check_float(str where, cnp.ndarray a) except -1:
+    if not (cnp.PyArray_IS_C_CONTIGUOUS(a) and (cnp.PyArray_TYPE(a) == cnp.NPY_DOUBLE
+                                                or cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT)):
+        raise ValueError(f"{where}: expected a C-contiguous float32/float64 array, got "
+                         f"{(<object>a).dtype}")
+    return 0
+
+
+cdef int check_scale(str where, object scale, Py_ssize_t count) except -1:
+    """scale is a float, or an array of count elements (one per loss)."""
+    if not isinstance(scale, float) and np.size(scale) != count:
+        raise ValueError(f"{where}: scale must be a float or hold {count} values, got shape "
+                         f"{np.shape(scale)}")
+    return 0
+
+
+cdef int check_classes(str where, cnp.ndarray Z, object labels, object T) except -1:
+    """Z (n, c); labels intp (n,) in [0, c), or T like Z (exactly one of the two)."""
+    cdef Py_ssize_t i, n, c
+    cdef const Py_ssize_t* lab
+    if cnp.PyArray_NDIM(Z) != 2:
+        raise ValueError(f"{where}: expected 2-D logits, got shape {(<object>Z).shape}")
+    n, c = cnp.PyArray_DIMS(Z)[0], cnp.PyArray_DIMS(Z)[1]
+    if (labels is None) == (T is None):
+        raise ValueError(f"{where}: give labels or T (and not both)")
+    if T is not None:
+        return check_like(where, "T", T, Z)
+    if not (cnp.PyArray_Check(labels) and cnp.PyArray_TYPE(<cnp.ndarray>labels) == cnp.NPY_INTP
+            and cnp.PyArray_NDIM(<cnp.ndarray>labels) == 1
+            and cnp.PyArray_DIMS(<cnp.ndarray>labels)[0] == n
+            and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>labels)):
+        raise ValueError(f"{where}: labels must be a C-contiguous intp array of shape ({n},)")
+    lab = <const Py_ssize_t*>cnp.PyArray_DATA(<cnp.ndarray>labels)
+    for i in range(n):
+        if lab[i] < 0 or lab[i] >= c:
+            raise ValueError(f"{where}: label {lab[i]} is out of range for {c} classes")
+    return 0
+
+
 cdef inline real exp_(real x) noexcept nogil:
     if real is float:
         return expf(x)
@@ -231,7 +282,14 @@ def softmax_ce_forward(cnp.ndarray Z not None, labels, T, cnp.ndarray P not None
                        cnp.ndarray L not None):
     """P = softmax(Z) by rows; L = lse(Z) - Z[label] (labels), or Σ T·(lse(Z) - Z) (T).
     All C-contiguous, one float dtype; labels intp."""
+    check_float("softmax_ce_forward", Z)
+    check_classes("softmax_ce_forward", Z, labels, T)
+    check_like("softmax_ce_forward", "P", P, Z)
     cdef Py_ssize_t n = cnp.PyArray_DIMS(Z)[0], c = cnp.PyArray_DIMS(Z)[1]
+    if not (cnp.PyArray_NDIM(L) == 1 and cnp.PyArray_DIMS(L)[0] == n and cnp.PyArray_TYPE(L)
+            == cnp.PyArray_TYPE(Z) and cnp.PyArray_IS_C_CONTIGUOUS(L)):
+        raise ValueError(f"softmax_ce_forward: L must be a C-contiguous {Z.dtype} array of "
+                         f"shape ({n},)")
     cdef cnp.ndarray M = cnp.PyArray_EMPTY(1, cnp.PyArray_DIMS(Z), cnp.PyArray_TYPE(Z), 0)
     cdef bint f64 = cnp.PyArray_TYPE(Z) == cnp.NPY_DOUBLE
     cdef bint vector = n * c > EXP_VECTOR_MIN
@@ -258,6 +316,10 @@ def softmax_ce_forward(cnp.ndarray Z not None, labels, T, cnp.ndarray P not None
 
 def softmax_ce_backward(cnp.ndarray P not None, labels, T, scale, cnp.ndarray GZ not None):
     """GZ = (P - onehot) * scale, or (P Σ T - T) * scale; scale is a float or one per row."""
+    check_float("softmax_ce_backward", P)
+    check_classes("softmax_ce_backward", P, labels, T)
+    check_like("softmax_ce_backward", "GZ", GZ, P)
+    check_scale("softmax_ce_backward", scale, cnp.PyArray_DIMS(P)[0])
     cdef Py_ssize_t n = cnp.PyArray_DIMS(P)[0], c = cnp.PyArray_DIMS(P)[1]
     cdef const Py_ssize_t* lab = <const Py_ssize_t*>ptr(labels)
     G = None
@@ -329,6 +391,9 @@ cdef void bce_grad(real* GZ, const real* Z, const real* T, const real* E, const 
 def bce_logits_forward(cnp.ndarray Z not None, cnp.ndarray T not None, cnp.ndarray E not None,
                        cnp.ndarray L not None):
     """E = e^-|Z|; L = max(Z, 0) - Z·T + log1p(E). All C-contiguous, one float dtype."""
+    check_float("bce_logits_forward", Z)
+    for name, a in (("T", T), ("E", E), ("L", L)):
+        check_like("bce_logits_forward", name, a, Z)
     cdef Py_ssize_t n = cnp.PyArray_SIZE(Z)
     cdef bint f64 = cnp.PyArray_TYPE(Z) == cnp.NPY_DOUBLE
     if f64:
@@ -350,6 +415,10 @@ def bce_logits_forward(cnp.ndarray Z not None, cnp.ndarray T not None, cnp.ndarr
 def bce_logits_backward(cnp.ndarray Z not None, cnp.ndarray T not None, cnp.ndarray E not None,
                         scale, cnp.ndarray GZ not None):
     """GZ = (σ(Z) - T) * scale, σ from E = e^-|Z| (1/(1+E) for Z >= 0, E/(1+E) below)."""
+    check_float("bce_logits_backward", Z)
+    for name, a in (("T", T), ("E", E), ("GZ", GZ)):
+        check_like("bce_logits_backward", name, a, Z)
+    check_scale("bce_logits_backward", scale, cnp.PyArray_SIZE(Z))
     cdef Py_ssize_t n = cnp.PyArray_SIZE(Z)
     G = None
     cdef double s = 0
@@ -418,6 +487,9 @@ cdef void mse_grad(real* GP, const real* D, const real* G, real scale,
 def mse_forward(cnp.ndarray P not None, cnp.ndarray T not None, cnp.ndarray D not None,
                 cnp.ndarray L not None):
     """D = P - T; L = D·D. All C-contiguous, one float dtype."""
+    check_float("mse_forward", P)
+    for name, a in (("T", T), ("D", D), ("L", L)):
+        check_like("mse_forward", name, a, P)
     cdef Py_ssize_t n = cnp.PyArray_SIZE(P)
     if cnp.PyArray_TYPE(P) == cnp.NPY_DOUBLE:
         mse_losses(<double*>ptr(D), <double*>ptr(L), <double*>ptr(P), <double*>ptr(T), n)
@@ -427,6 +499,9 @@ def mse_forward(cnp.ndarray P not None, cnp.ndarray T not None, cnp.ndarray D no
 
 def mse_backward(cnp.ndarray D not None, scale, cnp.ndarray GP not None):
     """GP = D * 2·scale (a float), or D * scale * 2 (scale one per element)."""
+    check_float("mse_backward", D)
+    check_like("mse_backward", "GP", GP, D)
+    check_scale("mse_backward", scale, cnp.PyArray_SIZE(D))
     cdef Py_ssize_t n = cnp.PyArray_SIZE(D)
     G = None
     cdef double s = 0
@@ -498,6 +573,9 @@ cdef void hinge_grad(real* GS, const real* T, const real* M, const real* G, real
 def hinge_forward(cnp.ndarray S not None, cnp.ndarray T not None, cnp.ndarray M not None,
                   cnp.ndarray L not None):
     """M = 1 - T·S; L = max(M, 0). All C-contiguous, one float dtype."""
+    check_float("hinge_forward", S)
+    for name, a in (("T", T), ("M", M), ("L", L)):
+        check_like("hinge_forward", name, a, S)
     cdef Py_ssize_t n = cnp.PyArray_SIZE(S)
     if cnp.PyArray_TYPE(S) == cnp.NPY_DOUBLE:
         hinge_losses(<double*>ptr(M), <double*>ptr(L), <double*>ptr(S), <double*>ptr(T), n)
@@ -508,6 +586,10 @@ def hinge_forward(cnp.ndarray S not None, cnp.ndarray T not None, cnp.ndarray M 
 def hinge_backward(cnp.ndarray T not None, cnp.ndarray M not None, scale,
                    cnp.ndarray GS not None):
     """GS = -T·[M > 0] * scale (a float), or -(T·[M > 0] * scale) (one per element)."""
+    check_float("hinge_backward", M)
+    for name, a in (("T", T), ("GS", GS)):
+        check_like("hinge_backward", name, a, M)
+    check_scale("hinge_backward", scale, cnp.PyArray_SIZE(M))
     cdef Py_ssize_t n = cnp.PyArray_SIZE(M)
     G = None
     cdef double s = 0

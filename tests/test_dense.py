@@ -185,3 +185,29 @@ def test_crossovers_are_named_constants(both):
     cy = both[1].bk.dense
     assert set(cy.crossovers()) == {"loop_max", "tanh_vector_min", "sigmoid_vector_min"}
     assert cy.crossovers()["loop_max"] > 0
+
+
+def test_compiled_kernels_refuse_wrong_buffers(both):
+    """The kernels write through raw pointers: a wrong shape, dtype or layout must raise."""
+    d = both[1].bk.dense
+    X, W, Y = np.ones((3, 4)), np.ones((4, 5)), np.empty((3, 5))
+    bad_forward = [
+        ((X, np.ones((3, 5)), None, 0, Y), "X must be a 2-D"),
+        ((X, W.astype(np.float32), None, 0, Y), "X must be a 2-D"),
+        ((X, W, np.ones(4), 0, Y), r"B must be a float64 array of shape \(5,\)"),
+        ((X, W, None, 1, np.empty((3, 4))), r"Y must be a C-contiguous float64 array of shape"),
+        ((X, W, None, 1, np.empty((5, 3)).T), "Y must be a C-contiguous"),
+        ((X.astype(int), W.astype(int), None, 0, Y.astype(int)), "X must be a 2-D float32"),
+    ]
+    for args, message in bad_forward:
+        with pytest.raises(ValueError, match="dense_forward: " + message):
+            d.dense_forward(*args)
+    G, GZ = np.ones((3, 5)), np.empty((3, 5))
+    with pytest.raises(ValueError, match="dense_backward: GZ .* is needed"):
+        d.dense_backward(X, W, Y, G, 1, None, None, None, None)
+    with pytest.raises(ValueError, match=r"dense_backward: GW must be .* shape \(4, 5\)"):
+        d.dense_backward(X, W, Y, G, 1, GZ, None, np.empty((5, 4)), None)
+    with pytest.raises(ValueError, match=r"dense_backward: GX must be .* shape \(3, 4\)"):
+        d.dense_backward(X, W, Y, G, 1, GZ, np.empty((3, 5)), None, None)
+    with pytest.raises(ValueError, match=r"dense_backward: G must be a C-contiguous"):
+        d.dense_backward(X, W, Y, np.ones((5, 3)).T, 1, GZ, None, None, None)

@@ -192,3 +192,30 @@ def test_compiled_paths_match_twin(both, compiled_exp_path, call, reduction, dty
     assert v_cy.dtype == v_py.dtype == g_cy.dtype == dtype
     np.testing.assert_allclose(v_cy, v_py, **tol)
     np.testing.assert_allclose(g_cy, g_py, **tol)
+
+
+def test_compiled_kernels_refuse_wrong_buffers(both):
+    """The kernels read and write through raw pointers: bad buffers must raise, not crash."""
+    lo = both[1].bk.losses
+    Z, P, L = np.zeros((3, 4)), np.empty((3, 4)), np.empty(3)
+    labels = np.array([0, 1, 2], dtype=np.intp)
+    with pytest.raises(ValueError, match="softmax_ce_forward: label 7 is out of range"):
+        lo.softmax_ce_forward(Z, np.array([0, 7, 1], dtype=np.intp), None, P, L)
+    with pytest.raises(ValueError, match=r"softmax_ce_forward: labels must be a C-contiguous "
+                                         r"intp array of shape \(3,\)"):
+        lo.softmax_ce_forward(Z, labels.astype(np.int32), None, P, L)
+    with pytest.raises(ValueError, match="softmax_ce_forward: give labels or T"):
+        lo.softmax_ce_forward(Z, None, None, P, L)
+    with pytest.raises(ValueError, match=r"softmax_ce_forward: L must be"):
+        lo.softmax_ce_forward(Z, labels, None, P, np.empty(2))
+    with pytest.raises(ValueError, match="softmax_ce_backward: scale must be a float or hold 3"):
+        lo.softmax_ce_backward(P, labels, None, np.ones(2), np.empty((3, 4)))
+    with pytest.raises(ValueError, match=r"bce_logits_forward: E must be a C-contiguous float64 "
+                                         r"array of shape \(3, 4\)"):
+        lo.bce_logits_forward(Z, Z, np.empty((4, 3)), np.empty((3, 4)))
+    with pytest.raises(ValueError, match="mse_forward: T must be"):
+        lo.mse_forward(Z, Z.astype(np.float32), np.empty((3, 4)), np.empty((3, 4)))
+    with pytest.raises(ValueError, match="hinge_backward: GS must be"):
+        lo.hinge_backward(Z, Z, 1.0, np.empty((3, 4))[:, ::2])
+    with pytest.raises(ValueError, match="mse_backward: expected a C-contiguous float32/float64"):
+        lo.mse_backward(np.zeros((3, 4), dtype=int), 1.0, np.empty((3, 4), dtype=int))
