@@ -47,16 +47,17 @@ ACTIVATIONS = {None: ACT_NONE, "none": ACT_NONE, "linear": ACT_NONE, "tanh": ACT
 ACTIVATION_NAMES = ("none", "tanh", "relu", "sigmoid")  # indexed by code
 
 
-def crossovers():
-    """The size thresholds in use, as a dict (compiled only: the twin always uses numpy)."""
+def _crossovers():
+    """The size thresholds in use, as a dict (compiled only: the twin always uses numpy; a
+    hook for benchmarks and for tests of both paths)."""
     return {"loop_max": DENSE_LOOP_MAX, "tanh_vector_min": TANH_VECTOR_MIN,
             "sigmoid_vector_min": SIGMOID_VECTOR_MIN}
 
 
-def set_crossovers(loop_max=None, tanh_vector_min=None, sigmoid_vector_min=None):
+def _set_crossovers(loop_max=None, tanh_vector_min=None, sigmoid_vector_min=None):
     """Change the thresholds (for benchmarks and tests of both paths); return the old ones."""
     global DENSE_LOOP_MAX, TANH_VECTOR_MIN, SIGMOID_VECTOR_MIN
-    old = crossovers()
+    old = _crossovers()
     if loop_max is not None:
         DENSE_LOOP_MAX = loop_max
     if tanh_vector_min is not None:
@@ -379,7 +380,7 @@ def dense_backward(cnp.ndarray X not None, cnp.ndarray W not None, cnp.ndarray Y
 
 # ---------------------------------------------------------------- the node
 
-cdef tuple dense_operands(object x, object W, object b):
+cpdef tuple dense_operands(object x, object W, object b):
     """x, W and b (or None) as nodes of one float dtype; arrays take the dtype of W (or x)."""
     if isinstance(W, Node):
         dtype = (<Node>W).data.dtype
@@ -416,8 +417,10 @@ def check_dense(X, W, B):
                          f"got {B.shape}")
 
 
-cdef cnp.ndarray as_rows(cnp.ndarray X):
+cpdef cnp.ndarray as_rows(cnp.ndarray X):
     """x as a 2-D (rows, in) array (a view when possible)."""
+    if X is None:
+        raise TypeError("as_rows: expected an array, got None")
     if cnp.PyArray_NDIM(X) == 2:
         return X
     return X.reshape(-1, X.shape[X.ndim - 1])

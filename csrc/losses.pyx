@@ -28,15 +28,16 @@ cdef Py_ssize_t EXP_VECTOR_MIN = 256
 REDUCTIONS = ("mean", "sum", "none")
 
 
-def crossovers():
-    """The size thresholds in use, as a dict (compiled only: the twin always uses numpy)."""
+def _crossovers():
+    """The size thresholds in use, as a dict (compiled only: the twin always uses numpy; a
+    hook for benchmarks and for tests of both paths)."""
     return {"exp_vector_min": EXP_VECTOR_MIN}
 
 
-def set_crossovers(exp_vector_min=None):
+def _set_crossovers(exp_vector_min=None):
     """Change the thresholds (for benchmarks and tests of both paths); return the old ones."""
     global EXP_VECTOR_MIN
-    old = crossovers()
+    old = _crossovers()
     if exp_vector_min is not None:
         EXP_VECTOR_MIN = exp_vector_min
     return old
@@ -103,7 +104,7 @@ def same_shape_target(target, P, opname):
     return shape != P.shape
 
 
-cdef object reduce_losses(cnp.ndarray L, str reduction):
+cpdef object reduce_losses(cnp.ndarray L, str reduction):
     """The losses L (one per row or element) reduced as asked."""
     if reduction == "none":
         return L

@@ -67,14 +67,14 @@ def test_matches_hand_formulas(fg, act, shape):
 def compiled_path(request, both):
     """The compiled dense kernels forced onto one path (restored afterwards)."""
     cy_dense = both[1].bk.dense
-    old = cy_dense.crossovers()
+    old = cy_dense._crossovers()
     if request.param == "loops":
-        cy_dense.set_crossovers(loop_max=10**12, tanh_vector_min=10**12,
+        cy_dense._set_crossovers(loop_max=10**12, tanh_vector_min=10**12,
                                 sigmoid_vector_min=10**12)
     else:
-        cy_dense.set_crossovers(loop_max=0, tanh_vector_min=0, sigmoid_vector_min=0)
+        cy_dense._set_crossovers(loop_max=0, tanh_vector_min=0, sigmoid_vector_min=0)
     yield request.param
-    cy_dense.set_crossovers(**old)
+    cy_dense._set_crossovers(**old)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
@@ -183,8 +183,8 @@ def test_graph_is_one_node(fg):
 
 def test_crossovers_are_named_constants(both):
     cy = both[1].bk.dense
-    assert set(cy.crossovers()) == {"loop_max", "tanh_vector_min", "sigmoid_vector_min"}
-    assert cy.crossovers()["loop_max"] > 0
+    assert set(cy._crossovers()) == {"loop_max", "tanh_vector_min", "sigmoid_vector_min"}
+    assert cy._crossovers()["loop_max"] > 0
 
 
 def test_compiled_kernels_refuse_wrong_buffers(both):

@@ -160,10 +160,10 @@ def test_bad_input_raises_naming_the_loss(fg):
 @pytest.fixture(params=["loops", "numpy"])
 def compiled_exp_path(request, both):
     lo = both[1].bk.losses
-    old = lo.crossovers()
-    lo.set_crossovers(exp_vector_min=10**12 if request.param == "loops" else 0)
+    old = lo._crossovers()
+    lo._set_crossovers(exp_vector_min=10**12 if request.param == "loops" else 0)
     yield request.param
-    lo.set_crossovers(**old)
+    lo._set_crossovers(**old)
 
 
 LOSS_CALLS = [

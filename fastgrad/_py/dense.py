@@ -68,7 +68,7 @@ def as_rows(X):
     return X.reshape(-1, X.shape[-1])
 
 
-def activate(Z, act):
+def _activate(Z, act):
     """Z = act(Z), in place."""
     if act == ACT_TANH:
         np.tanh(Z, out=Z)
@@ -83,10 +83,10 @@ def dense_forward(X, W, B, act, Y):
     np.matmul(X, W, out=Y)
     if B is not None:
         Y += B
-    activate(Y, act)
+    _activate(Y, act)
 
 
-def activation_grad(G, Y, act, GZ):
+def _activation_grad(G, Y, act, GZ):
     """GZ = G·act'(Y), with act' written in terms of y = act(z)."""
     if act == ACT_TANH:
         np.multiply(G, 1 - Y * Y, out=GZ)
@@ -104,7 +104,7 @@ def dense_backward(X, W, Y, G, act, GZ, GX, GW, GB):
     if act == ACT_NONE and GZ is None:
         GZ = G
     else:
-        activation_grad(G, Y, act, GZ)
+        _activation_grad(G, Y, act, GZ)
     if GW is not None:
         np.matmul(X.T, GZ, out=GW)
     if GB is not None:
