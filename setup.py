@@ -18,6 +18,7 @@ DEBUG = os.environ.get("FASTGRAD_CYTHON_DEBUG", "").strip() not in ("", "0")
 
 
 def warn(what, error):
+    """Say plainly that fastgrad installs without its compiled modules (or fail, if required)."""
     if REQUIRE:
         raise error
     bar = "*" * 78
@@ -71,17 +72,32 @@ def extensions():
 class OptionalBuildExt(build_ext):
     """build_ext that turns a compiler failure into a warning unless extensions are required."""
 
+    def finalize_options(self):
+        super().finalize_options()
+        if self.parallel is None:  # compile the modules side by side
+            self.parallel = os.cpu_count() or 1
+        self.failed = []
+
     def run(self):
         try:
             super().run()
         except Exception as e:
-            warn("compiling the extension modules", e)
+            self.failed.append(("the extension modules", e))
+        if self.failed:
+            names = ", ".join(name for name, _ in self.failed)
+            warn(f"compiling {names}", self.failed[0][1])
 
     def build_extension(self, ext):
         try:
             super().build_extension(ext)
         except Exception as e:
-            warn(f"compiling {ext.name}", e)
+            if REQUIRE:
+                raise
+            self.failed.append((ext.name, e))
+            # a module left from an earlier build must not ship in place of this one
+            for stale in (self.get_ext_fullpath(ext.name),):
+                if os.path.exists(stale):
+                    os.remove(stale)
 
 
 setup(ext_modules=extensions(), cmdclass={"build_ext": OptionalBuildExt})

@@ -39,7 +39,7 @@ def broadcast_error(opname, a, b):
                       f"broadcast together")
 
 
-def binary(op, ufunc, a, b, opname):
+def _binary(op, ufunc, a, b, opname):
     """Record ``ufunc(a, b)`` for two nodes."""
     try:
         data = ufunc(a.data, b.data)
@@ -56,7 +56,7 @@ def add(a, b):
         return make_result(a.data + b, OP_ADD_S, (a,), b)
     if type(a) is float:
         return make_result(a + b.data, OP_ADD_S, (b,), a)
-    return binary(OP_ADD, np.add, a, b, "add")
+    return _binary(OP_ADD, np.add, a, b, "add")
 
 
 def sub(a, b):
@@ -65,7 +65,7 @@ def sub(a, b):
         return make_result(a.data - b, OP_ADD_S, (a,), -b)
     if type(a) is float:
         return make_result(a - b.data, OP_RSUB_S, (b,), a)
-    return binary(OP_SUB, np.subtract, a, b, "subtract")
+    return _binary(OP_SUB, np.subtract, a, b, "subtract")
 
 
 def rsub(a, b):
@@ -79,7 +79,7 @@ def mul(a, b):
         return make_result(a.data * b, OP_MUL_S, (a,), b)
     if type(a) is float:
         return make_result(a * b.data, OP_MUL_S, (b,), a)
-    return binary(OP_MUL, np.multiply, a, b, "multiply")
+    return _binary(OP_MUL, np.multiply, a, b, "multiply")
 
 
 def div(a, b):
@@ -88,7 +88,7 @@ def div(a, b):
         return make_result(a.data / b, OP_DIV_S, (a,), b)
     if type(a) is float:
         return make_result(a / b.data, OP_RDIV_S, (b,), a)
-    return binary(OP_DIV, np.divide, a, b, "divide")
+    return _binary(OP_DIV, np.divide, a, b, "divide")
 
 
 def rdiv(a, b):
@@ -102,7 +102,7 @@ def power(a, b):
         return make_result(a.data ** b, OP_POW_S, (a,), b)
     if type(a) is float:
         return make_result(a ** b.data, OP_RPOW_S, (b,), a)
-    return binary(OP_POW, np.power, a, b, "power")
+    return _binary(OP_POW, np.power, a, b, "power")
 
 
 def rpower(a, b):
@@ -114,14 +114,14 @@ def maximum(a, b):
     a, b = operands(a, b, "maximum")
     a = a if isinstance(a, Node) else as_constant(a, b.data.dtype, "maximum")
     b = b if isinstance(b, Node) else as_constant(b, a.data.dtype, "maximum")
-    return binary(OP_MAXIMUM, np.maximum, a, b, "maximum")
+    return _binary(OP_MAXIMUM, np.maximum, a, b, "maximum")
 
 
 def minimum(a, b):
     a, b = operands(a, b, "minimum")
     a = a if isinstance(a, Node) else as_constant(a, b.data.dtype, "minimum")
     b = b if isinstance(b, Node) else as_constant(b, a.data.dtype, "minimum")
-    return binary(OP_MINIMUM, np.minimum, a, b, "minimum")
+    return _binary(OP_MINIMUM, np.minimum, a, b, "minimum")
 
 
 def where(condition, a, b):

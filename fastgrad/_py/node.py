@@ -150,6 +150,11 @@ def register_vjp(op, vjp):
     VJP[op] = vjp
 
 
+def has_vjp(op):
+    """True when a VJP is installed for op code ``op``."""
+    return 0 <= op < N_OPS and VJP[op] is not None
+
+
 # ---------------------------------------------------------------- epochs
 
 _epoch = 0
@@ -197,7 +202,7 @@ def sum_to_shape(g, shape):
     return g.reshape(shape)
 
 
-def added(pg, g):
+def _added(pg, g):
     """A new array holding g + pg (pg: node.grad, of g's shape and dtype; maybe a view)."""
     out = g.copy()
     out += pg
@@ -234,7 +239,7 @@ def accumulate(node, g, owned):
         touched.append(node)
         touched.append(pg)
         if pg is not None:
-            g = added(pg, g)
+            g = _added(pg, g)
         elif not owned:
             g = g.copy()
         node.grad = g
@@ -243,7 +248,7 @@ def accumulate(node, g, owned):
         node.grad = g
         node._gown = sweep_epoch if owned else 0
     else:
-        node.grad = added(pg, g)
+        node.grad = _added(pg, g)
         node._gown = sweep_epoch
 
 

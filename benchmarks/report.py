@@ -1,0 +1,228 @@
+"""Run the benchmark suite and print one table of medians and ratios (also JSON and a PNG).
+
+    python benchmarks/report.py [--quick] [--json PATH] [--png PATH]
+
+Runs `pytest benchmarks --benchmark-enable` once; then, if fastgrad's compiled entries ran, runs
+them again with FASTGRAD_NO_EXTENSIONS=1 and `-m fastgrad`, so that the pure-Python twins appear
+as "fastgrad-python" beside them.
+Each table row is one system on one workload (variant); "x ref" is its median divided by the
+row group's reference: fastgrad's compiled entry where there is one, else the group's first
+system. Nothing is asserted: CI runs `--quick` to see that every benchmark still runs.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
+REPO_DIR = os.path.dirname(BENCH_DIR)
+RESULTS_DIR = os.path.join(BENCH_DIR, "results")  # git-ignored
+WORKLOAD_ORDER = ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "M1", "OP", "CHAIN"]
+
+
+def run_pytest(raw_json, quick, extra_args=(), extra_env=None):
+    """Run the suite into `raw_json`; return pytest's exit code (its output goes to a log)."""
+    env = dict(os.environ, **(extra_env or {}))
+    if quick:
+        env["FASTGRAD_BENCH_QUICK"] = "1"
+    command = [sys.executable, "-m", "pytest", BENCH_DIR, "--benchmark-enable",
+               f"--benchmark-json={raw_json}", "-q", "-rfEs", *extra_args]
+    log_path = raw_json[:-len(".json")] + ".log"
+    with open(log_path, "w") as log:
+        # cwd = benchmarks/: `python -m pytest` puts the working directory first on sys.path, and
+        # from the repository root that would import the source tree's fastgrad (uncompiled
+        # unless built in place) instead of the installed one that the tests use
+        code = subprocess.call(command, cwd=BENCH_DIR, env=env, stdout=log,
+                               stderr=subprocess.STDOUT)
+    if code not in (0, 5):  # 5: nothing selected (no fastgrad cases yet)
+        with open(log_path) as log:
+            tail = log.read()[-3000:]
+        print(f"pytest exited with {code}; end of {log_path}:\n{tail}", file=sys.stderr)
+    return code
+
+
+def load_rows(raw_json):
+    """One row per case: the timed ones from pytest-benchmark, the others from the outcomes."""
+    with open(raw_json) as f:
+        raw = json.load(f)
+    meta = raw.get("fastgrad_bench", {})
+    order = {outcome["nodeid"]: i for i, outcome in enumerate(meta.get("outcomes", []))}
+    rows = []
+    for bench in raw.get("benchmarks", []):
+        info = bench["extra_info"]
+        row = {key: info.get(key, "") for key in ("workload", "variant", "system", "unit")}
+        row.update(status="ok", median_s=bench["stats"]["median"],
+                   rounds=bench["stats"]["rounds"], order=order.get(bench["fullname"], 0))
+        for key in ("gflops_per_s", "bytes", "bytes_per_node", "nodes", "method",
+                    "tracemalloc_peak_bytes", "tracemalloc_bytes_per_node"):
+            if key in info:
+                row[key] = info[key]
+        rows.append(row)
+    for outcome in meta.get("outcomes", []):
+        if outcome["outcome"] != "passed":
+            row = {key: outcome[key] for key in ("workload", "variant", "system", "unit")}
+            row.update(status=outcome["outcome"], reason=outcome["reason"],
+                       order=order[outcome["nodeid"]])
+            rows.append(row)
+    return rows, meta
+
+
+def measure_of(row):
+    """What the ratio compares: bytes for memory (M1), the median time otherwise."""
+    return row.get("bytes") if row["workload"] == "M1" else row.get("median_s")
+
+
+def add_ratios(rows):
+    groups = {}
+    for row in rows:
+        groups.setdefault((row["workload"], row["variant"]), []).append(row)
+    for group in groups.values():
+        measured = [row for row in group if row["status"] == "ok" and measure_of(row)]
+        compiled = [row for row in measured if row["system"].startswith("fastgrad-cython")]
+        reference = (compiled or measured or [None])[0]
+        for row in group:
+            row["reference"] = reference["system"] if reference else ""
+            if row in measured:
+                row["ratio"] = measure_of(row) / measure_of(reference)
+
+
+def sort_rows(rows):
+    """Workloads in BENCHMARKS.md's order; variants and systems in the order they ran."""
+    group_order = {}
+    for row in rows:
+        key = (row["workload"], row["variant"])
+        group_order[key] = min(group_order.get(key, row["order"]), row["order"])
+
+    def key(row):
+        workload = row["workload"]
+        rank = WORKLOAD_ORDER.index(workload) if workload in WORKLOAD_ORDER else len(WORKLOAD_ORDER)
+        return rank, workload, group_order[(workload, row["variant"])], row["order"]
+    rows.sort(key=key)
+
+
+def format_seconds(seconds):
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+def format_bytes(count):
+    return f"{count / 1e6:.3g} MB" if count >= 1e5 else f"{count:.0f} B"
+
+
+def cells(row):
+    """(measure, per, ratio, note) as printed."""
+    if row["status"] != "ok":
+        return "-", row["unit"], "-", f"{row['status'].upper()}: {row.get('reason', '')}"
+    ratio = f"{row['ratio']:.2f}" if "ratio" in row else "-"
+    if row["workload"] == "M1" and "bytes" in row:
+        note = (f"{row['bytes_per_node']:.0f} B/node over {row['nodes']} nodes ({row['method']});"
+                f" tracemalloc {format_bytes(row['tracemalloc_peak_bytes'])},"
+                f" {row['tracemalloc_bytes_per_node']:.0f} B/node;"
+                f" build {format_seconds(row['median_s'])}")
+        return format_bytes(row["bytes"]), "graph", ratio, note
+    note = f"{row['gflops_per_s']:.1f} GFLOP/s" if "gflops_per_s" in row else ""
+    return format_seconds(row["median_s"]), row["unit"], ratio, note
+
+
+def print_table(rows):
+    header = ("workload", "variant", "system", "median", "per", "x ref", "ref", "note")
+    lines = [header]
+    for row in rows:
+        measure, per, ratio, note = cells(row)
+        lines.append((row["workload"], row["variant"], row["system"], measure, per, ratio,
+                      row["reference"], note))
+    widths = [max(len(str(line[i])) for line in lines) for i in range(len(header) - 1)]
+    for line in lines:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)), line[-1])
+
+
+def print_machine(meta, versions):
+    print(f"machine: {meta.get('cpu_model', '?')}, {meta.get('cores', '?')} cores,"
+          f" pinned to CPU {meta.get('pinned_cpu', '?')}; BLAS: {meta.get('blas')}")
+    print(f"date: {meta.get('date', '?')}   mode: {'quick' if meta.get('quick') else 'full'}")
+    print("versions: " + ", ".join(f"{name} {version}" for name, version in versions.items()))
+
+
+def write_png(rows, path):
+    try:
+        import matplotlib
+    except ImportError:
+        print("matplotlib not installed: no PNG written")
+        return
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = [row for row in rows if "ratio" in row]
+    if not shown:
+        return
+    labels = [f"{r['workload']} {r['variant']} | {r['system']}".replace("  ", " ") for r in shown]
+    fig, ax = plt.subplots(figsize=(9, 0.3 * len(shown) + 1.5))
+    ax.barh(range(len(shown)), [row["ratio"] for row in shown],
+            color=["tab:orange" if r["system"].startswith("fastgrad") else "tab:blue"
+                   for r in shown])
+    ax.set_yticks(range(len(shown)), labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.axvline(1.0, color="black", linewidth=0.8)
+    ax.set_xlabel("median / reference of its workload (lower is faster; M1: bytes)")
+    ax.set_title("fastgrad benchmarks")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    print(f"wrote {path}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="smaller sizes, fewer rounds (under a minute; what CI runs)")
+    parser.add_argument("--json", default=os.path.join(RESULTS_DIR, "report.json"),
+                        help="where to write the table as JSON (default: %(default)s)")
+    parser.add_argument("--png", default=os.path.join(RESULTS_DIR, "report.png"),
+                        help="where to write the bar chart (default: %(default)s)")
+    args = parser.parse_args()
+    os.makedirs(RESULTS_DIR, exist_ok=True)
+    started = time.perf_counter()
+
+    compiled_json = os.path.join(RESULTS_DIR, "pytest-benchmark.json")
+    code = run_pytest(compiled_json, args.quick)
+    if not os.path.exists(compiled_json):
+        sys.exit(f"pytest wrote no results (exit code {code})")
+    rows, meta = load_rows(compiled_json)
+    versions = dict(meta.get("versions", {}))
+    # The twins get their own run only if the first run had the compiled backend to compare.
+    if any(row["system"].startswith("fastgrad-cython") and row["status"] == "ok" for row in rows):
+        python_json = os.path.join(RESULTS_DIR, "pytest-benchmark-no-extensions.json")
+        if run_pytest(python_json, args.quick, ["-m", "fastgrad"],
+                      {"FASTGRAD_NO_EXTENSIONS": "1"}) == 0:
+            python_rows, python_meta = load_rows(python_json)
+            for row in python_rows:  # after the first run's rows of the same group
+                row["order"] += len(rows)
+            rows += python_rows
+            if "fastgrad" in python_meta.get("versions", {}):
+                versions["fastgrad (no extensions)"] = python_meta["versions"]["fastgrad"]
+
+    add_ratios(rows)
+    sort_rows(rows)
+    print_machine(meta, versions)
+    print_table(rows)
+    report = {"machine": {key: meta.get(key) for key in
+                          ("cpu_model", "cores", "pinned_cpu", "blas")},
+              "date": meta.get("date"), "quick": args.quick, "versions": versions, "rows": rows}
+    os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+    with open(args.json, "w") as f:
+        json.dump(report, f, indent=1)
+    print(f"wrote {args.json}")
+    if args.png:
+        write_png(rows, args.png)
+    print(f"took {time.perf_counter() - started:.0f} s")
+    sys.exit(0 if code in (0, 5) else code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,10 @@
+"""W5 benchmarks: one test per registered system (see workloads/ and conftest.run_case)."""
+
+import pytest
+
+from workloads.registry import pytest_params
+
+
+@pytest.mark.parametrize("case", pytest_params("W5"))
+def test_w5(case, run_case):
+    run_case(case)

@@ -1,0 +1,10 @@
+"""W6 benchmarks: one test per registered system (see workloads/ and conftest.run_case)."""
+
+import pytest
+
+from workloads.registry import pytest_params
+
+
+@pytest.mark.parametrize("case", pytest_params("W6"))
+def test_w6(case, run_case):
+    run_case(case)

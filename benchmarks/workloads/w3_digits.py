@@ -1,0 +1,99 @@
+"""W3: one full-batch gradient-descent step on sklearn's digits, MLP 64-64-10 tanh, float64.
+
+logits = tanh(X W1 + b1) W2 + b2; loss = mean softmax cross-entropy (log-softmax with the max
+shifted out); params -= LEARNING_RATE * grad. All systems start from the same weights.
+"""
+
+from .data import digits, mlp_init, one_hot
+from .registry import register
+
+SIZES = (64, 64, 10)
+LEARNING_RATE = 0.5
+
+
+def problem():
+    """(X, labels, Y one-hot, [W1, b1, W2, b2]) as float64 numpy arrays."""
+    X, labels = digits()
+    params = [array for layer in mlp_init(SIZES) for array in layer]
+    return X, labels, one_hot(labels, SIZES[-1]), params
+
+
+@register("W3", "autograd", requires=("autograd", "sklearn"))
+def autograd_step():
+    import autograd.numpy as anp
+    from autograd import value_and_grad
+
+    X, _, Y, params = problem()
+
+    def loss(params):
+        W1, b1, W2, b2 = params
+        logits = anp.dot(anp.tanh(anp.dot(X, W1) + b1), W2) + b2
+        shifted = logits - anp.max(logits, axis=1, keepdims=True)
+        log_p = shifted - anp.log(anp.sum(anp.exp(shifted), axis=1, keepdims=True))
+        return -anp.mean(anp.sum(Y * log_p, axis=1))
+
+    loss_and_grad = value_and_grad(loss)
+
+    def step():
+        value, grads = loss_and_grad(params)
+        for p, g in zip(params, grads):
+            p -= LEARNING_RATE * g
+        return value
+
+    return step
+
+
+@register("W3", "torch", requires=("torch", "sklearn"))
+def torch_step():
+    import torch
+    import torch.nn.functional as F
+
+    from onecore import limit_torch
+
+    limit_torch(torch)
+    X, labels, _, params = problem()
+    X, labels = torch.from_numpy(X), torch.from_numpy(labels)
+    params = [torch.tensor(p, requires_grad=True) for p in params]
+
+    def step():
+        W1, b1, W2, b2 = params
+        loss = F.cross_entropy(torch.tanh(X @ W1 + b1) @ W2 + b2, labels)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p -= LEARNING_RATE * p.grad
+        return loss.item()
+
+    return step
+
+
+@register("W3", "jax", requires=("jax", "sklearn"))
+def jax_step():
+    import jax
+    import jax.numpy as jnp
+
+    # float64 needs x64 mode; every other JAX case here passes explicit float32 arrays.
+    jax.config.update("jax_enable_x64", True)
+    X, _, Y, params = problem()
+    X, Y = jnp.asarray(X), jnp.asarray(Y)
+    state = [jnp.asarray(p) for p in params]
+
+    def loss(params, X, Y):
+        W1, b1, W2, b2 = params
+        logits = jnp.tanh(X @ W1 + b1) @ W2 + b2
+        return -jnp.mean(jnp.sum(Y * jax.nn.log_softmax(logits, axis=1), axis=1))
+
+    @jax.jit
+    def update(params, X, Y):
+        value, grads = jax.value_and_grad(loss)(params, X, Y)
+        return value, [p - LEARNING_RATE * g for p, g in zip(params, grads)]
+
+    def step():
+        nonlocal state
+        value, state = update(state, X, Y)
+        jax.block_until_ready((value, state))
+        return value
+
+    return step

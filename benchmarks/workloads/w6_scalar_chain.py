@@ -1,0 +1,90 @@
+"""W6: a deep chain of scalar ops, h = tanh(h w + b) repeated `depth` times, forward + backward.
+
+w and b are two leaves shared by every link, so the graph has 3 nodes per link plus the leaves.
+Variants are depths: BENCHMARKS.md's 10^5 (10^4 with --quick), and a depth shallow enough for
+micrograd, whose recursive topological sort raises RecursionError near depth 1000 / 3 (three
+nodes per link, one Python frame per node). micrograd's RecursionError at the full depth is
+reported as its result, not hidden.
+"""
+
+import math
+
+from .registry import QUICK, register
+
+DEEP = 10_000 if QUICK else 100_000
+SHALLOW = 200  # micrograd's recursive sort still fits in Python's default 1000 frames
+W, B, H0 = 0.5, 0.1, 0.3
+
+
+def micrograd_tanh(Value, x):
+    """tanh as a micrograd node, as in micrograd's lecture (micrograd 0.1 ships no tanh)."""
+    t = math.tanh(x.data)
+    out = Value(t, (x,), "tanh")
+
+    def _backward():
+        x.grad += (1 - t * t) * out.grad
+    out._backward = _backward
+    return out
+
+
+def micrograd_chain(depth):
+    from micrograd.engine import Value
+
+    w, b = Value(W), Value(B)
+
+    def forward_backward():
+        w.grad = b.grad = 0
+        h = Value(H0)
+        for _ in range(depth):
+            h = micrograd_tanh(Value, h * w + b)
+        h.backward()
+        return w.grad
+
+    return forward_backward
+
+
+def torch_chain(depth):
+    import torch
+
+    from onecore import limit_torch
+
+    limit_torch(torch)
+    w = torch.tensor(W, dtype=torch.float64, requires_grad=True)
+    b = torch.tensor(B, dtype=torch.float64, requires_grad=True)
+    h0 = torch.tensor(H0, dtype=torch.float64)
+
+    def forward_backward():
+        w.grad = b.grad = None
+        h = h0
+        for _ in range(depth):
+            h = torch.tanh(h * w + b)
+        h.backward()
+        return w.grad.item()
+
+    return forward_backward
+
+
+DEEP_CASE = dict(unit="forward+backward", variant=f"depth={DEEP}", params={"depth": DEEP})
+SHALLOW_CASE = dict(unit="forward+backward", variant=f"depth={SHALLOW}",
+                    params={"depth": SHALLOW})
+
+
+@register("W6", "micrograd", requires=("micrograd",), may_fail=(RecursionError,), slow=True,
+          **DEEP_CASE)
+def micrograd_deep():
+    return micrograd_chain(DEEP)
+
+
+@register("W6", "torch", requires=("torch",), slow=True, **DEEP_CASE)
+def torch_deep():
+    return torch_chain(DEEP)
+
+
+@register("W6", "micrograd", requires=("micrograd",), **SHALLOW_CASE)
+def micrograd_shallow():
+    return micrograd_chain(SHALLOW)
+
+
+@register("W6", "torch", requires=("torch",), **SHALLOW_CASE)
+def torch_shallow():
+    return torch_chain(SHALLOW)

@@ -1,0 +1,79 @@
+"""W7: forward + backward of one dense layer y = tanh(x W + b) at n x n (x and W both n x n).
+
+FLOPs are counted as the three n x n x n matrix products, 3 * 2 n^3 (z = x W, gW = x^T gz,
+gx = gz W^T); the bias and tanh are O(n^2). "numpy-matmul" is the baseline: those three products
+alone as numpy matmuls into preallocated outputs, i.e. what BLAS gives through numpy. n = 2048
+(1024 with --quick). Variants: f32, f64.
+"""
+
+import numpy as np
+
+from .registry import QUICK, register
+
+N = 1024 if QUICK else 2048
+
+
+def layer_arrays(dtype, n=N, seed=0):
+    """x, W, b and an upstream gradient gy, with values that keep tanh out of saturation."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, n)).astype(dtype)
+    W = (rng.standard_normal((n, n)) / np.sqrt(n)).astype(dtype)
+    b = np.zeros(n, dtype)
+    gy = rng.standard_normal((n, n)).astype(dtype)
+    return x, W, b, gy
+
+
+def numpy_matmuls(dtype):
+    x, W, _, gz = layer_arrays(dtype)
+    z, gW, gx = np.empty_like(x), np.empty_like(W), np.empty_like(x)
+
+    def products():
+        np.matmul(x, W, out=z)
+        np.matmul(x.T, gz, out=gW)
+        np.matmul(gz, W.T, out=gx)
+
+    return products
+
+
+def torch_layer(dtype):
+    import torch
+    import torch.nn.functional as F
+
+    from onecore import limit_torch
+
+    limit_torch(torch)
+    x, W, b, gy = (torch.from_numpy(a) for a in layer_arrays(dtype))
+    weight = W.T.contiguous().requires_grad_()  # (out, in), as nn.Linear stores it
+    b.requires_grad_()
+    x.requires_grad_()
+
+    def forward_backward():
+        for t in (x, weight, b):
+            t.grad = None
+        torch.tanh(F.linear(x, weight, b)).backward(gy)
+
+    return forward_backward
+
+
+def variant(name, unit="forward+backward"):
+    return dict(variant=name, unit=unit, flops=3 * 2 * N**3, params={"n": N, "dtype": name})
+
+
+@register("W7", "numpy-matmul", **variant("f32", unit="3 matmuls"))
+def numpy_matmuls_f32():
+    return numpy_matmuls(np.float32)
+
+
+@register("W7", "numpy-matmul", **variant("f64", unit="3 matmuls"))
+def numpy_matmuls_f64():
+    return numpy_matmuls(np.float64)
+
+
+@register("W7", "torch", requires=("torch",), **variant("f32"))
+def torch_layer_f32():
+    return torch_layer(np.float32)
+
+
+@register("W7", "torch", requires=("torch",), **variant("f64"))
+def torch_layer_f64():
+    return torch_layer(np.float64)
