@@ -6,12 +6,15 @@
 >>> x.grad
 array([2., 4., 6.])
 """
+from . import nn, optim
 from ._backend import active as _active
 from .engine import enable_grad, is_grad_enabled, no_grad, set_finite_check, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck
 from .ops import *  # noqa: F401,F403  (the functional forms of the ops)
 from .ops import __all__ as _ops_all
+from .serialization import load_parameters, load_state, save_parameters
 from .tensor import Tensor
+from .training import evaluate, fit, predict
 from .value import Value
 
 BACKEND = _active.name
@@ -20,4 +23,6 @@ BACKEND = _active.name
 __version__ = "0.1.0"
 
 __all__ = ["BACKEND", "Tensor", "gradcheck", "GradcheckError", "no_grad", "enable_grad",
-           "Value", "set_grad_enabled", "is_grad_enabled", "set_finite_check", *_ops_all]
+           "Value", "set_grad_enabled", "is_grad_enabled", "set_finite_check", "nn", "optim",
+           "fit", "predict", "evaluate", "save_parameters", "load_parameters", "load_state",
+           *_ops_all]

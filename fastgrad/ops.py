@@ -7,6 +7,7 @@ prints the table of op codes with each VJP's formula (from the Python twins, the
 from ._backend import active as _bk
 
 _ew, _rd, _sh, _la = _bk.elementwise, _bk.reduce, _bk.shape, _bk.linalg
+_de, _lo = _bk.dense, _bk.losses
 
 # elementwise
 add, subtract, multiply, divide, power = _ew.add, _ew.sub, _ew.mul, _ew.div, _ew.power
@@ -21,17 +22,24 @@ reshape, transpose, concatenate, stack = _sh.reshape, _sh.transpose, _sh.concate
 broadcast_to, astype = _sh.broadcast_to, _sh.astype
 # linear algebra
 matmul, dot = _la.matmul, _la.dot
+# the fused dense layer and losses (one node each)
+dense = _de.dense
+softmax_cross_entropy = _lo.softmax_cross_entropy
+binary_cross_entropy_with_logits = _lo.binary_cross_entropy_with_logits
+mse_loss, hinge_loss = _lo.mse_loss, _lo.hinge_loss
 
 __all__ = ["add", "subtract", "multiply", "divide", "power", "negative", "maximum", "minimum",
            "where", "clip", "exp", "log", "log1p", "sqrt", "abs", "tanh", "relu", "sigmoid",
            "sin", "cos", "sum", "mean", "max", "min", "logsumexp", "softmax", "log_softmax",
            "reshape", "transpose", "concatenate", "stack", "broadcast_to", "astype", "matmul",
-           "dot"]
+           "dot", "dense", "softmax_cross_entropy", "binary_cross_entropy_with_logits",
+           "mse_loss", "hinge_loss"]
 
 
 def table():
     """(op code, name, VJP formula) for every primitive, from the Python twins."""
-    from ._py import elementwise, linalg, reduce, shape  # noqa: F401  (they register the VJPs)
+    # importing the twins registers their VJPs
+    from ._py import dense, elementwise, linalg, losses, reduce, shape  # noqa: F401
     from ._py.node import VJP
     from ._py.opcodes import OP_NAMES
     return [(code, OP_NAMES[code], (vjp.__doc__ or "").strip())

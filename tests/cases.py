@@ -117,3 +117,83 @@ CASES = [
     ("dot", lambda fg, a, b: fg.dot(a, b), [((3,), A), ((3, 2), A)]),
     ("matmul_const", lambda fg, a: np.arange(6.0).reshape(2, 3) @ a, [((3, 4), A)]),
 ]
+
+# ---------------------------------------------------------------- fused dense layer and losses
+# (appended by the dense-layer work). Small shapes run the compiled typed loops, "big" ones
+# BLAS and numpy's SIMD tanh/exp; x given as an array inside the lambda does not require grad.
+_fixed = np.random.default_rng(2024)
+X_CONST = _fixed.standard_normal((5, 4))
+X_CONST_BIG = _fixed.standard_normal((40, 30))
+LABELS = np.array([0, 2, 1, 3, 2])
+PROBS = _fixed.dirichlet(np.ones(4), size=5)
+LABELS_BIG = _fixed.integers(0, 10, size=60)
+BCE_T = _fixed.uniform(0, 1, (6, 3))
+BCE_T_BIG = (_fixed.random((40, 20)) < 0.5).astype(float)
+BCE_T_COL = _fixed.uniform(0, 1, 7)
+HINGE_T = _fixed.choice([-1.0, 1.0], 20)
+HINGE_T_BIG = _fixed.choice([-1.0, 1.0], (30, 20))
+
+
+def _dense(fg, x, W, b=None, activation=None):
+    return fg.bk.dense.dense(x, W, b, activation)
+
+
+def _loss(fg, name, *args, **kwargs):
+    return getattr(fg.bk.losses, name)(*args, **kwargs)
+
+
+CASES += [
+    ("dense", lambda fg, x, W, b: _dense(fg, x, W, b), [((5, 4), A), ((4, 3), A), ((3,), A)]),
+    ("dense_tanh", lambda fg, x, W, b: _dense(fg, x, W, b, "tanh"),
+     [((5, 4), A), ((4, 3), A), ((3,), A)]),
+    ("dense_relu", lambda fg, x, W, b: _dense(fg, x, W, b, "relu"),
+     [((5, 4), A), ((4, 3), A), ((3,), A)]),
+    ("dense_sigmoid", lambda fg, x, W, b: _dense(fg, x, W, b, "sigmoid"),
+     [((5, 4), A), ((4, 3), A), ((3,), A)]),
+    ("dense_no_bias", lambda fg, x, W: _dense(fg, x, W, None, "tanh"), [((5, 4), A), ((4, 6), A)]),
+    ("dense_x_const", lambda fg, W, b: _dense(fg, X_CONST, W, b, "tanh"), [((4, 3), A), ((3,), A)]),
+    ("dense_narrow", lambda fg, x, W, b: _dense(fg, x, W, b, "relu"),
+     [((9, 4), A), ((4, 1), A), ((1,), A)]),
+    ("dense_vector_x", lambda fg, x, W, b: _dense(fg, x, W, b, "sigmoid"),
+     [((4,), A), ((4, 3), A), ((3,), A)]),
+    ("dense_batch_axes", lambda fg, x, W, b: _dense(fg, x, W, b, "tanh"),
+     [((2, 3, 4), A), ((4, 3), A), ((3,), A)]),
+    ("dense_big", lambda fg, x, W, b: _dense(fg, x, W, b),
+     [((40, 30), A), ((30, 20), A), ((20,), A)]),
+    ("dense_big_tanh", lambda fg, x, W, b: _dense(fg, x, W, b, "tanh"),
+     [((40, 30), A), ((30, 20), A), ((20,), A)]),
+    ("dense_big_relu", lambda fg, x, W, b: _dense(fg, x, W, b, "relu"),
+     [((40, 30), A), ((30, 20), A), ((20,), A)]),
+    ("dense_big_sigmoid", lambda fg, x, W, b: _dense(fg, x, W, b, "sigmoid"),
+     [((40, 30), A), ((30, 20), A), ((20,), A)]),
+    ("dense_big_no_bias_x_const", lambda fg, W: _dense(fg, X_CONST_BIG, W, None, "tanh"),
+     [((30, 20), A)]),
+    ("softmax_ce_labels", lambda fg, z: _loss(fg, "softmax_cross_entropy", z, LABELS),
+     [((5, 4), A)]),
+    ("softmax_ce_probs", lambda fg, z: _loss(fg, "softmax_cross_entropy", z, PROBS),
+     [((5, 4), A)]),
+    ("softmax_ce_sum", lambda fg, z: _loss(fg, "softmax_cross_entropy", z, LABELS, "sum"),
+     [((5, 4), A)]),
+    ("softmax_ce_none", lambda fg, z: _loss(fg, "softmax_cross_entropy", z, PROBS, "none"),
+     [((5, 4), A)]),
+    ("softmax_ce_big", lambda fg, z: _loss(fg, "softmax_cross_entropy", z * 3, LABELS_BIG),
+     [((60, 10), A)]),
+    ("softmax_ce_big_none", lambda fg, z: _loss(fg, "softmax_cross_entropy", z, LABELS_BIG,
+                                                "none"), [((60, 10), A)]),
+    ("bce_logits", lambda fg, z: _loss(fg, "binary_cross_entropy_with_logits", z * 3, BCE_T),
+     [((6, 3), A)]),
+    ("bce_logits_none", lambda fg, z: _loss(fg, "binary_cross_entropy_with_logits", z, BCE_T,
+                                            "none"), [((6, 3), A)]),
+    ("bce_logits_big", lambda fg, z: _loss(fg, "binary_cross_entropy_with_logits", z * 3,
+                                           BCE_T_BIG, "sum"), [((40, 20), A)]),
+    ("bce_logits_column", lambda fg, z: _loss(fg, "binary_cross_entropy_with_logits", z,
+                                              BCE_T_COL), [((7, 1), A)]),
+    ("mse", lambda fg, p, t: _loss(fg, "mse_loss", p, t), [((5, 3), A), ((5, 3), A)]),
+    ("mse_sum", lambda fg, p: _loss(fg, "mse_loss", p, BCE_T, "sum"), [((6, 3), A)]),
+    ("mse_none", lambda fg, p, t: _loss(fg, "mse_loss", p, t, "none"), [((5, 3), A), ((5, 3), A)]),
+    ("mse_column", lambda fg, p, t: _loss(fg, "mse_loss", p, t), [((7, 1), A), ((7,), A)]),
+    ("hinge", lambda fg, s: _loss(fg, "hinge_loss", s, HINGE_T), [((20,), A)]),
+    ("hinge_none", lambda fg, s: _loss(fg, "hinge_loss", s, HINGE_T, "none"), [((20,), A)]),
+    ("hinge_big", lambda fg, s: _loss(fg, "hinge_loss", s, HINGE_T_BIG, "sum"), [((30, 20), A)]),
+    ("hinge_column", lambda fg, s: _loss(fg, "hinge_loss", s, HINGE_T[:9]), [((9, 1), A)]),
+]

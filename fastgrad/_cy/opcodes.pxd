@@ -53,4 +53,11 @@ cpdef enum OpCode:
     OP_MATMUL
     # a primitive whose VJP is a Python function: ctx = the VJP
     OP_CUSTOM
+    # fused dense layer: prev = (x, W) or (x, W, b), ctx = the activation's code
+    OP_DENSE
+    # fused losses: prev = (input,) or (input, target); ctx = (what the VJP needs, reduction)
+    OP_SOFTMAX_CE
+    OP_BCE_LOGITS
+    OP_MSE
+    OP_HINGE
     N_OPS              # not an op: the size of the VJP table

@@ -1,0 +1,489 @@
+"""The fused dense layer y = act(x @ W + b): one node (twin: fastgrad/_py/dense.py).
+
+Forward: z = x·W + b, y = act(z). Backward, from the gradient g of y: gz = g·act'(y), fused
+with gb = Σ_rows gz in one pass; then gW = xᵀ·gz and gx = gz·Wᵀ, each only if required.
+
+The products run in typed loops up to DENSE_LOOP_MAX multiply-adds (numpy's matmul costs ~1 us
+per call whatever the size) and in BLAS through numpy's matmul above it. Bias, activation and
+activation derivative are typed loops, except tanh and sigmoid of more than *_VECTOR_MIN
+elements, which use numpy's SIMD tanh and exp (several times faster than the C library's).
+The kernels dense_forward/dense_backward write into arrays the caller allocated (for replay).
+"""
+cimport numpy as cnp
+from libc.math cimport exp as c_exp, expf, fabs, fabsf, tanh as c_tanh, tanhf
+from libc.string cimport memset
+
+import numpy as np
+
+from fastgrad._cy.node cimport (Node, accumulate, as_constant, is_float, lift, make_result,
+                                real, register_vjp)
+from fastgrad._cy.opcodes cimport OP_DENSE
+
+cnp.import_array()
+
+# Largest product (multiply-adds m*k*n) computed by the typed loops; BLAS through numpy above.
+# Measured (forward + backward, one core, AVX-512 EPYC, numpy's OpenBLAS): the loops take
+# 0.1-0.2x BLAS's time at 8³, 0.7-0.8x at 16³, break even near 5000 (f64) to 6000 (f32)
+# multiply-adds and take 2-2.5x at 100×16×16.
+cdef Py_ssize_t DENSE_LOOP_MAX = 4096
+# tanh of more elements than this uses numpy's SIMD tanh instead of the C library's in a loop
+# (measured: numpy's ~1 us call is repaid from ~64 elements, float32 and float64); sigmoid
+# likewise through numpy's SIMD exp (three numpy calls: repaid from ~256-512 elements).
+cdef Py_ssize_t TANH_VECTOR_MIN = 64
+cdef Py_ssize_t SIGMOID_VECTOR_MIN = 256
+# Outputs with fewer columns than this are computed one dot product at a time (the row-wise
+# loops set up a vector loop per row of W, which costs more than it saves on a few columns).
+cdef enum:
+    NARROW = 4
+
+cdef enum:
+    ACT_NONE = 0
+    ACT_TANH = 1
+    ACT_RELU = 2
+    ACT_SIGMOID = 3
+
+ACTIVATIONS = {None: ACT_NONE, "none": ACT_NONE, "linear": ACT_NONE, "tanh": ACT_TANH,
+               "relu": ACT_RELU, "sigmoid": ACT_SIGMOID}
+ACTIVATION_NAMES = ("none", "tanh", "relu", "sigmoid")  # indexed by code
+
+
+def _crossovers():
+    """The size thresholds in use, as a dict (compiled only: the twin always uses numpy; a
+    hook for benchmarks and for tests of both paths)."""
+    return {"loop_max": DENSE_LOOP_MAX, "tanh_vector_min": TANH_VECTOR_MIN,
+            "sigmoid_vector_min": SIGMOID_VECTOR_MIN}
+
+
+def _set_crossovers(loop_max=None, tanh_vector_min=None, sigmoid_vector_min=None):
+    """Change the thresholds (for benchmarks and tests of both paths); return the old ones."""
+    global DENSE_LOOP_MAX, TANH_VECTOR_MIN, SIGMOID_VECTOR_MIN
+    old = _crossovers()
+    if loop_max is not None:
+        DENSE_LOOP_MAX = loop_max
+    if tanh_vector_min is not None:
+        TANH_VECTOR_MIN = tanh_vector_min
+    if sigmoid_vector_min is not None:
+        SIGMOID_VECTOR_MIN = sigmoid_vector_min
+    return old
+
+
+def activation_code(activation):
+    """The code of an activation given by name (None means none)."""
+    try:
+        return ACTIVATIONS[activation]
+    except (KeyError, TypeError):
+        raise ValueError(f"dense: unknown activation {activation!r}; expected one of "
+                         f"None, 'tanh', 'relu', 'sigmoid'") from None
+
+
+# ---------------------------------------------------------------- typed loops
+
+cdef void gemm_nn(real* Y, const real* X, const real* W,
+                  Py_ssize_t m, Py_ssize_t k, Py_ssize_t n) noexcept nogil:
+    """Y (m×n) = X (m×k) · W (k×n): Y[i,:] = Σ_l X[i,l]·W[l,:] (l ascending)"""
+    cdef Py_ssize_t i, j, l
+    cdef real xil, acc
+    cdef real* y
+    cdef const real* w
+    if n < NARROW:  # one dot product per output: no vector loop set up for a few columns
+        for i in range(m):
+            for j in range(n):
+                acc = 0
+                for l in range(k):
+                    acc = acc + X[i * k + l] * W[l * n + j]
+                Y[i * n + j] = acc
+        return
+    for i in range(m):
+        y = Y + i * n
+        for j in range(n):
+            y[j] = 0
+        for l in range(k):
+            xil = X[i * k + l]
+            w = W + l * n
+            for j in range(n):
+                y[j] = y[j] + xil * w[j]
+
+
+cdef void gemm_tn(real* GW, const real* X, const real* GZ,
+                  Py_ssize_t m, Py_ssize_t k, Py_ssize_t n) noexcept nogil:
+    """GW (k×n) = Xᵀ · GZ for X (m×k), GZ (m×n): GW[l,:] = Σ_i X[i,l]·GZ[i,:] (i ascending)"""
+    cdef Py_ssize_t i, j, l
+    cdef real xil, acc
+    cdef real* gw
+    cdef const real* gz
+    if n < NARROW:
+        for l in range(k):
+            for j in range(n):
+                acc = 0
+                for i in range(m):
+                    acc = acc + X[i * k + l] * GZ[i * n + j]
+                GW[l * n + j] = acc
+        return
+    memset(GW, 0, k * n * sizeof(real))
+    for i in range(m):
+        gz = GZ + i * n
+        for l in range(k):
+            xil = X[i * k + l]
+            gw = GW + l * n
+            for j in range(n):
+                gw[j] = gw[j] + xil * gz[j]
+
+
+cdef void gemm_nt(real* GX, const real* GZ, const real* W,
+                  Py_ssize_t m, Py_ssize_t k, Py_ssize_t n) noexcept nogil:
+    """GX (m×k) = GZ (m×n) · Wᵀ for W (k×n): GX[i,l] = Σ_j GZ[i,j]·W[l,j]"""
+    cdef Py_ssize_t i, j, l
+    cdef real acc
+    cdef const real* gz
+    cdef const real* w
+    for i in range(m):
+        gz = GZ + i * n
+        for l in range(k):
+            w = W + l * n
+            acc = 0
+            for j in range(n):
+                acc = acc + gz[j] * w[j]
+            GX[i * k + l] = acc
+
+
+cdef inline real tanh_(real z) noexcept nogil:
+    if real is float:
+        return tanhf(z)
+    else:
+        return c_tanh(z)
+
+
+cdef inline real sigmoid_(real z) noexcept nogil:
+    """1/(1 + e^-z) as e/(1 + e) with e = e^z below 0, so that nothing overflows"""
+    cdef real e, r
+    if real is float:
+        e = expf(-fabsf(z))
+    else:
+        e = c_exp(-fabs(z))
+    r = 1 / (1 + e)
+    return r if z >= 0 else e * r
+
+
+cdef void bias_act(real* Y, const real* B, Py_ssize_t m, Py_ssize_t n, int act) noexcept nogil:
+    """Y = act(Y + B) row by row, in place (B may be NULL)"""
+    cdef Py_ssize_t i, j
+    cdef real z
+    cdef real* y
+    for i in range(m):
+        y = Y + i * n
+        if B != NULL:
+            for j in range(n):
+                y[j] = y[j] + B[j]
+        if act == ACT_TANH:
+            for j in range(n):
+                y[j] = tanh_(y[j])
+        elif act == ACT_RELU:  # max(z, 0), NaN passing through as in numpy.maximum
+            for j in range(n):
+                z = y[j]
+                y[j] = z if (z >= 0 or z != z) else 0
+        elif act == ACT_SIGMOID:
+            for j in range(n):
+                y[j] = sigmoid_(y[j])
+
+
+cdef void sigmoid_from_exp(real* Y, const real* E, Py_ssize_t n) noexcept nogil:
+    """Y = σ(Y) given E = e^-|Y|: 1/(1 + E) for Y >= 0, E/(1 + E) below"""
+    cdef Py_ssize_t i
+    cdef real r
+    for i in range(n):
+        r = 1 / (1 + E[i])
+        Y[i] = r if Y[i] >= 0 else E[i] * r
+
+
+cdef void add_bias(real* Y, const real* B, Py_ssize_t m, Py_ssize_t n) noexcept nogil:
+    """Y += B on every row"""
+    cdef Py_ssize_t i, j
+    cdef real* y
+    for i in range(m):
+        y = Y + i * n
+        for j in range(n):
+            y[j] = y[j] + B[j]
+
+
+cdef void act_grad(real* GZ, real* GB, const real* G, const real* Y,
+                   Py_ssize_t m, Py_ssize_t n, int act) noexcept nogil:
+    """GZ = G·act'(Y) and, if GB is not NULL, GB = Σ_rows GZ, in one pass. GZ may be G."""
+    cdef Py_ssize_t i, j
+    cdef real v
+    cdef real* gz
+    cdef const real* g
+    cdef const real* y
+    if GB != NULL:
+        memset(GB, 0, n * sizeof(real))
+    for i in range(m):
+        gz = GZ + i * n
+        g = G + i * n
+        y = Y + i * n
+        if act == ACT_TANH:
+            for j in range(n):
+                gz[j] = g[j] * (1 - y[j] * y[j])
+        elif act == ACT_RELU:
+            for j in range(n):
+                gz[j] = g[j] * (y[j] > 0)
+        elif act == ACT_SIGMOID:
+            for j in range(n):
+                gz[j] = g[j] * y[j] * (1 - y[j])
+        elif gz != g:
+            for j in range(n):
+                gz[j] = g[j]
+        if GB != NULL:
+            for j in range(n):
+                GB[j] = GB[j] + gz[j]
+
+
+# ---------------------------------------------------------------- kernels on arrays
+
+cdef inline bint contiguous(cnp.ndarray a) noexcept:
+    return cnp.PyArray_IS_C_CONTIGUOUS(a)
+
+
+cdef inline void* ptr(object a) noexcept:
+    return cnp.PyArray_DATA(<cnp.ndarray>a) if a is not None else NULL
+
+
+cdef int sigmoid_vector(cnp.ndarray Y) except -1:
+    """Y = σ(Y) in place, e^-|Y| by numpy's SIMD exp (the twin's formula, operation by
+    operation)."""
+    cdef cnp.ndarray E = cnp.PyArray_EMPTY(cnp.PyArray_NDIM(Y), cnp.PyArray_DIMS(Y),
+                                           cnp.PyArray_TYPE(Y), 0)
+    np.absolute(Y, out=E)
+    np.negative(E, out=E)
+    np.exp(E, out=E)
+    if cnp.PyArray_TYPE(Y) == cnp.NPY_DOUBLE:
+        sigmoid_from_exp(<double*>ptr(Y), <double*>ptr(E), cnp.PyArray_SIZE(Y))
+    else:
+        sigmoid_from_exp(<float*>ptr(Y), <float*>ptr(E), cnp.PyArray_SIZE(Y))
+    return 0
+
+
+cdef bint fits(object a, int typenum, Py_ssize_t rows, Py_ssize_t cols,
+               bint c_contiguous) noexcept:
+    """a is an array of dtype typenum and shape (rows, cols) ((cols,) when rows < 0)."""
+    if not cnp.PyArray_Check(a) or cnp.PyArray_TYPE(<cnp.ndarray>a) != typenum:
+        return False
+    cdef cnp.ndarray arr = <cnp.ndarray>a
+    if c_contiguous and not cnp.PyArray_IS_C_CONTIGUOUS(arr):
+        return False
+    if rows < 0:
+        return cnp.PyArray_NDIM(arr) == 1 and cnp.PyArray_DIMS(arr)[0] == cols
+    return (cnp.PyArray_NDIM(arr) == 2 and cnp.PyArray_DIMS(arr)[0] == rows
+            and cnp.PyArray_DIMS(arr)[1] == cols)
+
+
+cdef int check_operands(str where, cnp.ndarray X, cnp.ndarray W) except -1:
+    """X (m, k) of a float dtype and W (k, n) of the same: the kernels index raw memory."""
+    if not (is_float(X) and cnp.PyArray_NDIM(X) == 2 and cnp.PyArray_NDIM(W) == 2
+            and cnp.PyArray_TYPE(W) == cnp.PyArray_TYPE(X)
+            and cnp.PyArray_DIMS(W)[0] == cnp.PyArray_DIMS(X)[1]):
+        x, w = <object>X, <object>W
+        raise ValueError(f"{where}: X must be a 2-D float32/float64 array and W a 2-D array of "
+                         f"its dtype with as many rows as X has columns; got X {x.dtype} "
+                         f"{x.shape}, W {w.dtype} {w.shape}")
+    return 0
+
+
+cdef int check_buffer(str where, str name, object a, cnp.ndarray X, Py_ssize_t rows,
+                      Py_ssize_t cols, bint c_contiguous) except -1:
+    """a is None or an array of X's dtype and shape (rows, cols) ((cols,) when rows < 0)."""
+    if a is not None and not fits(a, cnp.PyArray_TYPE(X), rows, cols, c_contiguous):
+        shape = (cols,) if rows < 0 else (<object>rows, cols)
+        raise ValueError(f"{where}: {name} must be a {'C-contiguous ' if c_contiguous else ''}"
+                         f"{(<object>X).dtype} array of shape {shape}, got "
+                         f"{getattr(a, 'dtype', type(a).__name__)} {getattr(a, 'shape', '')}")
+    return 0
+
+
+def dense_forward(cnp.ndarray X not None, cnp.ndarray W not None, object B, int act,
+                  cnp.ndarray Y not None):
+    """Y = act(X·W + B) for 2-D X; B may be None. Writes into Y (rows(X), cols(W)), which
+    must be C-contiguous; all arrays share one float dtype."""
+    check_operands("dense_forward", X, W)
+    cdef Py_ssize_t m = cnp.PyArray_DIMS(X)[0], k = cnp.PyArray_DIMS(X)[1]
+    cdef Py_ssize_t n = cnp.PyArray_DIMS(W)[1]
+    check_buffer("dense_forward", "B", B, X, -1, n, False)
+    check_buffer("dense_forward", "Y", Y, X, m, n, True)
+    cdef bint f64 = cnp.PyArray_TYPE(Y) == cnp.NPY_DOUBLE
+    cdef bint vector = ((act == ACT_TANH and m * n > TANH_VECTOR_MIN)
+                        or (act == ACT_SIGMOID and m * n > SIGMOID_VECTOR_MIN))
+    if m * k * n <= DENSE_LOOP_MAX and contiguous(X) and contiguous(W):
+        if f64:
+            gemm_nn(<double*>ptr(Y), <double*>ptr(X), <double*>ptr(W), m, k, n)
+        else:
+            gemm_nn(<float*>ptr(Y), <float*>ptr(X), <float*>ptr(W), m, k, n)
+    else:
+        np.matmul(X, W, out=Y)
+    if B is not None and not contiguous(B):
+        B = np.ascontiguousarray(B)
+    if vector:
+        if B is not None:
+            if f64:
+                add_bias(<double*>ptr(Y), <double*>ptr(B), m, n)
+            else:
+                add_bias(<float*>ptr(Y), <float*>ptr(B), m, n)
+        if act == ACT_TANH:
+            np.tanh(Y, out=Y)
+        else:
+            sigmoid_vector(Y)
+    elif f64:
+        bias_act(<double*>ptr(Y), <double*>ptr(B), m, n, act)
+    else:
+        bias_act(<float*>ptr(Y), <float*>ptr(B), m, n, act)
+
+
+def dense_backward(cnp.ndarray X not None, cnp.ndarray W not None, cnp.ndarray Y not None,
+                   cnp.ndarray G not None, int act,
+                   object GZ, object GX, object GW, object GB):
+    """gz = G·act'(Y) into GZ (and GB = Σ_rows gz in the same pass); then GW = Xᵀ·gz and
+    GX = gz·Wᵀ, for those that are not None. GZ may be None when act is none (gz is G). Y, G
+    and the outputs must be C-contiguous."""
+    check_operands("dense_backward", X, W)
+    cdef Py_ssize_t m = cnp.PyArray_DIMS(X)[0], k = cnp.PyArray_DIMS(X)[1]
+    cdef Py_ssize_t n = cnp.PyArray_DIMS(W)[1]
+    if GZ is None and act != ACT_NONE:
+        raise ValueError("dense_backward: GZ (scratch for gz) is needed with an activation")
+    for name, a in (("Y", Y), ("G", G), ("GZ", GZ)):
+        check_buffer("dense_backward", name, a, X, m, n, True)
+    check_buffer("dense_backward", "GX", GX, X, m, k, True)
+    check_buffer("dense_backward", "GW", GW, X, k, n, True)
+    check_buffer("dense_backward", "GB", GB, X, -1, n, True)
+    cdef bint f64 = cnp.PyArray_TYPE(Y) == cnp.NPY_DOUBLE
+    cdef bint loops = m * k * n <= DENSE_LOOP_MAX and contiguous(X) and contiguous(W)
+    if GZ is None:
+        GZ = G
+    if GZ is not G or GB is not None:
+        if f64:
+            act_grad(<double*>ptr(GZ), <double*>ptr(GB), <double*>ptr(G), <double*>ptr(Y),
+                     m, n, act)
+        else:
+            act_grad(<float*>ptr(GZ), <float*>ptr(GB), <float*>ptr(G), <float*>ptr(Y),
+                     m, n, act)
+    if GW is not None:
+        if not loops:
+            np.matmul(X.T, GZ, out=GW)
+        elif f64:
+            gemm_tn(<double*>ptr(GW), <double*>ptr(X), <double*>ptr(GZ), m, k, n)
+        else:
+            gemm_tn(<float*>ptr(GW), <float*>ptr(X), <float*>ptr(GZ), m, k, n)
+    if GX is not None:
+        if not loops:
+            np.matmul(GZ, W.T, out=GX)
+        elif f64:
+            gemm_nt(<double*>ptr(GX), <double*>ptr(GZ), <double*>ptr(W), m, k, n)
+        else:
+            gemm_nt(<float*>ptr(GX), <float*>ptr(GZ), <float*>ptr(W), m, k, n)
+
+
+# ---------------------------------------------------------------- the node
+
+cpdef tuple dense_operands(object x, object W, object b):
+    """x, W and b (or None) as nodes of one float dtype; arrays take the dtype of W (or x)."""
+    if isinstance(W, Node):
+        dtype = (<Node>W).data.dtype
+    elif isinstance(x, Node):
+        dtype = (<Node>x).data.dtype
+    else:
+        W = lift(W, "dense")
+        dtype = (<Node>W).data.dtype
+    if not isinstance(x, Node):
+        x = as_constant(x, dtype, "dense")
+    if not isinstance(W, Node):
+        W = as_constant(W, dtype, "dense")
+    if b is not None and not isinstance(b, Node):
+        b = as_constant(b, dtype, "dense")
+    return x, W, b
+
+
+def check_dense(X, W, B):
+    """Raise naming the shapes/dtypes unless x (..., in), W (in, out), b (out,) fit together."""
+    dtypes = {X.dtype, W.dtype} | ({B.dtype} if B is not None else set())
+    if len(dtypes) > 1:
+        given = f"x {X.dtype}, W {W.dtype}" + (f", b {B.dtype}" if B is not None else "")
+        raise TypeError(f"dense: x, W and b must have one dtype, got {given}; cast with "
+                        f".astype()")
+    if X.dtype not in (np.float32, np.float64):
+        raise TypeError(f"dense: unsupported dtype {X.dtype}; use float32 or float64")
+    if W.ndim != 2:
+        raise ValueError(f"dense: W must be 2-D (in, out), got shape {W.shape}")
+    if X.ndim == 0 or X.shape[-1] != W.shape[0]:
+        raise ValueError(f"dense: x of shape {X.shape} does not fit W of shape {W.shape}: "
+                         f"x's last axis must be W's first ({W.shape[0]})")
+    if B is not None and B.shape != (W.shape[1],):
+        raise ValueError(f"dense: b must have shape ({W.shape[1]},) for W of shape {W.shape}, "
+                         f"got {B.shape}")
+
+
+cpdef cnp.ndarray as_rows(cnp.ndarray X):
+    """x as a 2-D (rows, in) array (a view when possible)."""
+    if X is None:
+        raise TypeError("as_rows: expected an array, got None")
+    if cnp.PyArray_NDIM(X) == 2:
+        return X
+    return X.reshape(-1, X.shape[X.ndim - 1])
+
+
+cdef inline cnp.ndarray new_matrix(Py_ssize_t m, Py_ssize_t n, int typenum):
+    cdef cnp.npy_intp dims[2]
+    dims[0] = m
+    dims[1] = n
+    return cnp.PyArray_EMPTY(2, dims, typenum, 0)
+
+
+def dense(x, W, b=None, activation=None):
+    """y = act(x @ W + b) as one node; act in {None, 'tanh', 'relu', 'sigmoid'}."""
+    cdef int act = activation_code(activation)
+    cdef Node nx, nW, nb
+    x, W, b = dense_operands(x, W, b)
+    nx, nW = x, W
+    cdef cnp.ndarray X = nx.data, Wd = nW.data
+    B = (<Node>b).data if b is not None else None
+    if not (cnp.PyArray_NDIM(X) == 2 and cnp.PyArray_NDIM(Wd) == 2
+            and cnp.PyArray_TYPE(X) == cnp.PyArray_TYPE(Wd) and is_float(X)
+            and X.shape[1] == Wd.shape[0]
+            and (B is None or (cnp.PyArray_TYPE(<cnp.ndarray>B) == cnp.PyArray_TYPE(X)
+                               and B.shape == (Wd.shape[1],)))):
+        check_dense(X, Wd, B)  # raises, unless x merely has other than two dimensions
+    cdef cnp.ndarray X2 = as_rows(X)
+    cdef cnp.ndarray Y = new_matrix(cnp.PyArray_DIMS(X2)[0], cnp.PyArray_DIMS(Wd)[1],
+                                    cnp.PyArray_TYPE(Wd))
+    dense_forward(X2, Wd, B, act, Y)
+    prev = (x, W) if b is None else (x, W, b)
+    if cnp.PyArray_NDIM(X) != 2:
+        Y = Y.reshape(nx.data.shape[:-1] + (Wd.shape[1],))
+    return make_result(Y, OP_DENSE, prev, act)
+
+
+cdef int vjp_dense(Node node, object g) except -1:
+    """gz = g*act'(y); gW = x^T gz, gb = sum_rows gz, gx = gz W^T"""
+    cdef Node x = <Node>node._prev[0], W = <Node>node._prev[1]
+    cdef Node b = <Node>node._prev[2] if len(node._prev) == 3 else None
+    cdef int act = node._ctx
+    cdef cnp.ndarray X = as_rows(x.data), Wd = W.data, Y = as_rows(node.data)
+    cdef cnp.ndarray G = as_rows(g)
+    cdef int t = cnp.PyArray_TYPE(Y)
+    if not cnp.PyArray_IS_C_CONTIGUOUS(G) or cnp.PyArray_TYPE(G) != t:
+        G = np.ascontiguousarray(G, dtype=Y.dtype)  # e.g. the broadcast gradient of a sum
+    cdef Py_ssize_t m = cnp.PyArray_DIMS(Y)[0], n = cnp.PyArray_DIMS(Y)[1]
+    cdef Py_ssize_t k = cnp.PyArray_DIMS(Wd)[0]
+    GZ = None if act == ACT_NONE else new_matrix(m, n, t)
+    GW = new_matrix(k, n, t) if W.requires_grad else None
+    GB = None
+    if b is not None and b.requires_grad:
+        GB = cnp.PyArray_EMPTY(1, cnp.PyArray_DIMS(Wd) + 1, t, 0)
+    GX = new_matrix(m, k, t) if x.requires_grad else None
+    dense_backward(X, Wd, Y, G, act, GZ, GX, GW, GB)
+    if GW is not None:
+        accumulate(W, GW, True)
+    if GB is not None:
+        accumulate(b, GB, True)
+    if GX is not None:
+        accumulate(x, GX if cnp.PyArray_NDIM(<cnp.ndarray>x.data) == 2
+                   else GX.reshape(x.data.shape), True)
+    return 0
+
+
+register_vjp(OP_DENSE, vjp_dense)

@@ -1,0 +1,162 @@
+"""Optimizers: SGD (momentum, weight decay, Nesterov), Adam and AdamW, with PyTorch's update
+rules, applied in place to each parameter's ``.data`` from its ``.grad``.
+
+A learning-rate schedule is a hook: ``schedule(k)`` gives the learning rate of step k
+(k = 0, 1, ... counts the calls to ``step()``); it is looked up before each step and stored in
+``optimizer.lr``. Setting ``optimizer.lr`` by hand works too.
+
+>>> opt = optim.SGD(model.parameters(), lr=1.0, schedule=lambda k: 1.0 - 0.9 * k / 100)
+>>> loss.backward(); opt.step(); opt.zero_grad()
+"""
+import math
+
+import numpy as np
+
+
+class Optimizer:
+    """Base class: holds the parameters, the learning rate, the schedule and the step count."""
+
+    def __init__(self, params, lr, schedule=None):
+        params = list(params)
+        if not params:
+            raise ValueError(f"{type(self).__name__}: got an empty list of parameters")
+        for i, p in enumerate(params):
+            if not (isinstance(getattr(p, "data", None), np.ndarray)
+                    and getattr(p, "requires_grad", False)):
+                raise TypeError(f"{type(self).__name__}: parameter {i} is not a Tensor with "
+                                f"requires_grad=True (got {type(p).__name__})")
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError(f"{type(self).__name__}: a parameter appears more than once")
+        if schedule is not None and not callable(schedule):
+            raise TypeError(f"{type(self).__name__}: schedule must be callable (step -> lr)")
+        self.params = params
+        self.lr = float(lr)
+        self.schedule = schedule
+        self.steps = 0  # step() calls so far
+
+    def zero_grad(self):
+        """Forget every parameter's gradient (``.grad`` becomes None)."""
+        for p in self.params:
+            p.grad = None
+
+    def step(self):
+        """Update every parameter that has a gradient."""
+        if self.schedule is not None:
+            self.lr = float(self.schedule(self.steps))
+        for i, p in enumerate(self.params):
+            if p.grad is not None:
+                self.update(i, p.data, p.grad)
+        self.steps += 1
+
+    def update(self, i, data, grad):
+        """Change ``data`` (parameter i's array) in place, given its gradient."""
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"{type(self).__name__}(lr={self.lr:g}, {len(self.params)} parameters)"
+
+
+def check_rate(name, value, where, upper=None):
+    if not (value >= 0 and (upper is None or value < upper)):
+        bound = f"in [0, {upper:g})" if upper is not None else ">= 0"
+        raise ValueError(f"{where}: {name} must be {bound}, got {value!r}")
+
+
+class SGD(Optimizer):
+    """p -= lr·d, with d = g + wd·p, or with momentum μ: b = μ·b + (1 - dampening)·d (b = d on
+    the first step) and d = b (d + μ·b with Nesterov)."""
+
+    def __init__(self, params, lr, momentum=0.0, weight_decay=0.0, dampening=0.0,
+                 nesterov=False, schedule=None):
+        super().__init__(params, lr, schedule)
+        check_rate("lr", self.lr, "SGD")
+        check_rate("momentum", momentum, "SGD")
+        check_rate("weight_decay", weight_decay, "SGD")
+        if nesterov and (momentum == 0 or dampening != 0):
+            raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening 0")
+        self.momentum = float(momentum)
+        self.weight_decay = float(weight_decay)
+        self.dampening = float(dampening)
+        self.nesterov = bool(nesterov)
+        self.buffers = [None] * len(self.params)   # momentum buffers
+        self.scratch = [None] * len(self.params)   # lr·d, so that no step allocates
+
+    def update(self, i, data, grad):
+        d = grad
+        if self.weight_decay:
+            d = grad + self.weight_decay * data
+        if self.momentum:
+            buf = self.buffers[i]
+            if buf is None:
+                buf = self.buffers[i] = np.array(d, dtype=data.dtype)
+            else:
+                buf *= self.momentum
+                buf += (1 - self.dampening) * d if self.dampening else d
+            d = d + self.momentum * buf if self.nesterov else buf
+        tmp = self.scratch[i]
+        if tmp is None:
+            tmp = self.scratch[i] = np.empty_like(data)
+        np.multiply(d, self.lr, out=tmp)
+        np.subtract(data, tmp, out=data)
+
+
+class Adam(Optimizer):
+    """Adam (PyTorch's form): m = β1·m + (1-β1)·g, v = β2·v + (1-β2)·g²,
+    p -= (lr / (1-β1^t)) · m / (√v / √(1-β2^t) + ε); weight_decay adds wd·p to g (L2)."""
+
+    decoupled = False
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                 schedule=None):
+        super().__init__(params, lr, schedule)
+        where = type(self).__name__
+        check_rate("lr", self.lr, where)
+        check_rate("beta1", betas[0], where, 1.0)
+        check_rate("beta2", betas[1], where, 1.0)
+        check_rate("eps", eps, where)
+        check_rate("weight_decay", weight_decay, where)
+        self.betas = (float(betas[0]), float(betas[1]))
+        self.eps = float(eps)
+        self.weight_decay = float(weight_decay)
+        self.m = [np.zeros_like(p.data) for p in self.params]
+        self.v = [np.zeros_like(p.data) for p in self.params]
+        self.t = [0] * len(self.params)  # updates of each parameter (it may lack a gradient)
+        self.scratch = [np.empty_like(p.data) for p in self.params]
+
+    def update(self, i, data, grad):
+        beta1, beta2 = self.betas
+        self.t[i] += 1
+        t = self.t[i]
+        if self.weight_decay:
+            if self.decoupled:
+                data *= 1 - self.lr * self.weight_decay
+            else:
+                grad = grad + self.weight_decay * data
+        m, v, tmp = self.m[i], self.v[i], self.scratch[i]
+        m *= beta1                                   # m = β1·m + (1-β1)·g
+        np.multiply(grad, 1 - beta1, out=tmp)
+        m += tmp
+        v *= beta2                                   # v = β2·v + (1-β2)·g²
+        np.multiply(grad, grad, out=tmp)
+        tmp *= 1 - beta2
+        v += tmp
+        step_size = self.lr / (1 - beta1 ** t)
+        np.sqrt(v, out=tmp)                          # denominator √v/√(1-β2^t) + ε
+        tmp /= math.sqrt(1 - beta2 ** t)
+        tmp += self.eps
+        np.divide(m, tmp, out=tmp)
+        tmp *= step_size
+        data -= tmp
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: p *= 1 - lr·wd before each Adam step (default 0.01)."""
+
+    decoupled = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 schedule=None):
+        super().__init__(params, lr, betas, eps, weight_decay, schedule)
+
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW"]

@@ -1,0 +1,206 @@
+"""fit, predict, evaluate: the training loop of the Tensor face, on numpy arrays.
+
+>>> model = fastgrad.nn.mlp([64, 64, 10], seed=0)
+>>> history = fastgrad.fit(model, X, y, "cross_entropy", fastgrad.optim.Adam(
+...     model.parameters(), lr=1e-2), epochs=20, batch_size=32, seed=0)
+>>> fastgrad.evaluate(model, X_test, y_test, "cross_entropy")
+{'loss': 0.08..., 'accuracy': 0.97...}
+"""
+import sys
+
+import numpy as np
+
+from .engine import no_grad
+from .nn.losses import get_loss
+
+
+def first_parameter(model):
+    """The model's first parameter, or None."""
+    params = model.parameters() if hasattr(model, "parameters") else []
+    return params[0] if params else None
+
+
+def model_dtype(model):
+    """The dtype of the model's first parameter (float64 for a model without any)."""
+    param = first_parameter(model)
+    return param.data.dtype if param is not None else np.dtype(np.float64)
+
+
+def as_inputs(X, dtype, where):
+    """X as an ndarray of the model's dtype (a Tensor's data is used as is, without its graph)."""
+    X = np.asarray(getattr(X, "data", X))
+    if X.dtype != dtype:
+        if X.dtype.kind not in "biuf":
+            raise TypeError(f"{where}: inputs have unsupported dtype {X.dtype}")
+        X = X.astype(dtype)
+    if X.ndim == 0:
+        raise ValueError(f"{where}: inputs must have at least one dimension (a row per sample)")
+    return X
+
+
+def as_targets(y, n, where):
+    y = np.asarray(getattr(y, "data", y))
+    if y.ndim == 0 or len(y) != n:
+        raise ValueError(f"{where}: {n} inputs but {'no' if y.ndim == 0 else len(y)} targets")
+    return y
+
+
+def batches(n, batch_size, order):
+    """Slices (or index arrays, when shuffled) of at most batch_size rows covering 0..n-1."""
+    if batch_size is None or batch_size >= n:
+        return [order if order is not None else slice(0, n)]
+    if order is None:
+        return [slice(i, min(i + batch_size, n)) for i in range(0, n, batch_size)]
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+def make_progress(progress, total, epochs):
+    """A tqdm bar, or None: shown when asked (True), or by default when stderr is a terminal."""
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if not progress:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        if progress is True:
+            raise ImportError("fit(progress=True) needs tqdm (pip install tqdm)") from None
+        return None
+    return tqdm(total=total, unit="batch", desc=f"epoch 1/{epochs}", leave=True,
+                dynamic_ncols=True)
+
+
+def fit(model, X, y, loss, optimizer, epochs=1, batch_size=32, shuffle=True, seed=None,
+        progress=None, validation_data=None):
+    """Train ``model`` on (X, y) with mini-batches; return the history.
+
+    Parameters
+    ----------
+    model : callable Module
+        Maps a batch of inputs (an ndarray of the model's dtype) to outputs.
+    X, y : array_like
+        Inputs, one row per sample, and targets (class indices, or float targets).
+    loss : callable or str
+        ``loss(output, target)`` returning a scalar Tensor (the mean over the batch), e.g.
+        ``nn.CrossEntropyLoss()``, or a name: "cross_entropy", "bce_with_logits", "mse",
+        "hinge".
+    optimizer : fastgrad.optim.Optimizer
+        Its ``zero_grad()`` and ``step()`` are called once per batch.
+    epochs : int
+    batch_size : int or None
+        None (or at least len(X)) trains full-batch.
+    shuffle : bool
+        Draw a new order of the samples every epoch (from ``seed``).
+    seed : None, int or numpy.random.Generator
+    progress : None, bool
+        A tqdm progress bar showing the loss: None shows it only when stderr is a terminal,
+        False never, True always.
+    validation_data : (X_val, y_val), optional
+        Evaluated after every epoch (loss, and accuracy for classification losses).
+
+    Returns
+    -------
+    dict
+        ``{"loss": [mean training loss of each epoch], ...}``, plus "val_loss" (and
+        "val_accuracy") with validation data.
+    """
+    loss_fn = get_loss(loss)
+    dtype = model_dtype(model)
+    X = as_inputs(X, dtype, "fit")
+    n = len(X)
+    y = as_targets(y, n, "fit")
+    if n == 0:
+        raise ValueError("fit: no samples")
+    if epochs < 0 or int(epochs) != epochs:
+        raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
+    if batch_size is not None and (int(batch_size) != batch_size or batch_size < 1):
+        raise ValueError(f"fit: batch_size must be a positive integer or None, "
+                         f"got {batch_size!r}")
+    rng = np.random.default_rng(seed)
+    full_batch = batch_size is None or batch_size >= n
+    n_batches = 1 if full_batch else -(-n // batch_size)
+    history = {"loss": []}
+    if validation_data is not None:
+        history["val_loss"] = []
+    bar = make_progress(progress, epochs * n_batches, epochs)
+    try:
+        for epoch in range(epochs):
+            order = rng.permutation(n) if shuffle and not full_batch else None
+            total = 0.0
+            for index in batches(n, batch_size, order):
+                xb, yb = X[index], y[index]
+                optimizer.zero_grad()
+                value = loss_fn(model(xb), yb)
+                value.backward()
+                optimizer.step()
+                batch_loss = float(value.data)
+                total += batch_loss * len(xb)
+                if bar is not None:
+                    bar.set_postfix(loss=f"{batch_loss:.4g}", refresh=False)
+                    bar.update()
+            history["loss"].append(total / n)
+            if validation_data is not None:
+                scores = evaluate(model, *validation_data, loss=loss_fn)
+                for key, value in scores.items():
+                    history.setdefault("val_" + key, []).append(value)
+            if bar is not None:
+                bar.set_description(f"epoch {min(epoch + 2, epochs)}/{epochs}", refresh=False)
+                bar.set_postfix(loss=f"{total / n:.4g}", refresh=True)
+    finally:
+        if bar is not None:
+            bar.close()
+    return history
+
+
+def predict(model, X, batch_size=None):
+    """The model's outputs for X, as a numpy array, computed without recording a graph."""
+    X = as_inputs(X, model_dtype(model), "predict")
+    with no_grad():
+        outputs = [np.asarray(model(X[index]).data)
+                   for index in batches(len(X), batch_size, None)]
+    return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
+
+
+def accuracy(outputs, y):
+    """The fraction of samples classified right: argmax of rows against class indices (or
+    one-hot rows); for one output per sample, its sign against targets in {-1, 1} or {0, 1}."""
+    y = np.asarray(y)
+    if outputs.ndim == 2 and outputs.shape[1] > 1:
+        predicted = np.argmax(outputs, axis=1)
+        labels = np.argmax(y, axis=1) if y.ndim == 2 else y
+        return float(np.mean(predicted == labels))
+    scores = outputs.reshape(-1)
+    return float(np.mean((scores > 0) == (y.reshape(-1) > (0 if y.min() < 0 else 0.5))))
+
+
+def evaluate(model, X, y, loss=None, batch_size=None, metrics=None):
+    """Loss and accuracy of the model on (X, y).
+
+    ``metrics`` lists what to report among "loss" (needs ``loss``) and "accuracy"; by default
+    the loss when one is given, and the accuracy unless the loss is a regression loss (MSE).
+    Returns a dict such as ``{"loss": 0.12, "accuracy": 0.97}``.
+    """
+    loss_fn = get_loss(loss) if loss is not None else None
+    if metrics is None:
+        metrics = (["loss"] if loss_fn is not None else []) + \
+            (["accuracy"] if getattr(loss_fn, "classification", True) else [])
+    unknown = set(metrics) - {"loss", "accuracy"}
+    if unknown:
+        raise ValueError(f"evaluate: unknown metrics {sorted(unknown)}; expected 'loss' or "
+                         f"'accuracy'")
+    if "loss" in metrics and loss_fn is None:
+        raise ValueError("evaluate: the 'loss' metric needs loss=")
+    outputs = predict(model, X, batch_size)
+    y = as_targets(y, len(outputs), "evaluate")
+    scores = {}
+    if "loss" in metrics:
+        param = first_parameter(model)  # the loss runs on the model's backend
+        with no_grad():
+            out = type(param)(outputs) if param is not None else outputs
+            scores["loss"] = float(loss_fn(out, y).data)
+    if "accuracy" in metrics:
+        scores["accuracy"] = accuracy(outputs, y)
+    return scores
+
+
+__all__ = ["fit", "predict", "evaluate"]
