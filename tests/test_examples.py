@@ -9,10 +9,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def run_example(name, *args, cwd):
-    """Run examples/<name> with this interpreter and environment: it imports the fastgrad the
-    tests import (installed, or the checkout on PYTHONPATH)."""
+    """Run examples/<name> with this interpreter, importing the very fastgrad the tests import
+    (installed, or a checkout found through a PYTHONPATH that may be relative to here)."""
+    import fastgrad
+    home = os.path.dirname(os.path.dirname(os.path.abspath(fastgrad.__file__)))
+    path = os.pathsep.join([home] + [p for p in [os.environ.get("PYTHONPATH")] if p])
     return subprocess.run([sys.executable, os.path.join(ROOT, "examples", name), *args],
-                          cwd=cwd, capture_output=True, text=True, timeout=120)
+                          cwd=cwd, capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, PYTHONPATH=path))
 
 
 def test_moons_example(tmp_path):
