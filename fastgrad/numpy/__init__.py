@@ -1,0 +1,51 @@
+"""numpy, differentiable: ``import fastgrad.numpy as np`` in code written for HIPS autograd.
+
+Every differentiable function (exp, log, tanh, dot, sum, max, reshape, concatenate, where, ...)
+records the graph when given a traced value (inside ``fastgrad.grad``) and, on plain arrays,
+returns exactly what numpy returns, so the same code runs inside and outside ``grad``.
+Everything else numpy has (array creation, ``random``, dtypes, constants) is numpy's own; a numpy
+function without a gradient, called on a traced value, raises a TypeError naming it.
+
+The functions are bound to the active backend (``fastgrad.BACKEND``);
+``fastgrad.numpy.namespace(backend)`` gives them for another one.
+"""
+import types as _types
+
+import numpy as _np
+
+from .. import _backend
+from ..extend import node_types as _node_types
+from . import _face
+
+_MODULE_TYPES = (_types.ModuleType, type, _np.ufunc, _np.dtype)
+
+
+def namespace(bk):
+    """A module-like namespace of fastgrad.numpy bound to backend ``bk`` (for tests that
+    compare backends in one process)."""
+    ns = _types.SimpleNamespace(**_face.build(bk))
+    ns.random, ns.linalg = random, linalg
+    return ns
+
+
+globals().update(_face.build(_backend.active))
+
+from . import linalg, random  # noqa: E402  (after the functions they may use)
+
+
+def __getattr__(name):
+    """numpy's own object for every name not defined here: functions are guarded against
+    traced values (they have no gradient), the rest (types, constants, submodules, ufuncs,
+    which numpy itself refuses on traced values, naming them) is numpy's unchanged."""
+    try:
+        obj = getattr(_np, name)
+    except AttributeError:
+        raise AttributeError(f"module 'fastgrad.numpy' has no attribute {name!r}") from None
+    if callable(obj) and not isinstance(obj, _MODULE_TYPES):
+        obj = _face.guard(name, obj, _node_types)
+    globals()[name] = obj
+    return obj
+
+
+def __dir__():
+    return sorted(set(globals()) | set(dir(_np)))
