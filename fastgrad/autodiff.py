@@ -25,8 +25,15 @@ import numpy as np
 
 from . import _backend, engine
 
-__all__ = ["grad", "value_and_grad", "elementwise_grad", "jacobian", "grad_and_aux",
-           "make_vjp", "functions"]
+__all__ = [
+    "elementwise_grad",
+    "functions",
+    "grad",
+    "grad_and_aux",
+    "jacobian",
+    "make_vjp",
+    "value_and_grad",
+]
 
 ndarray = np.ndarray
 FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -403,8 +410,8 @@ def functions(bk):
 
         return jacobianfun
 
-    made = dict(grad=grad, value_and_grad=value_and_grad, elementwise_grad=elementwise_grad,
-                jacobian=jacobian, grad_and_aux=grad_and_aux, make_vjp=make_vjp)
+    made = {"grad": grad, "value_and_grad": value_and_grad, "elementwise_grad": elementwise_grad,
+            "jacobian": jacobian, "grad_and_aux": grad_and_aux, "make_vjp": make_vjp}
     _made[bk.name] = made
     return made
 

@@ -152,5 +152,5 @@ def set_grad_enabled(enabled):
     return mode
 
 
-__all__ = ["backward", "check_finite_sweep", "no_grad", "enable_grad", "set_grad_enabled",
-           "is_grad_enabled", "set_finite_check"]
+__all__ = ["backward", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+           "set_finite_check", "check_finite_sweep"]

@@ -26,7 +26,7 @@ import numpy as np
 from ._py import node as _py_node
 from ._py.opcodes import OP_CUSTOM
 
-__all__ = ["primitive", "defvjp", "defvjp_argnum", "notrace_primitive", "Primitive"]
+__all__ = ["Primitive", "defvjp", "defvjp_argnum", "notrace_primitive", "primitive"]
 
 FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
 SEQUENCES = (list, tuple)

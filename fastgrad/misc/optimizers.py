@@ -11,7 +11,7 @@ import numpy as np
 
 from .flatten import flatten
 
-__all__ = ["sgd", "rmsprop", "adam", "unflatten_optimizer"]
+__all__ = ["adam", "rmsprop", "sgd", "unflatten_optimizer"]
 
 
 def unflatten_optimizer(optimize):

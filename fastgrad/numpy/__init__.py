@@ -20,17 +20,22 @@ from . import _face
 _MODULE_TYPES = (_types.ModuleType, type, _np.ufunc, _np.dtype)
 
 
+class _Namespace(_types.SimpleNamespace):
+    """fastgrad.numpy's functions for one backend; other names as in the module."""
+
+    def __getattr__(self, name):
+        return __getattr__(name)
+
+
 def namespace(bk):
     """A module-like namespace of fastgrad.numpy bound to backend ``bk`` (for tests that
     compare backends in one process)."""
-    ns = _types.SimpleNamespace(**_face.build(bk))
-    ns.random, ns.linalg = random, linalg
-    return ns
+    return _Namespace(**_face.build(bk), random=random, linalg=linalg)
 
 
 globals().update(_face.build(_backend.active))
 
-from . import linalg, random  # noqa: E402  (after the functions they may use)
+from . import linalg, random
 
 
 def __getattr__(name):

@@ -1,7 +1,7 @@
 """numpy.random, unchanged (random draws are not differentiated): for
 ``import fastgrad.numpy.random as npr`` in autograd code."""
 import numpy.random as _random
-from numpy.random import *  # noqa: F401,F403
+from numpy.random import *
 
 __all__ = list(_random.__all__)
 

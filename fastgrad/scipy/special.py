@@ -14,7 +14,7 @@ try:
 except ImportError:  # pragma: no cover - exercised where scipy is absent
     _scipy_special = None
 
-__all__ = ["logsumexp", "expit", "softmax", "log_softmax"]
+__all__ = ["expit", "log_softmax", "logsumexp", "softmax"]
 
 
 def _backend_of(x):
