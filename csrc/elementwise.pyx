@@ -376,6 +376,25 @@ cdef object tensor_forward(int op, Node a, Node b, object ufunc, str opname):
             out = run2(A, B, k_mul[double], k_mul[float])
         else:
             out = run2(A, B, k_div[double], k_div[float])
+    elif op <= OP_DIV and cnp.PyArray_SIZE(A) <= FORWARD_LOOP_MAX and one_value(B, A):
+        # b is one value (a sum, a max): the scalar loops compute what broadcasting would
+        if op == OP_ADD:
+            out = run_scalar(A, value_of(B), k_add_s[double], k_add_s[float])
+        elif op == OP_SUB:  # a - c is exactly a + (-c)
+            out = run_scalar(A, -value_of(B), k_add_s[double], k_add_s[float])
+        elif op == OP_MUL:
+            out = run_scalar(A, value_of(B), k_mul_s[double], k_mul_s[float])
+        else:
+            out = run_scalar(A, value_of(B), k_div_s[double], k_div_s[float])
+    elif op <= OP_DIV and cnp.PyArray_SIZE(B) <= FORWARD_LOOP_MAX and one_value(A, B):
+        if op == OP_ADD:
+            out = run_scalar(B, value_of(A), k_add_s[double], k_add_s[float])
+        elif op == OP_SUB:
+            out = run_scalar(B, value_of(A), k_rsub_s[double], k_rsub_s[float])
+        elif op == OP_MUL:
+            out = run_scalar(B, value_of(A), k_mul_s[double], k_mul_s[float])
+        else:
+            out = run_scalar(B, value_of(A), k_rdiv_s[double], k_rdiv_s[float])
     else:
         try:
             out = ufunc(A, B)

@@ -56,6 +56,8 @@ ONE_VALUE = [
     ("mul_by_max", lambda a, b: a * b.max(), [(4,), (6,)]),
     ("mul_by_1", lambda a, b: b * a, [(3, 4), (1,)]),
     ("sub_max", lambda a, b: a - a.max() + b * 0.5, [(6,), ()]),
+    ("one_value_left", lambda a, b: (b - a) * (b / a) + (b + a) * 0.5 - b * a, [(2, 3), ()]),
+    ("one_value_1d_left", lambda a, b: (b - a) / (b + a), [(3,), (1,)]),
     ("softmax_by_hand", lambda a, b: (a - a.max()).exp() / (a - a.max()).exp().sum() * b,
      [(5,), ()]),
 ]
