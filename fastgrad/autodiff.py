@@ -36,7 +36,12 @@ __all__ = [
 ]
 
 ndarray = np.ndarray
-FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
+F64, F32 = np.dtype(np.float64), np.dtype(np.float32)
+FLOAT_TYPES = (F32, F64)
+
+# How box() saw the differentiated argument (the gradients come back in the same form).
+ONE_ARRAY = "one array"
+ARRAY_LIST = "a list of arrays"
 
 
 # ---------------------------------------------------------------- argument structures
@@ -178,8 +183,8 @@ def functions(bk):
     if bk.name in _made:
         return _made[bk.name]
     from .tensor import tensor_class
-    tensor_class(bk)  # make sure ops on this backend return its Tensor type
 
+    Tensor = tensor_class(bk)
     Node = bk.node.Node
     new_node = bk.node.new_node
     toposort = bk.toposort.toposort
@@ -188,30 +193,54 @@ def functions(bk):
     free_graph = bk.sweep.free_graph
     grad_enabled = bk.node.is_grad_enabled
     set_grad_enabled = bk.node.set_grad_enabled
+    finite_result = bk.sweep.finite_result
     check = engine.check_finite_sweep
+
+    def box(x, where):
+        """(structure, leaves, boxed): ``x`` with its arrays and floats as new leaves.
+        ``structure`` says how to give the gradients back: ONE_ARRAY, ARRAY_LIST (the
+        common cases, handled without recursion) or ``x`` itself (rebuilt by _unbox)."""
+        t = type(x)
+        if t is ndarray:
+            dtype = x.dtype
+            if dtype is F64 or dtype is F32:
+                leaf = new_node(x, True)
+                return ONE_ARRAY, [leaf], leaf
+        elif t is list:
+            leaves = []
+            for v in x:
+                if type(v) is not ndarray:
+                    break
+                dtype = v.dtype
+                if dtype is not F64 and dtype is not F32:
+                    break
+                leaves.append(new_node(v, True))
+            else:
+                return ARRAY_LIST, leaves, list(leaves)  # a copy: fun may change its list
+        leaves = []
+        return x, leaves, _box(x, leaves, new_node, Node, where)
 
     def call(fun, args, kwargs, argnum, where):
         """Box ``args[argnum]`` (an int or a tuple of ints) and call ``fun``:
-        (the original argument, the leaves, fun's value)."""
-        leaves = []
+        (structure, leaves, fun's value)."""
         if type(argnum) is int:
-            x = args[argnum]
-            boxed = _box(x, leaves, new_node, Node, where)
+            structure, leaves, boxed = box(args[argnum], where)
             if argnum == 0:
                 args = (boxed,) + args[1:]
             else:
                 args = list(args)
                 args[argnum] = boxed
         else:
-            x = tuple([args[i] for i in argnum])
+            structure = tuple([args[i] for i in argnum])
+            leaves = []
             args = list(args)
-            for i, xi in zip(argnum, x):
+            for i, xi in zip(argnum, structure):
                 args[i] = _box(xi, leaves, new_node, Node, where)
         if grad_enabled():
-            return x, leaves, fun(*args, **kwargs)
+            return structure, leaves, fun(*args, **kwargs)
         set_grad_enabled(True)  # grad() records even inside no_grad()
         try:
-            return x, leaves, fun(*args, **kwargs)
+            return structure, leaves, fun(*args, **kwargs)
         finally:
             set_grad_enabled(False)
 
@@ -228,30 +257,48 @@ def functions(bk):
     def backprop(order, seed, leaves, where):
         """One sweep from ``seed``; the leaves' gradients, zeros where none arrived."""
         touched = sweep(order, seed)
-        grads = [leaf.grad for leaf in leaves]
-        missing = 0
-        for g in grads:
+        grads = []
+        arrived = 0
+        for leaf in leaves:
+            g = leaf.grad
             if g is None:
-                missing += 1
-        if len(touched) > 2 * (len(grads) - missing):  # a leaf not ours received a gradient
+                g = np.zeros_like(leaf.data)
+            else:
+                arrived += 1
+            grads.append(g)
+        if len(touched) > 2 * arrived:  # a leaf that is not ours received a gradient
             rollback(order, touched)
             raise _foreign_error(where)
-        check(bk, order, seed, touched)
-        if missing:
-            grads = [g if g is not None else np.zeros_like(leaf.data)
-                     for g, leaf in zip(grads, leaves)]
+        if not finite_result(order, touched):
+            check(bk, order, seed, touched)  # raises naming the op, unless checks are off
         return grads
 
     def zeros(leaves):
         return [np.zeros_like(leaf.data) for leaf in leaves]
 
-    def result(x, grads):
-        """The gradients in ``x``'s structure (fast paths for one array, a list of them)."""
-        if type(x) is ndarray:
+    def result(structure, grads):
+        """The gradients in the argument's structure."""
+        if structure is ONE_ARRAY:
             return grads[0]
-        if type(x) is list and len(x) == len(grads) and all(type(v) is ndarray for v in x):
+        if structure is ARRAY_LIST:
             return grads
-        return _unbox(x, iter(grads))
+        return _unbox(structure, iter(grads))
+
+    def scalar_grads(ans, leaves, where):
+        """The leaves' gradients of a single-element result (zeros if it does not depend on
+        them)."""
+        if type(ans) is Tensor and ans.requires_grad:
+            data = ans.data
+            if data.ndim == 0:
+                dtype = data.dtype
+                seed = ONE64 if dtype is F64 else ONE32 if dtype is F32 else _ones(dtype, ())
+            else:
+                seed = scalar_seed(ans, where)
+            return backprop(toposort(ans), seed, leaves, where)
+        if traced(ans, where):  # a Tensor of a subclass
+            return backprop(toposort(ans), scalar_seed(ans, where), leaves, where)
+        scalar_seed(ans, where)
+        return zeros(leaves)
 
     def scalar_seed(ans, where):
         data = ans.data if isinstance(ans, Node) else np.asarray(ans)
@@ -284,13 +331,8 @@ def functions(bk):
 
         @_wraps(fun, "grad", argnum)
         def gradfun(*args, **kwargs):
-            x, leaves, ans = call(fun, args, kwargs, argnum, "grad")
-            if traced(ans, "grad"):
-                grads = backprop(toposort(ans), scalar_seed(ans, "grad"), leaves, "grad")
-            else:
-                scalar_seed(ans, "grad")
-                grads = zeros(leaves)
-            return result(x, grads)
+            structure, leaves, ans = call(fun, args, kwargs, argnum, "grad")
+            return result(structure, scalar_grads(ans, leaves, "grad"))
 
         return gradfun
 
@@ -301,14 +343,9 @@ def functions(bk):
 
         @_wraps(fun, "value_and_grad", argnum)
         def value_and_gradfun(*args, **kwargs):
-            x, leaves, ans = call(fun, args, kwargs, argnum, "value_and_grad")
-            if traced(ans, "value_and_grad"):
-                grads = backprop(toposort(ans), scalar_seed(ans, "value_and_grad"), leaves,
-                                 "value_and_grad")
-            else:
-                scalar_seed(ans, "value_and_grad")
-                grads = zeros(leaves)
-            return plain(ans), result(x, grads)
+            structure, leaves, ans = call(fun, args, kwargs, argnum, "value_and_grad")
+            grads = scalar_grads(ans, leaves, "value_and_grad")
+            return plain(ans), result(structure, grads)
 
         return value_and_gradfun
 
@@ -319,17 +356,12 @@ def functions(bk):
 
         @_wraps(fun, "grad_and_aux", argnum)
         def grad_and_auxfun(*args, **kwargs):
-            x, leaves, out = call(fun, args, kwargs, argnum, "grad_and_aux")
+            structure, leaves, out = call(fun, args, kwargs, argnum, "grad_and_aux")
             if not (isinstance(out, (tuple, list)) and len(out) == 2):
                 raise TypeError("grad_and_aux: the function must return a pair (value, aux)")
             ans, aux = out
-            if traced(ans, "grad_and_aux"):
-                grads = backprop(toposort(ans), scalar_seed(ans, "grad_and_aux"), leaves,
-                                 "grad_and_aux")
-            else:
-                scalar_seed(ans, "grad_and_aux")
-                grads = zeros(leaves)
-            return result(x, grads), plain(aux)
+            grads = scalar_grads(ans, leaves, "grad_and_aux")
+            return result(structure, grads), plain(aux)
 
         return grad_and_auxfun
 
@@ -340,13 +372,13 @@ def functions(bk):
 
         @_wraps(fun, "elementwise_grad", argnum)
         def elementwise_gradfun(*args, **kwargs):
-            x, leaves, ans = call(fun, args, kwargs, argnum, "elementwise_grad")
+            structure, leaves, ans = call(fun, args, kwargs, argnum, "elementwise_grad")
             if traced(ans, "elementwise_grad"):
                 seed = _ones(ans.data.dtype, ans.data.shape)
                 grads = backprop(toposort(ans), seed, leaves, "elementwise_grad")
             else:
                 grads = zeros(leaves)
-            return result(x, grads)
+            return result(structure, grads)
 
         return elementwise_gradfun
 
@@ -358,9 +390,9 @@ def functions(bk):
 
         @_wraps(fun, "make_vjp", argnum)
         def make_vjpfun(*args, **kwargs):
-            x, leaves, ans = call(fun, args, kwargs, argnum, "make_vjp")
+            structure, leaves, ans = call(fun, args, kwargs, argnum, "make_vjp")
             if not traced(ans, "make_vjp"):
-                return (lambda g: result(x, zeros(leaves))), plain(ans)
+                return (lambda g: result(structure, zeros(leaves))), plain(ans)
             order = toposort(ans)
             shape, dtype = ans.data.shape, ans.data.dtype
 
@@ -371,8 +403,8 @@ def functions(bk):
                                      f"function's value has shape {shape}")
                 for leaf in leaves:
                     leaf.grad = None
-                return result(x, backprop(order, seed.astype(dtype, copy=False), leaves,
-                                          "make_vjp"))
+                return result(structure, backprop(order, seed.astype(dtype, copy=False),
+                                                  leaves, "make_vjp"))
 
             return vjp, plain(ans)
 
@@ -386,11 +418,11 @@ def functions(bk):
 
         @_wraps(fun, "jacobian", argnum)
         def jacobianfun(*args, **kwargs):
-            x, leaves, ans = call(fun, args, kwargs, argnum, "jacobian")
+            structure, leaves, ans = call(fun, args, kwargs, argnum, "jacobian")
             if not traced(ans, "jacobian"):
                 shape = np.shape(ans)
-                return result(x, [np.zeros(shape + leaf.data.shape, leaf.data.dtype)
-                                  for leaf in leaves])
+                return result(structure, [np.zeros(shape + leaf.data.shape, leaf.data.dtype)
+                                          for leaf in leaves])
             data = ans.data
             jac = [np.empty((data.size,) + leaf.data.shape, leaf.data.dtype)
                    for leaf in leaves]
@@ -405,8 +437,8 @@ def functions(bk):
                 for rows, g in zip(jac, grads):
                     rows[i] = g
             free_graph(order)
-            return result(x, [rows.reshape(data.shape + leaf.data.shape)
-                              for rows, leaf in zip(jac, leaves)])
+            return result(structure, [rows.reshape(data.shape + leaf.data.shape)
+                                      for rows, leaf in zip(jac, leaves)])
 
         return jacobianfun
 
@@ -421,6 +453,8 @@ def _is_numeric(x):
 
 
 _ONES = {}
+ONE64, ONE32 = np.ones((), F64), np.ones((), F32)  # the usual seeds, never written into
+ONE64.flags.writeable = ONE32.flags.writeable = False
 
 
 def _ones(dtype, shape):
