@@ -183,25 +183,28 @@ def _build(bk):
 
     # -------------------------------------------------------------- reductions
 
+    # the hot reductions: closure variables (not globals) and one test for the usual call
+    unset, rd_sum, rd_mean = NoValue, rd.sum, rd.mean
+
     def sum(a, axis=None, dtype=None, out=None, keepdims=NoValue, initial=NoValue,
             where=NoValue):
         if isinstance(a, Node):
-            if out is not None or initial is not NoValue or where is not NoValue:
+            if out is not None or initial is not unset or where is not unset:
                 raise unsupported("sum", "out=, initial= or where=")
             if dtype is not None and np.dtype(dtype) != a.data.dtype:
                 raise unsupported("sum", "a dtype= other than the value's")
-            return rd.sum(a, axis, keepdims is not NoValue and bool(keepdims))
+            return rd_sum(a, axis, keepdims is not unset and bool(keepdims))
         if type(a) in SEQUENCES and holds_node(a):
             return sum(nested(a), axis, dtype, out, keepdims, initial, where)
         return np.sum(a, axis, dtype, out, keepdims, initial, where)
 
     def mean(a, axis=None, dtype=None, out=None, keepdims=NoValue, *, where=NoValue):
         if isinstance(a, Node):
-            if out is not None or where is not NoValue:
+            if out is not None or where is not unset:
                 raise unsupported("mean", "out= or where=")
             if dtype is not None and np.dtype(dtype) != a.data.dtype:
                 raise unsupported("mean", "a dtype= other than the value's")
-            return rd.mean(a, axis, keepdims is not NoValue and bool(keepdims))
+            return rd_mean(a, axis, keepdims is not unset and bool(keepdims))
         if type(a) in SEQUENCES and holds_node(a):
             return mean(nested(a), axis, dtype, out, keepdims, where=where)
         return np.mean(a, axis, dtype, out, keepdims, where=where)
@@ -209,9 +212,9 @@ def _build(bk):
     def extreme(name, numpy_fn, op):
         def f(a, axis=None, out=None, keepdims=NoValue, initial=NoValue, where=NoValue):
             if isinstance(a, Node):
-                if out is not None or initial is not NoValue or where is not NoValue:
+                if out is not None or initial is not unset or where is not unset:
                     raise unsupported(name, "out=, initial= or where=")
-                return op(a, axis, keepdims is not NoValue and bool(keepdims))
+                return op(a, axis, keepdims is not unset and bool(keepdims))
             if type(a) in SEQUENCES and holds_node(a):
                 return f(nested(a), axis, out, keepdims, initial, where)
             return numpy_fn(a, axis, out, keepdims, initial, where)
