@@ -34,7 +34,7 @@ def namespace(bk):
 
 
 globals().update(_face.build(_backend.active))
-__all__ = sorted(set(_np.__all__) | set(_face.build(_backend.active)))
+__all__ = sorted(set(_np.__all__) | set(_face.build(_backend.active)))  # noqa: PLE0605
 
 from . import linalg, random
 
