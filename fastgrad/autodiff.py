@@ -39,9 +39,19 @@ ndarray = np.ndarray
 F64, F32 = np.dtype(np.float64), np.dtype(np.float32)
 FLOAT_TYPES = (F32, F64)
 
-# How box() saw the differentiated argument (the gradients come back in the same form).
-ONE_ARRAY = "one array"
-ARRAY_LIST = "a list of arrays"
+
+class _Form:
+    """How box() saw the differentiated argument (the gradients come back in that form)."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return self.name
+
+
+ONE_ARRAY = _Form("one array")
+ARRAY_LIST = _Form("a list of arrays")
 
 
 # ---------------------------------------------------------------- argument structures
