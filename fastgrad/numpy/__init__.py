@@ -8,6 +8,16 @@ function without a gradient, called on a traced value, raises a TypeError naming
 
 The functions are bound to the active backend (``fastgrad.BACKEND``);
 ``fastgrad.numpy.namespace(backend)`` gives them for another one.
+
+Differences from ``autograd.numpy`` worth knowing:
+
+- Traced values are fastgrad Tensors: operators, indexing, ``.T``, ``.shape``, ``.reshape``,
+  ``.sum`` and the other Tensor methods work; ndarray methods Tensor lacks (``.dot``,
+  ``.ravel``, ...) raise AttributeError: use the functions (``np.dot(x, W)``).
+- Plain numpy (``import numpy``) called on a traced value goes through numpy's protocols: the
+  functions fastgrad knows record the graph, the others raise; but ``numpy.asarray`` and
+  ``float()`` take the values and leave the graph silently. Use this module inside ``grad``.
+- Derivatives are first order (grad of grad raises).
 """
 import types as _types
 
