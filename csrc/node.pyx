@@ -316,8 +316,8 @@ cdef object reduced_to(cnp.ndarray g, cnp.ndarray data):
     cdef Py_ssize_t m = 1, r = 1
     cdef cnp.ndarray out
     if lead < 0 or cnp.PyArray_TYPE(g) != cnp.PyArray_TYPE(data) or not is_float(g) \
-            or not cnp.PyArray_IS_C_CONTIGUOUS(g):
-        return None
+            or not cnp.PyArray_IS_C_CONTIGUOUS(g) or cnp.PyArray_SIZE(g) == 0:
+        return None  # (an empty g: numpy's sum is zeros, the loops would read nothing)
     # data's axis i of g's numbering has size ds[i - lead] (1 for the axes broadcasting added)
     k = gd  # axes k.. are the same in both: the leading ones before them must all be summed
     while k > 0 and (ds[k - 1 - lead] if k - 1 >= lead else 1) == gs[k - 1]:
