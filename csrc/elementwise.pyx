@@ -178,6 +178,13 @@ cdef void k_quotient_bwd(real* o, const real* g, const real* y, const real* b,
         o[i] = -(g[i] * y[i]) / b[i]
 
 
+cdef void k_quotient_bwd_s(real* o, const real* g, const real* y, real b,
+                           Py_ssize_t n) noexcept nogil:
+    """o = -(g*y)/b for one b (broadcast): summed afterwards into b's gradient"""
+    for i in range(n):
+        o[i] = -(g[i] * y[i]) / b
+
+
 # ---------------------------------------------------------------- running the loops
 
 ctypedef void (*unary_d)(double*, const double*, Py_ssize_t) noexcept nogil
@@ -258,10 +265,26 @@ cdef object run_scalar(cnp.ndarray x, double c, scalar_d fd, scalar_f ff):
     return out
 
 
+cdef inline bint one_value(cnp.ndarray x, cnp.ndarray g) noexcept:
+    """x holds a single value of g's float dtype and broadcasting it leaves g's shape as it is
+    (a scalar operand, e.g. a sum that divides): g op x is then a scalar loop."""
+    return (cnp.PyArray_SIZE(x) == 1 and cnp.PyArray_NDIM(x) <= cnp.PyArray_NDIM(g)
+            and cnp.PyArray_TYPE(x) == cnp.PyArray_TYPE(g) and simple(g))
+
+
+cdef inline double value_of(cnp.ndarray x) noexcept:
+    """The single value of a float32/float64 array, as a double (exactly)."""
+    if cnp.PyArray_TYPE(x) == cnp.NPY_DOUBLE:
+        return (<double*>data(x))[0]
+    return (<float*>data(x))[0]
+
+
 cdef object times(object g, object x):
     """g*x"""
     if same_simple(g, x):
         return run2(g, x, k_mul[double], k_mul[float])
+    if one_value(x, g):
+        return run_scalar(g, value_of(x), k_mul_s[double], k_mul_s[float])
     return g * x
 
 
@@ -269,6 +292,8 @@ cdef object divided(object g, object x):
     """g/x"""
     if same_simple(g, x):
         return run2(g, x, k_div[double], k_div[float])
+    if one_value(x, g):
+        return run_scalar(g, value_of(x), k_div_s[double], k_div_s[float])
     return g / x
 
 
@@ -299,6 +324,16 @@ cdef object quotient_bwd(object g, object y, object b):
         else:
             k_quotient_bwd(<float*>data(out), <float*>data(g), <float*>data(y),
                            <float*>data(b), n)
+        return out
+    if same_simple(g, y) and one_value(b, g):
+        out = empty_like(g)
+        n = cnp.PyArray_SIZE(g)
+        if cnp.PyArray_TYPE(g) == cnp.NPY_DOUBLE:
+            k_quotient_bwd_s(<double*>data(out), <double*>data(g), <double*>data(y),
+                             (<double*>data(b))[0], n)
+        else:
+            k_quotient_bwd_s(<float*>data(out), <float*>data(g), <float*>data(y),
+                             (<float*>data(b))[0], n)
         return out
     return -(g * y) / b
 
@@ -341,6 +376,25 @@ cdef object tensor_forward(int op, Node a, Node b, object ufunc, str opname):
             out = run2(A, B, k_mul[double], k_mul[float])
         else:
             out = run2(A, B, k_div[double], k_div[float])
+    elif op <= OP_DIV and cnp.PyArray_SIZE(A) <= FORWARD_LOOP_MAX and one_value(B, A):
+        # b is one value (a sum, a max): the scalar loops compute what broadcasting would
+        if op == OP_ADD:
+            out = run_scalar(A, value_of(B), k_add_s[double], k_add_s[float])
+        elif op == OP_SUB:  # a - c is exactly a + (-c)
+            out = run_scalar(A, -value_of(B), k_add_s[double], k_add_s[float])
+        elif op == OP_MUL:
+            out = run_scalar(A, value_of(B), k_mul_s[double], k_mul_s[float])
+        else:
+            out = run_scalar(A, value_of(B), k_div_s[double], k_div_s[float])
+    elif op <= OP_DIV and cnp.PyArray_SIZE(B) <= FORWARD_LOOP_MAX and one_value(A, B):
+        if op == OP_ADD:
+            out = run_scalar(B, value_of(A), k_add_s[double], k_add_s[float])
+        elif op == OP_SUB:
+            out = run_scalar(B, value_of(A), k_rsub_s[double], k_rsub_s[float])
+        elif op == OP_MUL:
+            out = run_scalar(B, value_of(A), k_mul_s[double], k_mul_s[float])
+        else:
+            out = run_scalar(B, value_of(A), k_rdiv_s[double], k_rdiv_s[float])
     else:
         try:
             out = ufunc(A, B)

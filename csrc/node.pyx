@@ -276,6 +276,115 @@ def sum_to_shape(g, shape):
     return g.reshape(shape)
 
 
+cdef real pairwise_sum(const real* a, Py_ssize_t n) noexcept nogil:
+    """sum(a[:n]) in numpy's pairwise order (8 running sums per block of at most 128)"""
+    cdef Py_ssize_t i, half
+    cdef real res, r0, r1, r2, r3, r4, r5, r6, r7
+    if n < 8:
+        res = 0
+        for i in range(n):
+            res += a[i]
+        return res
+    if n <= 128:
+        r0 = a[0]
+        r1 = a[1]
+        r2 = a[2]
+        r3 = a[3]
+        r4 = a[4]
+        r5 = a[5]
+        r6 = a[6]
+        r7 = a[7]
+        i = 8
+        while i < n - n % 8:
+            r0 += a[i]
+            r1 += a[i + 1]
+            r2 += a[i + 2]
+            r3 += a[i + 3]
+            r4 += a[i + 4]
+            r5 += a[i + 5]
+            r6 += a[i + 6]
+            r7 += a[i + 7]
+            i += 8
+        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        while i < n:
+            res += a[i]
+            i += 1
+        return res
+    half = n // 2
+    half -= half % 8
+    return pairwise_sum(a, half) + pairwise_sum(a + half, n - half)
+
+
+cdef void sum_leading(real* out, const real* g, Py_ssize_t m, Py_ssize_t r) noexcept nogil:
+    """out[j] = g[0, j] + g[1, j] + ... + g[m-1, j] for g (m, r): numpy's order when it sums
+    the leading axes of a C-contiguous array (first row copied, the others added in turn)"""
+    cdef Py_ssize_t i, j
+    for j in range(r):
+        out[j] = g[j]
+    for i in range(1, m):
+        for j in range(r):
+            out[j] = out[j] + g[i * r + j]
+
+
+cdef void sum_trailing(real* out, const real* g, Py_ssize_t m, Py_ssize_t r) noexcept nogil:
+    """out[i] = sum(g[i, :]) for g (m, r), pairwise: numpy's order for the trailing axes"""
+    cdef Py_ssize_t i
+    for i in range(m):
+        out[i] = pairwise_sum(g + i * r, r)
+
+
+cdef object reduced_to(cnp.ndarray g, cnp.ndarray data):
+    """``g`` summed to ``data``'s shape by typed loops, bit for bit as sum_to_shape does it,
+    when the summed axes are a leading block (a bias's gradient) or a trailing one (a
+    keepdims reduction; all axes for a scalar); None when numpy has to do it."""
+    cdef int gd = cnp.PyArray_NDIM(g), lead = gd - cnp.PyArray_NDIM(data), k, j, i
+    cdef cnp.npy_intp* gs = cnp.PyArray_DIMS(g)
+    cdef cnp.npy_intp* ds = cnp.PyArray_DIMS(data)
+    cdef Py_ssize_t m = 1, r = 1
+    cdef cnp.ndarray out
+    if lead < 0 or cnp.PyArray_TYPE(g) != cnp.PyArray_TYPE(data) or not is_float(g) \
+            or not cnp.PyArray_IS_C_CONTIGUOUS(g) or cnp.PyArray_SIZE(g) == 0:
+        return None  # (an empty g: numpy's sum is zeros, the loops would read nothing)
+    # data's axis i of g's numbering has size ds[i - lead] (1 for the axes broadcasting added)
+    k = gd  # axes k.. are the same in both: the leading ones before them must all be summed
+    while k > 0 and (ds[k - 1 - lead] if k - 1 >= lead else 1) == gs[k - 1]:
+        k -= 1
+    r = cnp.PyArray_SIZE(data)
+    for i in range(k):
+        if i >= lead and ds[i - lead] != 1:
+            break
+        m *= gs[i]
+    else:
+        if r == 1:  # everything summed: numpy's order is then the pairwise one (below)
+            return reduced_to_rows(g, data, 1, cnp.PyArray_SIZE(g))
+        out = empty_like(data)
+        if cnp.PyArray_TYPE(g) == cnp.NPY_DOUBLE:
+            sum_leading(<double*>cnp.PyArray_DATA(out), <double*>cnp.PyArray_DATA(g), m, r)
+        else:
+            sum_leading(<float*>cnp.PyArray_DATA(out), <float*>cnp.PyArray_DATA(g), m, r)
+        return out
+    j = 0  # axes ..j are the same in both: the trailing ones after them must all be summed
+    while j < gd and (ds[j - lead] if j >= lead else 1) == gs[j]:
+        j += 1
+    r = 1
+    for i in range(j, gd):
+        if i >= lead and ds[i - lead] != 1:
+            return None
+        r *= gs[i]
+    return reduced_to_rows(g, data, cnp.PyArray_SIZE(data), r)
+
+
+cdef object reduced_to_rows(cnp.ndarray g, cnp.ndarray data, Py_ssize_t m, Py_ssize_t r):
+    """g viewed as (m, r), each row summed pairwise into an array of data's shape; None past
+    the length up to which that is numpy's order."""
+    if r > PAIRWISE_EXACT_MAX:
+        return None
+    cdef cnp.ndarray out = empty_like(data)
+    if cnp.PyArray_TYPE(g) == cnp.NPY_DOUBLE:
+        sum_trailing(<double*>cnp.PyArray_DATA(out), <double*>cnp.PyArray_DATA(g), m, r)
+    else:
+        sum_trailing(<float*>cnp.PyArray_DATA(out), <float*>cnp.PyArray_DATA(g), m, r)
+    return out
 
 
 cdef void add_into(real* out, const real* x, Py_ssize_t n) noexcept nogil:
@@ -322,7 +431,8 @@ cpdef int accumulate(Node node, object g, bint owned) except -1:
         owned = True
     cdef cnp.ndarray ga = <cnp.ndarray>g
     if cnp.PyArray_NDIM(ga) != cnp.PyArray_NDIM(data) or not cnp.PyArray_SAMESHAPE(ga, data):
-        ga = sum_to_shape(ga, node.data.shape)
+        summed = reduced_to(ga, data)
+        ga = sum_to_shape(ga, node.data.shape) if summed is None else summed
         owned = True
     if cnp.PyArray_TYPE(ga) != cnp.PyArray_TYPE(data):
         ga = ga.astype(node.data.dtype)

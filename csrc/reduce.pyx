@@ -8,57 +8,19 @@ cimport numpy as cnp
 
 import numpy as np
 
-from fastgrad._cy.node cimport Node, accumulate, empty_like, lift, make_result, real, \
-    register_vjp
+from fastgrad._cy.node cimport (PAIRWISE_EXACT_MAX, Node, accumulate, empty_like, lift,
+                                make_result, pairwise_sum, real, register_vjp)
 from fastgrad._cy.opcodes cimport (OP_LOG_SOFTMAX, OP_LOGSUMEXP, OP_MAX, OP_MEAN, OP_MIN,
                                    OP_SOFTMAX, OP_SUM)
 
 cnp.import_array()
 
-# Largest array whose total sum is taken by the typed loop (numpy's call costs ~1 us).
-cdef Py_ssize_t SUM_LOOP_MAX = 4096
+# Largest array whose total sum is taken by the typed loop (numpy's call costs ~1 us); node.pxd
+# says why it matches numpy bit for bit only up to here.
+cdef Py_ssize_t SUM_LOOP_MAX = PAIRWISE_EXACT_MAX
 
 
 # ---------------------------------------------------------------- typed loops
-
-cdef real pairwise_sum(const real* a, Py_ssize_t n) noexcept nogil:
-    """sum(a[:n]) in numpy's pairwise order (8 running sums per block of at most 128)"""
-    cdef Py_ssize_t i, half
-    cdef real res, r0, r1, r2, r3, r4, r5, r6, r7
-    if n < 8:
-        res = 0
-        for i in range(n):
-            res += a[i]
-        return res
-    if n <= 128:
-        r0 = a[0]
-        r1 = a[1]
-        r2 = a[2]
-        r3 = a[3]
-        r4 = a[4]
-        r5 = a[5]
-        r6 = a[6]
-        r7 = a[7]
-        i = 8
-        while i < n - n % 8:
-            r0 += a[i]
-            r1 += a[i + 1]
-            r2 += a[i + 2]
-            r3 += a[i + 3]
-            r4 += a[i + 4]
-            r5 += a[i + 5]
-            r6 += a[i + 6]
-            r7 += a[i + 7]
-            i += 8
-        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-        while i < n:
-            res += a[i]
-            i += 1
-        return res
-    half = n // 2
-    half -= half % 8
-    return pairwise_sum(a, half) + pairwise_sum(a + half, n - half)
-
 
 cdef real total(const real* a, Py_ssize_t n) noexcept nogil:
     """numpy.add.reduce of a[:n] (numpy 2 sums every element pairwise)"""

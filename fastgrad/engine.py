@@ -43,6 +43,14 @@ def backward(bk, root, gradient=None, retain_graph=False):
         bk.sweep.free_graph(order)
 
 
+def check_finite_sweep(bk, order, seed, touched):
+    """After ``touched = bk.sweep.sweep(order, seed)``: unless the check is off, raise
+    FloatingPointError naming the first op that made a NaN/Inf in the result or in a leaf's
+    gradient, with every gradient restored as it was before the sweep."""
+    if _check_finite:
+        _check(bk, order, seed, touched)
+
+
 _ONE = {}  # read-only scalar ones: the usual seed, never written into (it is not owned)
 
 
@@ -145,4 +153,4 @@ def set_grad_enabled(enabled):
 
 
 __all__ = ["backward", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-           "set_finite_check"]
+           "set_finite_check", "check_finite_sweep"]

@@ -54,3 +54,13 @@ cdef inline object empty_like(cnp.ndarray a):
 ctypedef fused real:
     float
     double
+
+
+# numpy's pairwise summation order (numpy.add.reduce of a contiguous run of a[:n]); numpy applies
+# it per inner loop of at most its buffer size, so a typed sum matches numpy's to the bit only up
+# to PAIRWISE_EXACT_MAX elements.
+cdef enum:
+    PAIRWISE_EXACT_MAX = 4096
+
+cdef real pairwise_sum(const real* a, Py_ssize_t n) noexcept nogil
+cdef object reduced_to(cnp.ndarray g, cnp.ndarray data)

@@ -1,0 +1,192 @@
+"""Custom primitives, autograd's way: ``@primitive`` makes a function that records itself as one
+graph node when called on traced values, ``defvjp`` gives it its vector-Jacobian products.
+
+>>> import numpy as onp
+>>> from fastgrad.extend import primitive, defvjp
+>>> @primitive
+... def logsumexp(x):
+...     m = onp.max(x)
+...     return m + onp.log(onp.sum(onp.exp(x - m)))
+>>> defvjp(logsumexp, lambda ans, x: lambda g: g * onp.exp(x - ans))
+
+A VJP maker is called as ``maker(ans, *args, **kwargs)`` with the plain (numpy) values of the
+call and returns ``vjp(g)``: the gradient ``g`` of the output in, the argument's gradient out.
+A gradient that comes back broadcast (e.g. the shape of the output for an argument that was
+broadcast against it) is summed back to the argument's shape. The node records the call on the
+op code OP_CUSTOM; its VJP runs these Python functions on plain arrays, so a primitive's
+derivative is first-order only (as everywhere in fastgrad).
+
+Calling a primitive on a traced value for an argument that has no VJP raises at once, naming the
+function and the argument: never a silently constant result.
+"""
+import sys
+
+import numpy as np
+
+from ._py import node as _py_node
+from ._py.opcodes import OP_CUSTOM
+
+__all__ = ["Primitive", "defvjp", "defvjp_argnum", "notrace_primitive", "primitive"]
+
+FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
+SEQUENCES = (list, tuple)
+
+_node_types = (_py_node.Node,)
+
+
+def node_types():
+    """The Node classes of the backends imported so far (the Python twin's always)."""
+    global _node_types
+    if len(_node_types) == 1:
+        cy = sys.modules.get("fastgrad._cy.node")
+        if cy is not None:
+            _node_types = (_py_node.Node, cy.Node)
+    return _node_types
+
+
+def _holds_node(seq, nodes):
+    for item in seq:
+        if isinstance(item, nodes) or (type(item) in SEQUENCES and _holds_node(item, nodes)):
+            return True
+    return False
+
+
+class Primitive:
+    """A function that records one graph node when an argument is traced.
+
+    Calls on plain values run the function itself. Attributes: ``fun`` (the function),
+    ``vjps`` (argument number -> VJP maker), ``vjp_argnum`` (a maker for any argument, from
+    :func:`defvjp_argnum`).
+    """
+
+    def __init__(self, fun, name=None):
+        self.fun = fun
+        self.vjps = {}
+        self.vjp_argnum = None
+        self.__name__ = name or getattr(fun, "__name__", "primitive")
+        self.__qualname__ = getattr(fun, "__qualname__", self.__name__)
+        self.__doc__ = getattr(fun, "__doc__", None)
+        self.__wrapped__ = fun
+
+    def __repr__(self):
+        return f"<fastgrad primitive {self.__name__}>"
+
+    def __call__(self, *args, **kwargs):
+        nodes = node_types()
+        traced = None
+        for i, a in enumerate(args):
+            if isinstance(a, nodes):
+                if traced is None:
+                    traced = []
+                traced.append(i)
+            elif type(a) in SEQUENCES and _holds_node(a, nodes):
+                raise TypeError(f"{self.__name__}: argument {i} is a list or tuple holding "
+                                f"traced values; a primitive differentiates array arguments "
+                                f"only (pass np.array(...) of it)")
+        if traced is None:
+            if kwargs and any(isinstance(v, nodes) for v in kwargs.values()):
+                raise TypeError(f"{self.__name__}: traced values must be passed as positional "
+                                f"arguments (keyword arguments are not differentiated)")
+            return self.fun(*args, **kwargs)
+        return self._record(args, kwargs, traced, nodes)
+
+    def _record(self, args, kwargs, traced, nodes):
+        if any(isinstance(v, nodes) for v in kwargs.values()):
+            raise TypeError(f"{self.__name__}: traced values must be passed as positional "
+                            f"arguments (keyword arguments are not differentiated)")
+        bk = type(args[traced[0]])._backend
+        raw = list(args)
+        parents, argnums = [], []
+        for i in traced:
+            a = args[i]
+            if type(a)._backend is not bk:
+                raise TypeError(f"{self.__name__}: arguments come from two different "
+                                f"backends ({bk.name} and {type(a)._backend.name})")
+            raw[i] = a.data
+            if a.requires_grad:
+                if i not in self.vjps and self.vjp_argnum is None:
+                    raise NotImplementedError(
+                        f"{self.__name__}: no VJP is defined for argument {i}, so it cannot "
+                        f"be differentiated; define one with "
+                        f"fastgrad.extend.defvjp({self.__name__}, ...)")
+                parents.append(a)
+                argnums.append(i)
+        ans = self.fun(*raw, **kwargs)
+        data = np.asarray(ans)
+        if data.dtype not in FLOAT_TYPES:
+            raise TypeError(f"{self.__name__}: returned {data.dtype} values on traced "
+                            f"arguments; a primitive must return float32 or float64 arrays")
+        if not parents:
+            return bk.node.new_node(data, False)
+        return bk.node.make_result(data, OP_CUSTOM, tuple(parents),
+                                   self._vjp(ans, raw, kwargs, argnums, parents))
+
+    def _vjp(self, ans, raw, kwargs, argnums, parents):
+        """The node's ctx: g -> one contribution per parent (checked against its shape)."""
+        def vjp(g):
+            out = []
+            for i, parent in zip(argnums, parents):
+                maker = self.vjps.get(i)
+                if maker is not None:
+                    contribution = maker(ans, *raw, **kwargs)(g)
+                else:
+                    contribution = self.vjp_argnum(i, ans, raw, kwargs)(g)
+                out.append(self._checked(contribution, parent, i))
+            return out
+        return vjp
+
+    def _checked(self, contribution, parent, i):
+        c = np.asarray(contribution)
+        shape = parent.data.shape
+        if c.shape != shape:
+            try:
+                fits = np.broadcast_shapes(c.shape, shape) == c.shape
+            except ValueError:
+                fits = False
+            if not fits:
+                raise ValueError(f"{self.__name__}: the VJP for argument {i} returned shape "
+                                 f"{c.shape}, which does not reduce to the argument's shape "
+                                 f"{shape}")
+        return c
+
+
+def primitive(fun):
+    """Decorator: make ``fun`` (which works on numpy arrays) a primitive that records one node
+    on traced arguments. Give it VJPs with :func:`defvjp`."""
+    return Primitive(fun)
+
+
+def defvjp(fun, *vjpmakers, argnums=None):
+    """Define the VJPs of primitive ``fun``: ``vjpmakers[k]`` for argument ``argnums[k]``
+    (default 0, 1, 2, ...). A maker is ``lambda ans, *args, **kwargs: lambda g: ...``; None
+    leaves that argument without a VJP."""
+    if not isinstance(fun, Primitive):
+        raise TypeError(f"defvjp: {getattr(fun, '__name__', fun)!r} is not a primitive; "
+                        f"decorate it with @fastgrad.extend.primitive first")
+    argnums = range(len(vjpmakers)) if argnums is None else argnums
+    for i, maker in zip(argnums, vjpmakers):
+        if maker is None:
+            fun.vjps.pop(i, None)
+        else:
+            fun.vjps[i] = maker
+
+
+def defvjp_argnum(fun, vjpmaker):
+    """One maker for every argument: ``vjpmaker(argnum, ans, args, kwargs)`` returns
+    ``vjp(g)``."""
+    if not isinstance(fun, Primitive):
+        raise TypeError("defvjp_argnum: the function is not a primitive")
+    fun.vjp_argnum = vjpmaker
+
+
+def notrace_primitive(fun):
+    """Decorator: ``fun`` is applied to the values of traced arguments and its result is not
+    differentiated (integer results, shapes, comparisons, random draws)."""
+    def wrapped(*args, **kwargs):
+        nodes = node_types()
+        args = [a.data if isinstance(a, nodes) else a for a in args]
+        return fun(*args, **kwargs)
+    wrapped.__name__ = getattr(fun, "__name__", "notrace_primitive")
+    wrapped.__doc__ = getattr(fun, "__doc__", None)
+    wrapped.__wrapped__ = fun
+    return wrapped

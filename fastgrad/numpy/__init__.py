@@ -1,0 +1,67 @@
+"""numpy, differentiable: ``import fastgrad.numpy as np`` in code written for HIPS autograd.
+
+Every differentiable function (exp, log, tanh, dot, sum, max, reshape, concatenate, where, ...)
+records the graph when given a traced value (inside ``fastgrad.grad``) and, on plain arrays,
+returns exactly what numpy returns, so the same code runs inside and outside ``grad``.
+Everything else numpy has (array creation, ``random``, dtypes, constants) is numpy's own; a numpy
+function without a gradient, called on a traced value, raises a TypeError naming it.
+
+The functions are bound to the active backend (``fastgrad.BACKEND``);
+``fastgrad.numpy.namespace(backend)`` gives them for another one.
+
+Differences from ``autograd.numpy`` worth knowing:
+
+- Traced values are fastgrad Tensors: operators, indexing, ``.T``, ``.shape``, ``.reshape``,
+  ``.sum`` and the other Tensor methods work; ndarray methods Tensor lacks (``.dot``,
+  ``.ravel``, ...) raise AttributeError: use the functions (``np.dot(x, W)``).
+- Plain numpy (``import numpy``) called on a traced value goes through numpy's protocols: the
+  functions fastgrad knows record the graph, the others raise; but ``numpy.asarray`` and
+  ``float()`` take the values and leave the graph silently. Use this module inside ``grad``.
+- Derivatives are first order (grad of grad raises).
+"""
+import types as _types
+
+import numpy as _np
+
+from .. import _backend
+from ..extend import node_types as _node_types
+from . import _face
+
+_MODULE_TYPES = (_types.ModuleType, type, _np.ufunc, _np.dtype)
+
+
+class _Namespace(_types.SimpleNamespace):
+    """fastgrad.numpy's functions for one backend; other names as in the module."""
+
+    def __getattr__(self, name):
+        return __getattr__(name)
+
+
+def namespace(bk):
+    """A module-like namespace of fastgrad.numpy bound to backend ``bk`` (for tests that
+    compare backends in one process)."""
+    return _Namespace(**_face.build(bk), random=random, linalg=linalg)
+
+
+globals().update(_face.build(_backend.active))
+__all__ = sorted(set(_np.__all__) | set(_face.build(_backend.active)))  # noqa: PLE0605
+
+from . import linalg, random
+
+
+def __getattr__(name):
+    """numpy's own object for every name not defined here: functions are guarded against
+    traced values (they have no gradient), the rest (types, constants, submodules, ufuncs,
+    which numpy itself refuses on traced values, naming them) is numpy's unchanged."""
+    try:
+        obj = getattr(_np, name)
+    except AttributeError:
+        raise AttributeError(f"module 'fastgrad.numpy' has no attribute {name!r}") from None
+    if callable(obj) and not isinstance(obj, _MODULE_TYPES):
+        obj = _face.guard(name, obj, _node_types)
+    globals()[name] = obj
+    return obj
+
+
+def __dir__():
+    return sorted(set(globals()) | set(dir(_np)))
