@@ -55,7 +55,7 @@ def extensions():
         Extension(
             f"fastgrad._cy.{os.path.splitext(os.path.basename(path))[0]}",
             [os.path.relpath(path, HERE)],
-            include_dirs=[numpy.get_include()],
+            include_dirs=[numpy.get_include(), os.path.join(HERE, "csrc")],
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
             extra_compile_args=compile_args,
         )

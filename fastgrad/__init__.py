@@ -6,7 +6,9 @@
 >>> x.grad
 array([2., 4., 6.])
 """
-from . import nn, optim
+import os as _os
+
+from . import memory, nn, optim
 from ._backend import active as _active
 from .autodiff import elementwise_grad, grad, grad_and_aux, jacobian, make_vjp, value_and_grad
 from .engine import enable_grad, is_grad_enabled, no_grad, set_finite_check, set_grad_enabled
@@ -19,6 +21,9 @@ from .tensor import Tensor
 from .training import evaluate, fit, predict
 from .value import Value
 
+if _os.environ.get("FASTGRAD_NUMPY_CACHE", "1").strip() != "0":
+    memory.enable()  # large-buffer reuse: see fastgrad.memory
+
 BACKEND = _active.name
 """Which engine is live: "cython" (compiled) or "python" (the pure-Python twins)."""
 
@@ -28,4 +33,4 @@ __all__ = ["BACKEND", "Tensor", "gradcheck", "GradcheckError", "no_grad", "enabl
            "Value", "set_grad_enabled", "is_grad_enabled", "set_finite_check", "nn", "optim",
            "fit", "predict", "evaluate", "save_parameters", "load_parameters", "load_state",
            "grad", "value_and_grad", "elementwise_grad", "jacobian", "grad_and_aux", "make_vjp",
-           "primitive", "defvjp", *_ops_all]
+           "primitive", "defvjp", "memory", *_ops_all]
