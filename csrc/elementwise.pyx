@@ -9,7 +9,6 @@ may differ in the last bit.
 cimport numpy as cnp
 from libc.math cimport exp as c_exp, expf, fabs, fabsf, log as c_log, logf, tanh as c_tanh, tanhf
 
-import math
 
 import numpy as np
 
@@ -26,8 +25,9 @@ cdef Py_ssize_t FORWARD_LOOP_MAX = 512
 # Loops over more elements than this release the GIL.
 cdef Py_ssize_t NOGIL_MIN = 32768
 
-# Python and numpy scalars: kept as a float in ctx (weakly typed, so float32 stays float32).
-SCALAR_TYPES = (int, float, np.integer, np.floating)
+# the scalar types, messages and numpy forms of the values live once, in the twin
+from fastgrad._py.elementwise import (SCALAR_TYPES, broadcast_error, log_base, sigmoid_values,
+                                      tie_weights)
 
 cdef object np_add = np.add, np_subtract = np.subtract, np_multiply = np.multiply
 cdef object np_divide = np.divide, np_power = np.power, np_maximum = np.maximum
@@ -359,11 +359,6 @@ def operands(a, b, opname):
     return operands(lift(a, opname), b, opname)
 
 
-def broadcast_error(opname, a, b):
-    return ValueError(f"{opname}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
-                      f"broadcast together")
-
-
 cdef object tensor_forward(int op, Node a, Node b, object ufunc, str opname):
     """Record ``ufunc(a, b)`` for two nodes."""
     cdef cnp.ndarray A = a.data, B = b.data
@@ -528,13 +523,6 @@ def where(condition, a, b):
 
 # ---------------------------------------------------------------- unary forwards
 
-def sigmoid_values(x):
-    """1 / (1 + e^-x) without overflow: with e = e^-|x|, 1/(1+e) for x >= 0, e/(1+e) below."""
-    e = np.exp(-np.abs(x))
-    r = 1 / (1 + e)
-    return np.where(x >= 0, r, e * r)
-
-
 cdef object unary_forward(int op, object x, str opname):
     cdef Node a = lift(x, opname)
     cdef cnp.ndarray X = a.data
@@ -673,11 +661,6 @@ cdef int vjp_pow(Node node, object g) except -1:
     return 0
 
 
-def tie_weights(a, b, g):
-    """1 where a wins, 0 where b wins, 0.5 on ties (so ties split the gradient evenly)."""
-    return np.where(a == b, g.dtype.type(0.5), (a > b).astype(g.dtype))
-
-
 cdef int vjp_extreme(Node node, object g, bint is_max) except -1:
     cdef Node a = <Node>node._prev[0], b = <Node>node._prev[1]
     w = tie_weights(a.data, b.data, g) if is_max else tie_weights(b.data, a.data, g)
@@ -747,13 +730,6 @@ cdef int vjp_pow_s(Node node, object g) except -1:
     if c == 0:
         return accumulate(a, np.zeros_like(g), True)
     return accumulate(a, g * c * a.data ** (c - 1), True)
-
-
-def log_base(c):
-    """log(c) for the VJP of c^a; 0 when c == 0 (y is 0 there too), NaN below 0."""
-    if c > 0:
-        return math.log(c)
-    return 0.0 if c == 0 else math.nan
 
 
 cdef int vjp_rpow_s(Node node, object g) except -1:

@@ -12,7 +12,9 @@ from libc.stdint cimport uint32_t, uint64_t
 import numpy as np
 
 from fastgrad._cy.opcodes cimport N_OPS, OP_CUSTOM, OP_LEAF
-from fastgrad._cy.opcodes import OpCode
+# messages, dtype rules and the numpy fallbacks live once, in the twin
+from fastgrad._py.node import (FLOAT_TYPES, OP_NAMES, NonFiniteGradient, as_array, describe,
+                               dtype_error, sum_to_shape)
 
 cnp.import_array()
 
@@ -20,8 +22,6 @@ cdef extern from "Python.h":
     void PyObject_GC_UnTrack(void* op)
 
 ndarray = np.ndarray
-OP_NAMES = {int(op): op.name[3:].lower() for op in OpCode if op.name.startswith("OP_")}
-FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
 cdef tuple EMPTY = ()
 
 
@@ -114,24 +114,6 @@ cpdef Node make_result(object data, int op, tuple prev, object ctx):
 
 # ---------------------------------------------------------------- dtypes and constants
 
-def dtype_error(opname, dtype):
-    return TypeError(
-        f"{opname}: unsupported dtype {dtype}; fastgrad differentiates float32 and float64 "
-        f"arrays (integers and booleans are converted to float64 when a Tensor is made)")
-
-
-def as_array(x, opname):
-    """``x`` as a float32/float64 ndarray: ints and bools become float64, others are refused."""
-    arr = np.asarray(x)
-    dtype = arr.dtype
-    if dtype not in FLOAT_TYPES:
-        if dtype.kind in "biu":
-            arr = arr.astype(np.float64)
-        else:
-            raise dtype_error(opname, dtype)
-    return arr
-
-
 cpdef Node lift(object x, str opname):
     """A node for ``x``: itself if it is one, else a constant of its own (float) dtype."""
     if isinstance(x, Node):
@@ -213,21 +195,6 @@ cdef int set_checking(object node) except -1:
     return 0
 
 
-class NonFiniteGradient(FloatingPointError):
-    """Raised in checking mode by the first VJP whose contribution is NaN or Inf."""
-
-    def __init__(self, node, parent):
-        self.node = node
-        self.parent = parent
-        super().__init__(describe(node))
-
-
-def describe(node):
-    """``tanh (float32 (3, 4))``: an op's name with its output dtype and shape, for messages."""
-    data = node.data
-    return f"{OP_NAMES.get(node._op, node._op)} ({data.dtype} {tuple(data.shape)})"
-
-
 cdef bint finite_f64(const uint64_t* bits, Py_ssize_t n) noexcept nogil:
     """No NaN/Inf in n doubles: an all-ones exponent plus one exponent step carries into the
     sign bit, and no other exponent does; branch-free, so the loop vectorises."""
@@ -264,16 +231,6 @@ cdef bint finite(cnp.ndarray arr) except -1:
             start = stop
         return True
     return bool(np.isfinite(arr).all())
-
-
-def sum_to_shape(g, shape):
-    """Sum ``g`` over the axes broadcasting added, so that it has ``shape``."""
-    lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
-    if axes:
-        g = np.add.reduce(g, axis=axes, keepdims=True)
-    return g.reshape(shape)
 
 
 cdef real pairwise_sum(const real* a, Py_ssize_t n) noexcept nogil:

@@ -10,15 +10,7 @@ from libc.stdlib cimport free, malloc, realloc
 from fastgrad._cy.node cimport Node, new_epoch
 from fastgrad._cy.opcodes cimport OP_LEAF
 
-from fastgrad._cy.node import OP_NAMES
-
-
-def freed_graph_error(node):
-    data = node.data
-    return RuntimeError(
-        f"backward: the graph through {OP_NAMES.get(node._op, node._op)} "
-        f"({data.dtype} {tuple(data.shape)}) was freed by an earlier backward(); call "
-        f"backward(retain_graph=True) the first time if you need to go through it again")
+from fastgrad._py.toposort import freed_graph_error  # the message lives once, in the twin
 
 
 def toposort(Node root):

@@ -10,25 +10,26 @@ from .opcodes import (OP_ASTYPE, OP_BROADCAST, OP_CONCAT, OP_GETITEM, OP_RESHAPE
 from .reduce import normalize_axis
 
 
-def reshape(x, shape):
-    x = lift(x, "reshape")
+# ---------------------------------------------------------------- values (shared with csrc/shape.pyx)
+
+def reshaped(X, shape):
+    """X.reshape(shape), or a ValueError naming both shapes."""
     try:
-        data = x.data.reshape(shape)
+        return X.reshape(shape)
     except (ValueError, TypeError) as e:
-        raise ValueError(f"reshape: cannot reshape an array of shape {x.data.shape} "
-                         f"({x.data.size} elements) into {shape!r}: {e}") from None
-    return make_result(data, OP_RESHAPE, (x,), None)
+        raise ValueError(f"reshape: cannot reshape an array of shape {X.shape} "
+                         f"({X.size} elements) into {shape!r}: {e}") from None
 
 
-def transpose(x, axes=None):
-    x = lift(x, "transpose")
-    if axes is not None:
-        axes = tuple(int(ax) for ax in axes)
-        if sorted(ax % max(x.data.ndim, 1) for ax in axes) != list(range(x.data.ndim)):
-            raise ValueError(f"transpose: axes {axes} are not a permutation of the "
-                             f"{x.data.ndim} axes of an array of shape {x.data.shape}")
-        axes = tuple(ax % x.data.ndim for ax in axes)
-    return make_result(x.data.transpose(axes), OP_TRANSPOSE, (x,), axes)
+def transpose_axes(X, axes):
+    """``axes`` as a tuple of X's axes in [0, ndim) (None stays None: reverse them all)."""
+    if axes is None:
+        return None
+    axes = tuple(int(ax) for ax in axes)
+    if sorted(ax % max(X.ndim, 1) for ax in axes) != list(range(X.ndim)):
+        raise ValueError(f"transpose: axes {axes} are not a permutation of the "
+                         f"{X.ndim} axes of an array of shape {X.shape}")
+    return tuple(ax % X.ndim for ax in axes)
 
 
 def is_basic_index(index):
@@ -41,6 +42,57 @@ def is_basic_index(index):
     return True
 
 
+def indexed(X, index):
+    """X[index] (the index holds no tensors), or an IndexError naming X's shape."""
+    if isinstance(index, np.ndarray) and index.dtype.kind == "f":
+        raise IndexError(f"getitem: float array of shape {index.shape} used as an index")
+    try:
+        return X[index]
+    except IndexError as e:
+        raise IndexError(f"getitem: {e} (indexing an array of shape {X.shape})") from None
+
+
+def concatenated(arrays, axis):
+    """(np.concatenate(arrays, axis), the axis in [0, ndim)), or a ValueError naming the shapes."""
+    if arrays[0].ndim == 0:
+        raise ValueError("concatenate: zero-dimensional arrays cannot be concatenated")
+    axis = normalize_axis(axis, arrays[0].ndim, "concatenate")
+    try:
+        return np.concatenate(arrays, axis=axis), axis
+    except ValueError:
+        shapes = ", ".join(str(a.shape) for a in arrays)
+        raise ValueError(f"concatenate: shapes {shapes} differ outside axis {axis}") from None
+
+
+def stacked(arrays, axis):
+    """(np.stack(arrays, axis), the axis in [0, ndim]), or a ValueError naming the shapes."""
+    axis = normalize_axis(axis, arrays[0].ndim + 1, "stack")
+    try:
+        return np.stack(arrays, axis=axis), axis
+    except ValueError:
+        shapes = ", ".join(str(a.shape) for a in arrays)
+        raise ValueError(f"stack: all arrays must have the same shape, got {shapes}") from None
+
+
+def broadcast(X, shape):
+    """np.broadcast_to(X, shape) (a read-only view), or a ValueError naming both shapes."""
+    try:
+        return np.broadcast_to(X, shape)
+    except ValueError:
+        raise ValueError(f"broadcast_to: cannot broadcast shape {X.shape} "
+                         f"to {tuple(shape)}") from None
+
+
+def float_dtype(dtype):
+    """``dtype`` as a numpy dtype, if it is float32 or float64."""
+    dtype = np.dtype(dtype)
+    if dtype not in FLOAT_TYPES:
+        raise TypeError(f"astype: fastgrad tensors hold float32 or float64, not {dtype}")
+    return dtype
+
+
+# ---------------------------------------------------------------- forwards
+
 def unwrap_index(index):
     """Tensors used as indexes stand for their data (an index is not differentiated)."""
     if isinstance(index, Node):
@@ -50,19 +102,7 @@ def unwrap_index(index):
     return index
 
 
-def getitem(x, index):
-    x = lift(x, "getitem")
-    index = unwrap_index(index)
-    if isinstance(index, np.ndarray) and index.dtype.kind == "f":
-        raise IndexError(f"getitem: float array of shape {index.shape} used as an index")
-    try:
-        data = x.data[index]
-    except IndexError as e:
-        raise IndexError(f"getitem: {e} (indexing an array of shape {x.data.shape})") from None
-    return make_result(data, OP_GETITEM, (x,), index)
-
-
-def _lift_all(arrays, opname):
+def lift_all(arrays, opname):
     """The nodes of a sequence, constants taking the float dtype the tensors share."""
     if isinstance(arrays, Node) or not len(arrays):
         raise ValueError(f"{opname}: needs a non-empty sequence of arrays")
@@ -73,47 +113,43 @@ def _lift_all(arrays, opname):
                  for a in arrays)
 
 
+def reshape(x, shape):
+    x = lift(x, "reshape")
+    return make_result(reshaped(x.data, shape), OP_RESHAPE, (x,), None)
+
+
+def transpose(x, axes=None):
+    x = lift(x, "transpose")
+    axes = transpose_axes(x.data, axes)
+    return make_result(x.data.transpose(axes), OP_TRANSPOSE, (x,), axes)
+
+
+def getitem(x, index):
+    x = lift(x, "getitem")
+    index = unwrap_index(index)
+    return make_result(indexed(x.data, index), OP_GETITEM, (x,), index)
+
+
 def concatenate(arrays, axis=0):
-    nodes = _lift_all(arrays, "concatenate")
-    first = nodes[0].data
-    if first.ndim == 0:
-        raise ValueError("concatenate: zero-dimensional arrays cannot be concatenated")
-    axis = normalize_axis(axis, first.ndim, "concatenate")
-    try:
-        data = np.concatenate([n.data for n in nodes], axis=axis)
-    except ValueError:
-        shapes = ", ".join(str(n.data.shape) for n in nodes)
-        raise ValueError(f"concatenate: shapes {shapes} differ outside axis {axis}") from None
+    nodes = lift_all(arrays, "concatenate")
+    data, axis = concatenated([n.data for n in nodes], axis)
     return make_result(data, OP_CONCAT, nodes, axis)
 
 
 def stack(arrays, axis=0):
-    nodes = _lift_all(arrays, "stack")
-    axis = normalize_axis(axis, nodes[0].data.ndim + 1, "stack")
-    try:
-        data = np.stack([n.data for n in nodes], axis=axis)
-    except ValueError:
-        shapes = ", ".join(str(n.data.shape) for n in nodes)
-        raise ValueError(f"stack: all arrays must have the same shape, got {shapes}") from None
+    nodes = lift_all(arrays, "stack")
+    data, axis = stacked([n.data for n in nodes], axis)
     return make_result(data, OP_STACK, nodes, axis)
 
 
 def broadcast_to(x, shape):
     x = lift(x, "broadcast_to")
-    try:
-        data = np.broadcast_to(x.data, shape)
-    except ValueError:
-        raise ValueError(f"broadcast_to: cannot broadcast shape {x.data.shape} "
-                         f"to {tuple(shape)}") from None
-    return make_result(data, OP_BROADCAST, (x,), None)
+    return make_result(broadcast(x.data, shape), OP_BROADCAST, (x,), None)
 
 
 def astype(x, dtype):
     x = lift(x, "astype")
-    dtype = np.dtype(dtype)
-    if dtype not in FLOAT_TYPES:
-        raise TypeError(f"astype: fastgrad tensors hold float32 or float64, not {dtype}")
-    return make_result(x.data.astype(dtype), OP_ASTYPE, (x,), None)
+    return make_result(x.data.astype(float_dtype(dtype)), OP_ASTYPE, (x,), None)
 
 
 # ---------------------------------------------------------------- VJPs
