@@ -19,13 +19,16 @@ from fastgrad._cy.node cimport Node, accumulate, as_constant, lift, make_result,
     register_vjp
 from fastgrad._cy.opcodes cimport OP_BCE_LOGITS, OP_HINGE, OP_MSE, OP_SOFTMAX_CE
 
+# argument checks and their messages live once, in the twin
+from fastgrad._py.losses import (REDUCTIONS, check_reduction, class_labels, fits_shape,
+                                 gradient_scale)
+
 cnp.import_array()
 
 # exp of more elements than this runs in numpy (SIMD) rather than the C library in a loop:
 # numpy's ~1 us per call is repaid from a few hundred elements (measured with dense's tanh).
 cdef Py_ssize_t EXP_VECTOR_MIN = 256
 
-REDUCTIONS = ("mean", "sum", "none")
 
 
 def _crossovers():
@@ -44,12 +47,6 @@ def _set_crossovers(exp_vector_min=None):
 
 
 # ---------------------------------------------------------------- checking the arguments
-
-def check_reduction(reduction, opname):
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{opname}: reduction must be 'mean', 'sum' or 'none', "
-                         f"got {reduction!r}")
-
 
 def constant_target(target, dtype, opname):
     """A target that is not differentiated, as an array (float targets get ``dtype``)."""
@@ -74,34 +71,13 @@ def logits_node(z, opname):
 
 def class_target(target, Z, opname):
     """(labels, None) for class indices, or (None, T) for probabilities / one-hot rows."""
-    target = constant_target(target, Z.dtype, opname)
-    n, c = Z.shape
-    if target.shape == (n,):
-        if target.dtype.kind == "f" and not np.all(np.floor(target) == target):
-            raise ValueError(f"{opname}: a 1-D target holds class indices, but it has "
-                             f"non-integer values")
-        labels = target.astype(np.intp)
-        if n and (labels.min() < 0 or labels.max() >= c):
-            bad = labels[(labels < 0) | (labels >= c)][0]
-            raise ValueError(f"{opname}: label {bad} is out of range for {c} classes "
-                             f"(logits of shape {Z.shape})")
-        return labels, None
-    if target.shape == (n, c):
-        return None, np.ascontiguousarray(target, dtype=Z.dtype)
-    raise ValueError(f"{opname}: logits of shape {Z.shape} need a target of shape ({n},) "
-                     f"(class indices) or {Z.shape} (probabilities / one-hot), got "
-                     f"{target.shape}")
+    return class_labels(constant_target(target, Z.dtype, opname), Z, opname)
 
 
 def same_shape_target(target, P, opname):
     """target (an array or node) reshaped to P's shape; (N,) is accepted for P of (N, 1)."""
     data = (<Node>target).data if isinstance(target, Node) else target
-    shape = np.shape(data)
-    if shape != P.shape and not (P.ndim == 2 and P.shape[1] == 1 and shape == P.shape[:1]):
-        raise ValueError(f"{opname}: input of shape {P.shape} and target of shape {shape} "
-                         f"differ (a target of shape {P.shape[:1]} is accepted for an input "
-                         f"of shape {P.shape[:1] + (1,)})")
-    return shape != P.shape
+    return fits_shape(np.shape(data), P, opname)
 
 
 cpdef object reduce_losses(cnp.ndarray L, str reduction):
@@ -110,14 +86,6 @@ cpdef object reduce_losses(cnp.ndarray L, str reduction):
         return L
     total = np.add.reduce(L.reshape(-1))
     return total / L.size if reduction == "mean" else total
-
-
-def gradient_scale(g, reduction, count):
-    """The factor each loss element's gradient is multiplied by: a Python float (the output
-    gradient, divided by count for a mean), or the array g itself when reduction is none."""
-    if reduction == "none":
-        return g
-    return float(g) / count if reduction == "mean" else float(g)
 
 
 cdef inline bint c_contiguous(object a) noexcept:

@@ -48,9 +48,9 @@ def logits_node(z, opname):
     return z
 
 
-def class_target(target, Z, opname):
-    """(labels, None) for class indices, or (None, T) for probabilities / one-hot rows."""
-    target = constant_target(target, Z.dtype, opname)
+def class_labels(target, Z, opname):
+    """(labels, None) for an array of class indices, or (None, T) for probabilities / one-hot
+    rows, checked against the logits Z (N, C)."""
     n, c = Z.shape
     if target.shape == (n,):
         if target.dtype.kind == "f" and not np.all(np.floor(target) == target):
@@ -69,15 +69,25 @@ def class_target(target, Z, opname):
                      f"{target.shape}")
 
 
-def same_shape_target(target, P, opname):
-    """target (an array or node) reshaped to P's shape; (N,) is accepted for P of (N, 1)."""
-    data = target.data if isinstance(target, Node) else target
-    shape = np.shape(data)
+def fits_shape(shape, P, opname):
+    """Whether a target of ``shape`` needs reshaping to P's: (N,) fits P of (N, 1); other
+    shapes must equal P's."""
     if shape != P.shape and not (P.ndim == 2 and P.shape[1] == 1 and shape == P.shape[:1]):
         raise ValueError(f"{opname}: input of shape {P.shape} and target of shape {shape} "
                          f"differ (a target of shape {P.shape[:1]} is accepted for an input "
                          f"of shape {P.shape[:1] + (1,)})")
     return shape != P.shape
+
+
+def class_target(target, Z, opname):
+    """(labels, None) for class indices, or (None, T) for probabilities / one-hot rows."""
+    return class_labels(constant_target(target, Z.dtype, opname), Z, opname)
+
+
+def same_shape_target(target, P, opname):
+    """target (an array or node) reshaped to P's shape; (N,) is accepted for P of (N, 1)."""
+    data = target.data if isinstance(target, Node) else target
+    return fits_shape(np.shape(data), P, opname)
 
 
 def reduce_losses(L, reduction):
