@@ -69,6 +69,8 @@ def run_case(benchmark, request):
         benchmark.group = f"{case.workload} {case.variant}".strip()
         benchmark.extra_info.update(workload=case.workload, variant=case.variant, system=label,
                                     unit=case.unit, **case.params)
+        if case.reference:
+            benchmark.extra_info["reference"] = True
         try:
             work = case.build()
             started = time.perf_counter()
