@@ -60,11 +60,3 @@ def test_systems_agree(cases):
     for case_id, actual in others:
         np.testing.assert_allclose(actual, expected, rtol=rtol, err_msg=f"{case_id} vs {first_id}")
 
-
-def test_micrograd_node_count_matches_micrograds_graph():
-    """M1's micrograd-equivalent node count (a formula) is the size of micrograd's W1 graph."""
-    pytest.importorskip("micrograd")
-    from workloads.m1_graph_memory import GRAPHS, w1_micrograd_node_count
-
-    build, count_nodes = GRAPHS["micrograd"]()
-    assert count_nodes(build()) == w1_micrograd_node_count()

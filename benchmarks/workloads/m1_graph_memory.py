@@ -14,9 +14,9 @@ What a "node" is differs between systems, so two counts are reported:
   node where micrograd has 2n + 1 (n products, n sums, the relu), and a constant operand is
   folded into the node that uses it where micrograd makes it a leaf Value (4 914 nodes).
 - `micrograd_nodes`: the nodes micrograd's graph of the same loss has (65 818, computed by
-  `micrograd_node_count`; test_parity.py checks it against micrograd's own graph). Bytes per
-  micrograd-equivalent node = the graph's bytes / this count: the memory each system spends per
-  node of the computation as micrograd writes it, the fair comparison of the two.
+  `micrograd_node_count`, checked against micrograd's own graph whenever micrograd's M1 runs).
+  Bytes per micrograd-equivalent node = the graph's bytes / this count: the memory each system
+  spends per node of the computation as micrograd writes it, the fair comparison of the two.
 
 The benchmark timed in-process is the graph build itself; the memory figures go to extra_info.
 """
@@ -143,6 +143,9 @@ def measure(system):
         graph_bytes, method = _status_bytes("VmRSS") - rss_before, "RSS growth"
     nodes = count_nodes(root)
     micrograd_nodes = w1_micrograd_node_count()
+    if system == "micrograd" and nodes != micrograd_nodes:  # the formula, checked on each run
+        raise AssertionError(f"micrograd's W1 graph has {nodes} nodes, micrograd_node_count()"
+                             f" says {micrograd_nodes}")
 
     del root
     gc.collect()
