@@ -71,7 +71,9 @@ def fastgrad_layer(dtype):
 
 
 def variant(name, unit="forward+backward"):
-    return dict(variant=name, unit=unit, flops=3 * 2 * N**3, params={"n": N, "dtype": name})
+    # slow: a call takes 0.1-2 s, so the first call is the warm-up and sizes the rounds
+    return dict(variant=name, unit=unit, flops=3 * 2 * N**3, params={"n": N, "dtype": name},
+                slow=True)
 
 
 @register("W7", "numpy-matmul", **variant("f32", unit="3 matmuls"))
