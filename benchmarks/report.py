@@ -20,6 +20,9 @@ import subprocess
 import sys
 import time
 
+import cpu_share
+import onecore
+
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_DIR = os.path.dirname(BENCH_DIR)
 RESULTS_DIR = os.path.join(BENCH_DIR, "results")  # git-ignored
@@ -226,6 +229,14 @@ def print_machine(meta, versions):
           f" pinned to CPU {meta.get('pinned_cpu', '?')}; BLAS: {meta.get('blas')}")
     print(f"date: {meta.get('date', '?')}   mode: {'quick' if meta.get('quick') else 'full'}")
     print("versions: " + ", ".join(f"{name} {version}" for name, version in versions.items()))
+    print(sharing_line(meta))
+
+
+def sharing_line(meta):
+    """How much other processes used the pinned CPU, per run."""
+    runs = meta.get("sharing", {})
+    return "sharing: " + ("; ".join(f"{name}: {cpu_share.describe(share)}"
+                                    for name, share in runs.items()) or "not measured")
 
 
 def markdown_cell(text):
@@ -242,6 +253,7 @@ def write_markdown(rows, meta, versions, quick, path, note=""):
              "",
              "Versions: " + ", ".join(f"{name} {version}" for name, version in versions.items())
              + "."]
+    lines += ["", sharing_line(meta).replace("sharing: ", "While it ran: ", 1) + "."]
     if note:
         lines += ["", note]
     lines += ["",
@@ -315,7 +327,11 @@ def main():
     started = time.perf_counter()
 
     compiled_json = os.path.join(RESULTS_DIR, "pytest-benchmark.json")
+    cpu = onecore.chosen_cpu()  # the CPU the suite will pin itself to
+    sharing = {}
+    share = cpu_share.CpuShare(cpu)
     code = run_pytest(compiled_json, args.quick)
+    sharing["first run"] = share.result()
     if not os.path.exists(compiled_json):
         sys.exit(f"pytest wrote no results (exit code {code})")
     rows, meta = load_rows(compiled_json)
@@ -323,8 +339,11 @@ def main():
     # The twins get their own run only if the first run had the compiled backend to compare.
     if any(row["system"].startswith("fastgrad-cython") and row["status"] == "ok" for row in rows):
         python_json = os.path.join(RESULTS_DIR, "pytest-benchmark-no-extensions.json")
-        if run_pytest(python_json, args.quick, ["-m", "fastgrad"],
-                      {"FASTGRAD_NO_EXTENSIONS": "1"}) == 0:
+        share = cpu_share.CpuShare(cpu)
+        twin_code = run_pytest(python_json, args.quick, ["-m", "fastgrad"],
+                               {"FASTGRAD_NO_EXTENSIONS": "1"})
+        sharing["twin run"] = share.result()
+        if twin_code == 0:
             python_rows, python_meta = load_rows(python_json)
             for row in python_rows:  # after the first run's rows of the same group
                 row["order"] += len(rows)
@@ -334,11 +353,13 @@ def main():
 
     add_ratios(rows)
     sort_rows(rows)
+    meta["sharing"] = sharing
     print_machine(meta, versions)
     print_table(rows)
     report = {"machine": {key: meta.get(key) for key in
                           ("cpu_model", "cores", "pinned_cpu", "blas")},
-              "date": meta.get("date"), "quick": args.quick, "versions": versions, "rows": rows}
+              "date": meta.get("date"), "quick": args.quick, "versions": versions,
+              "cpu_sharing": sharing, "rows": rows}
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     with open(args.json, "w") as f:
         json.dump(report, f, indent=1)
