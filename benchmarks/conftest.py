@@ -12,6 +12,7 @@ import onecore
 PINNED_CPU = onecore.configure()
 
 import datetime  # noqa: E402  (after configure() on purpose)
+import gc  # noqa: E402
 import importlib.metadata  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
@@ -88,7 +89,16 @@ def run_case(benchmark, request):
             pytest.skip(f"{label}: {reason}")
         benchmark.extra_info.update(getattr(work, "extra_info", {}))
         rounds, warmup = plan_rounds(seconds, case.slow)
-        benchmark.pedantic(work, rounds=rounds, warmup_rounds=warmup, iterations=1)
+        # The cyclic GC's full collections scan every live object: here that is pytest, torch,
+        # jax and the cases that ran before, which a user's script would not hold. Collect the
+        # garbage of earlier cases and freeze what is alive (gc.freeze: later collections skip
+        # it), so a case pays for the objects it makes while timed, not for the harness.
+        gc.collect()
+        gc.freeze()
+        try:
+            benchmark.pedantic(work, rounds=rounds, warmup_rounds=warmup, iterations=1)
+        finally:
+            gc.unfreeze()
         if case.flops:
             benchmark.extra_info["flops"] = case.flops
             if benchmark.stats is not None:  # None when benchmarks are disabled
