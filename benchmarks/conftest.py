@@ -74,32 +74,32 @@ def run_case(benchmark, request):
         if case.reference:
             benchmark.extra_info["reference"] = True
         try:
-            work = case.build()
-            started = time.perf_counter()
-            work()  # the first call checks that it runs, compiles (jax.jit), warms caches
-            seconds = time.perf_counter() - started
-            if not case.slow:
+            try:
+                work = case.build()
+                # The cyclic GC's full collections scan every live object: here pytest, torch,
+                # jax and the cases that ran before, which a user's script would not hold.
+                # gc.freeze() makes collections skip everything that exists now (the case's
+                # model and data too), so a case pays for the objects its calls make, not for
+                # the harness's. Frozen before the first call, so that each timed round also
+                # collects the garbage the call before it left, as a training loop's steps do.
+                gc.freeze()
                 started = time.perf_counter()
-                work()
+                work()  # the first call checks that it runs, compiles (jax.jit), warms caches
                 seconds = time.perf_counter() - started
-        except case.may_fail as exc:
-            # A known limit of this system (e.g. micrograd's recursive sort): report, not crash.
-            reason = f"{type(exc).__name__}: {str(exc)[:120]}"
-            request.node.user_properties.append(("known_failure", reason))
-            pytest.skip(f"{label}: {reason}")
-        benchmark.extra_info.update(getattr(work, "extra_info", {}))
-        rounds, warmup = plan_rounds(seconds, case.slow)
-        # The cyclic GC's full collections scan every live object: here that is pytest, torch,
-        # jax and the cases that ran before, which a user's script would not hold. gc.freeze()
-        # makes later collections skip everything that exists now, so a case pays for the
-        # objects it makes while timed, not for the harness's. (No gc.collect() first: with
-        # torch and jax loaded it takes ~0.17 s, 10 s over a quick report; garbage frozen with
-        # the rest is collected after unfreeze.)
-        gc.freeze()
-        try:
+                if not case.slow:
+                    started = time.perf_counter()
+                    work()
+                    seconds = time.perf_counter() - started
+            except case.may_fail as exc:
+                # A known limit of this system (micrograd's recursive sort): report, not crash.
+                reason = f"{type(exc).__name__}: {str(exc)[:120]}"
+                request.node.user_properties.append(("known_failure", reason))
+                pytest.skip(f"{label}: {reason}")
+            benchmark.extra_info.update(getattr(work, "extra_info", {}))
+            rounds, warmup = plan_rounds(seconds, case.slow)
             benchmark.pedantic(work, rounds=rounds, warmup_rounds=warmup, iterations=1)
         finally:
-            gc.unfreeze()
+            gc.unfreeze()  # (harmless if nothing was frozen)
         if case.flops:
             benchmark.extra_info["flops"] = case.flops
             if benchmark.stats is not None:  # None when benchmarks are disabled
