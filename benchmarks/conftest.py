@@ -21,6 +21,7 @@ import time  # noqa: E402
 
 import pytest  # noqa: E402
 
+import cpu_share  # noqa: E402
 from workloads.registry import QUICK, import_requirements  # noqa: E402
 
 # Per-case measuring budget: rounds = budget / (time of one call), within [min, max].
@@ -97,7 +98,10 @@ def run_case(benchmark, request):
                 pytest.skip(f"{label}: {reason}")
             benchmark.extra_info.update(getattr(work, "extra_info", {}))
             rounds, warmup = plan_rounds(seconds, case.slow)
+            share = cpu_share.CpuShare(PINNED_CPU)
             benchmark.pedantic(work, rounds=rounds, warmup_rounds=warmup, iterations=1)
+            # how much of the pinned CPU other processes took while this case was timed
+            benchmark.extra_info["others_share"] = share.result()["others_share"]
         finally:
             gc.unfreeze()  # (harmless if nothing was frozen)
         if case.flops:

@@ -26,6 +26,9 @@ import onecore
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_DIR = os.path.dirname(BENCH_DIR)
 RESULTS_DIR = os.path.join(BENCH_DIR, "results")  # git-ignored
+# A row's note flags it when other processes took at least this share of the pinned CPU while
+# it was timed: its median is then slower than the machine can do.
+SHARED_NOTE_FROM = 0.10
 WORKLOAD_ORDER = ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "M1", "OP", "CHAIN"]
 # One line per workload under the Markdown table (BENCHMARKS.md has the full definitions).
 WORKLOAD_TITLES = {
@@ -77,7 +80,7 @@ def load_rows(raw_json):
                    rounds=bench["stats"]["rounds"], order=order.get(bench["fullname"], 0))
         for key in ("gflops_per_s", "bytes", "bytes_per_node", "nodes", "method",
                     "micrograd_nodes", "bytes_per_micrograd_node",
-                    "tracemalloc_peak_bytes", "tracemalloc_bytes_per_node"):
+                    "tracemalloc_peak_bytes", "tracemalloc_bytes_per_node", "others_share"):
             if key in info:
                 row[key] = info[key]
         row["is_reference"] = bool(info.get("reference"))  # registered with reference=True
@@ -195,6 +198,8 @@ def cells(row):
         return "-", row["unit"], "-", f"{row['status'].upper()}: {row.get('reason', '')}"
     ratio = format_ratio(row["ratio"]) if "ratio" in row else "-"
     notes = []
+    if row["workload"] != "M1" and (row.get("others_share") or 0) >= SHARED_NOTE_FROM:
+        notes.append(f"CPU shared: other processes took {row['others_share']:.0%} of it")
     if "vs_compiled" in row:
         notes.append(f"{format_ratio(row['vs_compiled'])}x its compiled entry")
     if row["workload"] == "M1" and "bytes" in row:
@@ -272,7 +277,10 @@ def write_markdown(rows, meta, versions, quick, path, note=""):
               " fastgrad's compiled entry; lower is faster (M1: bytes, lower is smaller)."
               " fastgrad-python is fastgrad's pure-Python twin (FASTGRAD_NO_EXTENSIONS=1),"
               " measured in a second run right after the first, which measured everything"
-              " else: compare within one run; absolute times vary on a shared machine.",
+              " else: compare within one run; absolute times vary on a shared machine."
+              f" \"CPU shared\" marks a row during whose timing other processes took at least"
+              f" {SHARED_NOTE_FROM:.0%} of the pinned CPU: its median is slower than the machine"
+              " can do, and so is its ratio if its reference was timed alone.",
               ""]
     lines += [f"- {w}: {WORKLOAD_TITLES[w]}" for w in workloads]
     with open(path, "w") as f:
