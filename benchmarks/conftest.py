@@ -12,6 +12,7 @@ import onecore
 PINNED_CPU = onecore.configure()
 
 import datetime  # noqa: E402  (after configure() on purpose)
+import gc  # noqa: E402
 import importlib.metadata  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
@@ -20,10 +21,12 @@ import time  # noqa: E402
 
 import pytest  # noqa: E402
 
+import cpu_share  # noqa: E402
 from workloads.registry import QUICK, import_requirements  # noqa: E402
 
 # Per-case measuring budget: rounds = budget / (time of one call), within [min, max].
-BUDGET_SECONDS = 0.4 if QUICK else 2.0
+# (--quick: 64 cases with the twins; 0.25 s each keeps the whole report under a minute)
+BUDGET_SECONDS = 0.25 if QUICK else 2.0
 MIN_ROUNDS = 3
 MIN_ROUNDS_SLOW = 1 if QUICK else 3
 MAX_ROUNDS = 200 if QUICK else 1000
@@ -69,23 +72,38 @@ def run_case(benchmark, request):
         benchmark.group = f"{case.workload} {case.variant}".strip()
         benchmark.extra_info.update(workload=case.workload, variant=case.variant, system=label,
                                     unit=case.unit, **case.params)
+        if case.reference:
+            benchmark.extra_info["reference"] = True
         try:
-            work = case.build()
-            started = time.perf_counter()
-            work()  # the first call checks that it runs, compiles (jax.jit), warms caches
-            seconds = time.perf_counter() - started
-            if not case.slow:
+            try:
+                work = case.build()
+                # The cyclic GC's full collections scan every live object: here pytest, torch,
+                # jax and the cases that ran before, which a user's script would not hold.
+                # gc.freeze() makes collections skip everything that exists now (the case's
+                # model and data too), so a case pays for the objects its calls make, not for
+                # the harness's. Frozen before the first call, so that each timed round also
+                # collects the garbage the call before it left, as a training loop's steps do.
+                gc.freeze()
                 started = time.perf_counter()
-                work()
+                work()  # the first call checks that it runs, compiles (jax.jit), warms caches
                 seconds = time.perf_counter() - started
-        except case.may_fail as exc:
-            # A known limit of this system (e.g. micrograd's recursive sort): report, not crash.
-            reason = f"{type(exc).__name__}: {str(exc)[:120]}"
-            request.node.user_properties.append(("known_failure", reason))
-            pytest.skip(f"{label}: {reason}")
-        benchmark.extra_info.update(getattr(work, "extra_info", {}))
-        rounds, warmup = plan_rounds(seconds, case.slow)
-        benchmark.pedantic(work, rounds=rounds, warmup_rounds=warmup, iterations=1)
+                if not case.slow:
+                    started = time.perf_counter()
+                    work()
+                    seconds = time.perf_counter() - started
+            except case.may_fail as exc:
+                # A known limit of this system (micrograd's recursive sort): report, not crash.
+                reason = f"{type(exc).__name__}: {str(exc)[:120]}"
+                request.node.user_properties.append(("known_failure", reason))
+                pytest.skip(f"{label}: {reason}")
+            benchmark.extra_info.update(getattr(work, "extra_info", {}))
+            rounds, warmup = plan_rounds(seconds, case.slow)
+            share = cpu_share.CpuShare(PINNED_CPU)
+            benchmark.pedantic(work, rounds=rounds, warmup_rounds=warmup, iterations=1)
+            # how much of the pinned CPU other processes took while this case was timed
+            benchmark.extra_info["others_share"] = share.result()["others_share"]
+        finally:
+            gc.unfreeze()  # (harmless if nothing was frozen)
         if case.flops:
             benchmark.extra_info["flops"] = case.flops
             if benchmark.stats is not None:  # None when benchmarks are disabled

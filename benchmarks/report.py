@@ -1,13 +1,16 @@
 """Run the benchmark suite and print one table of medians and ratios (also JSON and a PNG).
 
-    python benchmarks/report.py [--quick] [--json PATH] [--png PATH]
+    python benchmarks/report.py [--quick] [--json PATH] [--png PATH] [--markdown PATH]
 
 Runs `pytest benchmarks --benchmark-enable` once; then, if fastgrad's compiled entries ran, runs
 them again with FASTGRAD_NO_EXTENSIONS=1 and `-m fastgrad`, so that the pure-Python twins appear
 as "fastgrad-python" beside them.
 Each table row is one system on one workload (variant); "x ref" is its median divided by the
-row group's reference: fastgrad's compiled entry where there is one, else the group's first
-system. Nothing is asserted: CI runs `--quick` to see that every benchmark still runs.
+row group's reference (see `pick_reference`): fastgrad's compiled entry, the one registered with
+`reference=True` where a workload has several fastgrad systems (W3: fastgrad-nn; W6: fastgrad,
+the Value face). A twin's note also gives its ratio to its own compiled entry. The table is also
+written as Markdown (with the date, machine and versions) for pasting into the README.
+Nothing is asserted: CI runs `--quick` to see that every benchmark still runs.
 """
 
 import argparse
@@ -17,10 +20,29 @@ import subprocess
 import sys
 import time
 
+import cpu_share
+import onecore
+
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_DIR = os.path.dirname(BENCH_DIR)
 RESULTS_DIR = os.path.join(BENCH_DIR, "results")  # git-ignored
+# A row's note flags it when other processes took at least this share of the pinned CPU while
+# it was timed: its median is then slower than the machine can do.
+SHARED_NOTE_FROM = 0.10
 WORKLOAD_ORDER = ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "M1", "OP", "CHAIN"]
+# One line per workload under the Markdown table (BENCHMARKS.md has the full definitions).
+WORKLOAD_TITLES = {
+    "W1": "micrograd's demo step: moons n=100, MLP(2,[16,16,1]) ReLU, hinge + 1e-4 L2, SGD",
+    "W2": "one grad(loss)(weights) call, 3-3-2 MLP, sigmoid, softmax cross-entropy",
+    "W3": "full-batch GD step on sklearn's digits (1797x64), MLP 64-64-10 tanh, float64",
+    "W4": "SGD step, MLP 784-256-256-10 tanh, softmax CE, float32, batch 64",
+    "W5": "the same at batch 1024",
+    "W6": "scalar chain h = tanh(h w + b), forward + backward",
+    "W7": "dense layer tanh(x W + b) forward + backward, n x n",
+    "M1": "memory of one W1 graph (one forward of the demo loss, before backward)",
+    "OP": "engine overhead: one op (or a tiny graph) on tiny tensors",
+    "CHAIN": "engine overhead: a chain of one-element tensor ops, forward + backward",
+}
 
 
 def run_pytest(raw_json, quick, extra_args=(), extra_env=None):
@@ -57,9 +79,11 @@ def load_rows(raw_json):
         row.update(status="ok", median_s=bench["stats"]["median"],
                    rounds=bench["stats"]["rounds"], order=order.get(bench["fullname"], 0))
         for key in ("gflops_per_s", "bytes", "bytes_per_node", "nodes", "method",
-                    "tracemalloc_peak_bytes", "tracemalloc_bytes_per_node"):
+                    "micrograd_nodes", "bytes_per_micrograd_node",
+                    "tracemalloc_peak_bytes", "tracemalloc_bytes_per_node", "others_share"):
             if key in info:
                 row[key] = info[key]
+        row["is_reference"] = bool(info.get("reference"))  # registered with reference=True
         rows.append(row)
     for outcome in meta.get("outcomes", []):
         if outcome["outcome"] != "passed":
@@ -75,31 +99,78 @@ def measure_of(row):
     return row.get("bytes") if row["workload"] == "M1" else row.get("median_s")
 
 
+FASTGRAD_BACKENDS = ("fastgrad-cython", "fastgrad-python")
+
+
+def backend_of(system):
+    """"fastgrad-cython" / "fastgrad-python" for fastgrad's rows, None for peers."""
+    for backend in FASTGRAD_BACKENDS:
+        if system == backend or system.startswith(backend + "-"):
+            return backend
+    return None
+
+
+def face_of(system):
+    """A fastgrad row's system without its backend ("fastgrad-cython-nn" -> "fastgrad-nn")."""
+    backend = backend_of(system)
+    return "fastgrad" + system[len(backend):] if backend else system
+
+
+def pick_reference(measured):
+    """The row a group's ratios are taken against: fastgrad's compiled run of the system
+    registered as the reference, else of the first fastgrad system; then the same among the
+    Python twins (when nothing was compiled); else the group's first row."""
+    for backend in FASTGRAD_BACKENDS:
+        runs = [row for row in measured if backend_of(row["system"]) == backend]
+        flagged = [row for row in runs if row.get("is_reference")]
+        if flagged or runs:
+            return (flagged or runs)[0]
+    return measured[0] if measured else None
+
+
 def add_ratios(rows):
     groups = {}
     for row in rows:
         groups.setdefault((row["workload"], row["variant"]), []).append(row)
     for group in groups.values():
         measured = [row for row in group if row["status"] == "ok" and measure_of(row)]
-        compiled = [row for row in measured if row["system"].startswith("fastgrad-cython")]
-        reference = (compiled or measured or [None])[0]
+        reference = pick_reference(measured)
+        compiled = {face_of(row["system"]): row for row in measured
+                    if backend_of(row["system"]) == "fastgrad-cython"}
         for row in group:
             row["reference"] = reference["system"] if reference else ""
             if row in measured:
                 row["ratio"] = measure_of(row) / measure_of(reference)
+                twin_of = compiled.get(face_of(row["system"]))
+                if backend_of(row["system"]) == "fastgrad-python" and twin_of:
+                    row["vs_compiled"] = measure_of(row) / measure_of(twin_of)
 
 
 def sort_rows(rows):
-    """Workloads in BENCHMARKS.md's order; variants and systems in the order they ran."""
-    group_order = {}
+    """Workloads in BENCHMARKS.md's order; within a group, fastgrad first (the reference's
+    system, then the others in the order they ran, each compiled then twin), then the peers
+    in the order they ran."""
+    group_order, face_order = {}, {}
     for row in rows:
         key = (row["workload"], row["variant"])
         group_order[key] = min(group_order.get(key, row["order"]), row["order"])
+        if backend_of(row["system"]):
+            face = face_of(row["system"])
+            first = 0 if row["reference"] and face == face_of(row["reference"]) else 1
+            rank = (first, row["order"])
+            face_order[key + (face,)] = min(face_order.get(key + (face,), rank), rank)
 
     def key(row):
         workload = row["workload"]
         rank = WORKLOAD_ORDER.index(workload) if workload in WORKLOAD_ORDER else len(WORKLOAD_ORDER)
-        return rank, workload, group_order[(workload, row["variant"])], row["order"]
+        group = (workload, row["variant"])
+        backend = backend_of(row["system"])
+        if backend:
+            within = (0, face_order[group + (face_of(row["system"]),)],
+                      FASTGRAD_BACKENDS.index(backend), row["order"])
+        else:
+            within = (1, (0, 0), 0, row["order"])
+        return rank, workload, group_order[group], within
     rows.sort(key=key)
 
 
@@ -110,6 +181,13 @@ def format_seconds(seconds):
     return f"{seconds / 1e-9:.3g} ns"
 
 
+def format_ratio(ratio):
+    """3 significant digits, without exponents: 0.0123, 0.45, 1.23, 45.6, 2040."""
+    if ratio >= 100:
+        return f"{ratio:.0f}"
+    return f"{ratio:.3g}" if ratio >= 0.001 else f"{ratio:.2g}"
+
+
 def format_bytes(count):
     return f"{count / 1e6:.3g} MB" if count >= 1e5 else f"{count:.0f} B"
 
@@ -118,15 +196,25 @@ def cells(row):
     """(measure, per, ratio, note) as printed."""
     if row["status"] != "ok":
         return "-", row["unit"], "-", f"{row['status'].upper()}: {row.get('reason', '')}"
-    ratio = f"{row['ratio']:.2f}" if "ratio" in row else "-"
+    ratio = format_ratio(row["ratio"]) if "ratio" in row else "-"
+    notes = []
+    if row["workload"] != "M1" and (row.get("others_share") or 0) >= SHARED_NOTE_FROM:
+        notes.append(f"CPU shared: other processes took {row['others_share']:.0%} of it")
+    if "vs_compiled" in row:
+        notes.append(f"{format_ratio(row['vs_compiled'])}x its compiled entry")
     if row["workload"] == "M1" and "bytes" in row:
-        note = (f"{row['bytes_per_node']:.0f} B/node over {row['nodes']} nodes ({row['method']});"
-                f" tracemalloc {format_bytes(row['tracemalloc_peak_bytes'])},"
-                f" {row['tracemalloc_bytes_per_node']:.0f} B/node;"
-                f" build {format_seconds(row['median_s'])}")
-        return format_bytes(row["bytes"]), "graph", ratio, note
-    note = f"{row['gflops_per_s']:.1f} GFLOP/s" if "gflops_per_s" in row else ""
-    return format_seconds(row["median_s"]), row["unit"], ratio, note
+        if row.get("micrograd_nodes", row["nodes"]) != row["nodes"]:
+            notes.append(f"{row['bytes_per_micrograd_node']:.3g} B per micrograd-equivalent node"
+                         f" ({row['micrograd_nodes']})")
+        notes += [f"{row['bytes_per_node']:.0f} B/node over its own {row['nodes']} nodes"
+                  f" ({row['method']})",
+                  f"tracemalloc {format_bytes(row['tracemalloc_peak_bytes'])},"
+                  f" {row['tracemalloc_bytes_per_node']:.0f} B/node",
+                  f"build {format_seconds(row['median_s'])}"]
+        return format_bytes(row["bytes"]), "graph", ratio, "; ".join(notes)
+    if "gflops_per_s" in row:
+        notes.insert(0, f"{row['gflops_per_s']:.1f} GFLOP/s")
+    return format_seconds(row["median_s"]), row["unit"], ratio, "; ".join(notes)
 
 
 def print_table(rows):
@@ -146,6 +234,58 @@ def print_machine(meta, versions):
           f" pinned to CPU {meta.get('pinned_cpu', '?')}; BLAS: {meta.get('blas')}")
     print(f"date: {meta.get('date', '?')}   mode: {'quick' if meta.get('quick') else 'full'}")
     print("versions: " + ", ".join(f"{name} {version}" for name, version in versions.items()))
+    print(sharing_line(meta))
+
+
+def sharing_line(meta):
+    """How much other processes used the pinned CPU, per run."""
+    runs = meta.get("sharing", {})
+    return "sharing: " + ("; ".join(f"{name}: {cpu_share.describe(share)}"
+                                    for name, share in runs.items()) or "not measured")
+
+
+def markdown_cell(text):
+    return str(text).replace("|", "\\|")
+
+
+def write_markdown(rows, meta, versions, quick, path, note=""):
+    """The table as Markdown, headed by the date, the machine and every version measured, for
+    pasting into the README."""
+    date = (meta.get("date") or "?").replace("T", " ")[:16]
+    lines = [f"Measured {date} ({'quick sizes' if quick else 'full sizes'}) on"
+             f" {meta.get('cpu_model', '?')}, {meta.get('cores', '?')} cores, pinned to CPU"
+             f" {meta.get('pinned_cpu', '?')}, one thread; BLAS: {meta.get('blas')}.",
+             "",
+             "Versions: " + ", ".join(f"{name} {version}" for name, version in versions.items())
+             + "."]
+    lines += ["", sharing_line(meta).replace("sharing: ", "While it ran: ", 1) + "."]
+    if note:
+        lines += ["", note]
+    lines += ["",
+              "| workload | variant | system | median | per | x ref | note |",
+              "|---|---|---|--:|---|--:|---|"]
+    for row in rows:
+        measure, per, ratio, cell_note = cells(row)
+        system = row["system"]
+        if system == row["reference"]:
+            system = f"**{system}**"
+        lines.append("| " + " | ".join(markdown_cell(cell) for cell in (
+            row["workload"], row["variant"], system, measure, per, ratio, cell_note)) + " |")
+    workloads = [w for w in WORKLOAD_TITLES if any(row["workload"] == w for row in rows)]
+    lines += ["",
+              "x ref: the median divided by that of the row group's reference (in bold),"
+              " fastgrad's compiled entry; lower is faster (M1: bytes, lower is smaller)."
+              " fastgrad-python is fastgrad's pure-Python twin (FASTGRAD_NO_EXTENSIONS=1),"
+              " measured in a second run right after the first, which measured everything"
+              " else: compare within one run; absolute times vary on a shared machine."
+              f" \"CPU shared\" marks a row during whose timing other processes took at least"
+              f" {SHARED_NOTE_FROM:.0%} of the pinned CPU: its median is slower than the machine"
+              " can do, and so is its ratio if its reference was timed alone.",
+              ""]
+    lines += [f"- {w}: {WORKLOAD_TITLES[w]}" for w in workloads]
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print(f"wrote {path}")
 
 
 def write_png(rows, path):
@@ -185,12 +325,21 @@ def main():
                         help="where to write the table as JSON (default: %(default)s)")
     parser.add_argument("--png", default=os.path.join(RESULTS_DIR, "report.png"),
                         help="where to write the bar chart (default: %(default)s)")
+    parser.add_argument("--markdown", default=os.path.join(RESULTS_DIR, "report.md"),
+                        help="where to write the table as Markdown, with date, machine and"
+                             " versions, for the README (default: %(default)s)")
+    parser.add_argument("--note", default="",
+                        help="a line for the Markdown, e.g. what else ran on the machine")
     args = parser.parse_args()
     os.makedirs(RESULTS_DIR, exist_ok=True)
     started = time.perf_counter()
 
     compiled_json = os.path.join(RESULTS_DIR, "pytest-benchmark.json")
+    cpu = onecore.chosen_cpu()  # the CPU the suite will pin itself to
+    sharing = {}
+    share = cpu_share.CpuShare(cpu)
     code = run_pytest(compiled_json, args.quick)
+    sharing["first run"] = share.result()
     if not os.path.exists(compiled_json):
         sys.exit(f"pytest wrote no results (exit code {code})")
     rows, meta = load_rows(compiled_json)
@@ -198,8 +347,11 @@ def main():
     # The twins get their own run only if the first run had the compiled backend to compare.
     if any(row["system"].startswith("fastgrad-cython") and row["status"] == "ok" for row in rows):
         python_json = os.path.join(RESULTS_DIR, "pytest-benchmark-no-extensions.json")
-        if run_pytest(python_json, args.quick, ["-m", "fastgrad"],
-                      {"FASTGRAD_NO_EXTENSIONS": "1"}) == 0:
+        share = cpu_share.CpuShare(cpu)
+        twin_code = run_pytest(python_json, args.quick, ["-m", "fastgrad"],
+                               {"FASTGRAD_NO_EXTENSIONS": "1"})
+        sharing["twin run"] = share.result()
+        if twin_code == 0:
             python_rows, python_meta = load_rows(python_json)
             for row in python_rows:  # after the first run's rows of the same group
                 row["order"] += len(rows)
@@ -209,15 +361,19 @@ def main():
 
     add_ratios(rows)
     sort_rows(rows)
+    meta["sharing"] = sharing
     print_machine(meta, versions)
     print_table(rows)
     report = {"machine": {key: meta.get(key) for key in
                           ("cpu_model", "cores", "pinned_cpu", "blas")},
-              "date": meta.get("date"), "quick": args.quick, "versions": versions, "rows": rows}
+              "date": meta.get("date"), "quick": args.quick, "versions": versions,
+              "cpu_sharing": sharing, "rows": rows}
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     with open(args.json, "w") as f:
         json.dump(report, f, indent=1)
     print(f"wrote {args.json}")
+    if args.markdown:
+        write_markdown(rows, meta, versions, args.quick, args.markdown, args.note)
     if args.png:
         write_png(rows, args.png)
     print(f"took {time.perf_counter() - started:.0f} s")

@@ -59,3 +59,4 @@ def test_systems_agree(cases):
     (first_id, expected), *others = results.items()
     for case_id, actual in others:
         np.testing.assert_allclose(actual, expected, rtol=rtol, err_msg=f"{case_id} vs {first_id}")
+

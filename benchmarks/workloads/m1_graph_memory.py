@@ -7,6 +7,17 @@ and reports peak RSS minus RSS before. Then, as a cross-check, it builds the gra
 tracemalloc (which sees Python objects and numpy buffers, not other native allocations). Bytes
 per node divides by every node reachable from the loss, parameters and inputs included.
 
+What a "node" is differs between systems, so two counts are reported:
+
+- `nodes`: the system's own graph nodes reachable from the loss. For micrograd, every Value
+  (65 818). For fastgrad's Value face, every Value too, but a neuron relu(b + w.x) is ONE fused
+  node where micrograd has 2n + 1 (n products, n sums, the relu), and a constant operand is
+  folded into the node that uses it where micrograd makes it a leaf Value (4 914 nodes).
+- `micrograd_nodes`: the nodes micrograd's graph of the same loss has (65 818, computed by
+  `micrograd_node_count`, checked against micrograd's own graph whenever micrograd's M1 runs).
+  Bytes per micrograd-equivalent node = the graph's bytes / this count: the memory each system
+  spends per node of the computation as micrograd writes it, the fair comparison of the two.
+
 The benchmark timed in-process is the graph build itself; the memory figures go to extra_info.
 """
 
@@ -41,17 +52,48 @@ def micrograd_graph():
 
     model, X, y = micrograd_model_and_data()
 
-    def count_nodes(root):
-        # iterative: the graph is deeper than Python's recursion limit allows a recursive walk
-        seen, stack = {id(root)}, [root]
-        while stack:
-            for parent in stack.pop()._prev:
-                if id(parent) not in seen:
-                    seen.add(id(parent))
-                    stack.append(parent)
-        return len(seen)
+    return (lambda: demo_loss(Value, model, X, y)), count_prev_nodes
 
-    return (lambda: demo_loss(Value, model, X, y)), count_nodes
+
+@graph("fastgrad")
+def fastgrad_graph():
+    """micrograd's loss with fastgrad's Value and nn.MLP (fused neurons)."""
+    from fastgrad import Value
+
+    from .w1_micrograd_demo import demo_loss, fastgrad_model_and_data
+
+    model, X, y = fastgrad_model_and_data()
+    # fastgrad's Value has micrograd's `_prev` (the set of parent Values), so the same walk
+    return (lambda: demo_loss(Value, model, X, y)), count_prev_nodes
+
+
+def count_prev_nodes(root):
+    """Nodes reachable from root through `_prev` (iterative: the graph is deeper than Python's
+    recursion limit allows a recursive walk)."""
+    seen, stack = {id(root)}, [root]
+    while stack:
+        for parent in stack.pop()._prev:
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append(parent)
+    return len(seen)
+
+
+def micrograd_node_count(n_samples, nin, nouts):
+    """Nodes of micrograd's graph of W1's loss (demo_loss), parameters and inputs included.
+
+    A neuron with n inputs: n products wi*xi and n sums (b + ...), plus a relu when it is
+    nonlinear. Per sample, the hinge (1 + -yi*score).relu() adds 5: two constant leaves (-yi, 1),
+    a product, a sum, a relu. sum() starts from a constant 0: a leaf and a sum per term; a
+    product by a constant (1/n, the L2 alpha) is a leaf and a product.
+    """
+    sizes = [nin] + list(nouts)
+    parameters = sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes, sizes[1:]))
+    neurons = sum((2 * fan_in + (i < len(nouts) - 1)) * fan_out
+                  for i, (fan_in, fan_out) in enumerate(zip(sizes, sizes[1:])))
+    data_loss = n_samples * 5 + (1 + n_samples) + 2        # hinges, their sum, * (1/n)
+    reg_loss = parameters + (1 + parameters) + 2             # p*p, their sum, * alpha
+    return parameters + n_samples * nin + n_samples * neurons + data_loss + reg_loss + 1
 
 
 def build_with_memory_probe(system):
@@ -100,6 +142,10 @@ def measure(system):
     else:  # no way to reset the peak here: the graph's resident size is the best we have
         graph_bytes, method = _status_bytes("VmRSS") - rss_before, "RSS growth"
     nodes = count_nodes(root)
+    micrograd_nodes = w1_micrograd_node_count()
+    if system == "micrograd" and nodes != micrograd_nodes:  # the formula, checked on each run
+        raise AssertionError(f"micrograd's W1 graph has {nodes} nodes, micrograd_node_count()"
+                             f" says {micrograd_nodes}")
 
     del root
     gc.collect()
@@ -109,8 +155,16 @@ def measure(system):
     tracemalloc.stop()
     del root
     return {"bytes": graph_bytes, "method": method, "nodes": nodes,
-            "bytes_per_node": graph_bytes / nodes, "tracemalloc_peak_bytes": traced_peak,
+            "bytes_per_node": graph_bytes / nodes, "micrograd_nodes": micrograd_nodes,
+            "bytes_per_micrograd_node": graph_bytes / micrograd_nodes,
+            "tracemalloc_peak_bytes": traced_peak,
             "tracemalloc_bytes_per_node": traced_peak / nodes}
+
+
+def w1_micrograd_node_count():
+    from .w1_micrograd_demo import LAYER_SIZES, N_SAMPLES
+
+    return micrograd_node_count(N_SAMPLES, 2, LAYER_SIZES)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,9 @@ class Case:
     flops: float = 0.0                 # FLOPs per unit of work, where that is meaningful
     slow: bool = False                 # seconds per call: fewest rounds, no extra warm-up
     params: dict = field(default_factory=dict)  # sizes etc., recorded in extra_info
+    # Where a workload (variant) has several fastgrad systems, the one whose compiled run is
+    # the reference of the group's ratios (else: the first fastgrad system that ran).
+    reference: bool = False
 
     @property
     def id(self):

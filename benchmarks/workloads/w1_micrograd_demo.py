@@ -11,6 +11,7 @@ on arrays: PyTorch, fastgrad's Tensor face).
 from .data import micrograd_mlp_init, moons
 from .registry import register
 
+N_SAMPLES = 100
 LAYER_SIZES = [16, 16, 1]
 L2_ALPHA = 1e-4
 STEPS_PER_SCHEDULE = 100
@@ -30,22 +31,31 @@ def demo_loss(Value, model, X, y):
     return data_loss + reg_loss
 
 
-def micrograd_model_and_data():
-    """micrograd's model and the demo data, seeded as in the demo; shared with M1."""
+def model_and_data(MLP):
+    """`MLP(2, [16, 16, 1])` and the demo data, seeded as in the demo; shared with M1.
+
+    MLP is micrograd's or fastgrad's (same constructor, same draws from `random`)."""
     import random
 
-    from micrograd.nn import MLP
-
-    X, y = moons()
+    X, y = moons(N_SAMPLES)
     random.seed(1337)
     return MLP(2, LAYER_SIZES), X.tolist(), y.tolist()
 
 
-@register("W1", "micrograd", variant="value", requires=("micrograd",), slow=True)
-def micrograd_step():
-    from micrograd.engine import Value
+def micrograd_model_and_data():
+    from micrograd.nn import MLP
 
-    model, X, y = micrograd_model_and_data()
+    return model_and_data(MLP)
+
+
+def fastgrad_model_and_data():
+    from fastgrad.nn import MLP
+
+    return model_and_data(MLP)
+
+
+def value_demo_step(Value, model, X, y):
+    """demo.ipynb's training step, for any micrograd-compatible Value and model."""
     k = 0
 
     def step():
@@ -62,6 +72,22 @@ def micrograd_step():
     return step
 
 
+@register("W1", "micrograd", variant="value", requires=("micrograd",), slow=True)
+def micrograd_step():
+    from micrograd.engine import Value
+
+    return value_demo_step(Value, *micrograd_model_and_data())
+
+
+@register("W1", "fastgrad", variant="value")
+def fastgrad_value_step():
+    """micrograd's code with the imports changed: `from fastgrad import Value`,
+    `from fastgrad.nn import MLP` (whose layers make each neuron one fused node)."""
+    from fastgrad import Value
+
+    return value_demo_step(Value, *fastgrad_model_and_data())
+
+
 @register("W1", "torch", variant="tensor", requires=("torch",))
 def torch_step():
     """The same model and loss on float64 tensors, eager; weights start as micrograd's."""
@@ -70,7 +96,7 @@ def torch_step():
     from onecore import limit_torch
 
     limit_torch(torch)
-    X, y = (torch.from_numpy(a) for a in moons())
+    X, y = (torch.from_numpy(a) for a in moons(N_SAMPLES))
     params = []
     for W, b in micrograd_mlp_init(2, LAYER_SIZES):
         params += [torch.tensor(W, requires_grad=True), torch.tensor(b, requires_grad=True)]
@@ -94,6 +120,34 @@ def torch_step():
             for p in params:
                 p -= lr * p.grad
         k += 1
+        return total_loss.item()
+
+    return step
+
+
+@register("W1", "fastgrad", variant="tensor")
+def fastgrad_tensor_step():
+    """The PyTorch-like face: nn.mlp (each layer one fused dense node), the fused hinge loss,
+    1e-4 L2 on Tensors, optim.SGD with the demo's schedule; weights start as micrograd's."""
+    import fastgrad
+    from fastgrad import nn, optim
+
+    X, y = moons(N_SAMPLES)
+    X = fastgrad.Tensor(X)
+    model = nn.mlp([2] + LAYER_SIZES, activation="relu")
+    for (W, b), layer in zip(micrograd_mlp_init(2, LAYER_SIZES), model):
+        layer.weight.data[...] = W
+        layer.bias.data[...] = b
+    params = model.parameters()
+    optimizer = optim.SGD(params, lr=learning_rate(0), schedule=learning_rate)
+
+    def step():
+        scores = model(X)
+        reg_loss = L2_ALPHA * sum((p * p).sum() for p in params)
+        total_loss = nn.functional.hinge_loss(scores, y) + reg_loss
+        optimizer.zero_grad()
+        total_loss.backward()
+        optimizer.step()
         return total_loss.item()
 
     return step

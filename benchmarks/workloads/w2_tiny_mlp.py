@@ -40,6 +40,30 @@ def autograd_grad_call():
     return lambda: grad_loss(weights, x, t)
 
 
+@register("W2", "fastgrad", unit="call")
+def fastgrad_grad_call():
+    """The autograd entry with fastgrad's imports (`import fastgrad.numpy as np`,
+    `from fastgrad import grad`); nothing else changed."""
+    import fastgrad.numpy as fnp
+    from fastgrad import grad
+
+    def sigmoid(a):
+        return 1 / (1 + fnp.exp(-a))
+
+    def softmax(z):
+        e = fnp.exp(z - fnp.max(z))
+        return e / fnp.sum(e)
+
+    def loss(weights, x, t):
+        hidden = sigmoid(fnp.dot(x, weights[0]))
+        p = softmax(fnp.dot(hidden, weights[1]))
+        return -fnp.sum(t * fnp.log(p))
+
+    grad_loss = grad(loss)
+    weights, x, t = weights_and_example()
+    return lambda: grad_loss(weights, x, t)
+
+
 @register("W2", "torch", unit="call", requires=("torch",))
 def torch_grad_call():
     import torch

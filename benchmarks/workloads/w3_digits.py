@@ -43,6 +43,57 @@ def autograd_step():
     return step
 
 
+@register("W3", "fastgrad-numpy", requires=("sklearn",))
+def fastgrad_numpy_step():
+    """The autograd entry with fastgrad's imports; nothing else changed."""
+    import fastgrad.numpy as fnp
+    from fastgrad import value_and_grad
+
+    X, _, Y, params = problem()
+
+    def loss(params):
+        W1, b1, W2, b2 = params
+        logits = fnp.dot(fnp.tanh(fnp.dot(X, W1) + b1), W2) + b2
+        shifted = logits - fnp.max(logits, axis=1, keepdims=True)
+        log_p = shifted - fnp.log(fnp.sum(fnp.exp(shifted), axis=1, keepdims=True))
+        return -fnp.mean(fnp.sum(Y * log_p, axis=1))
+
+    loss_and_grad = value_and_grad(loss)
+
+    def step():
+        value, grads = loss_and_grad(params)
+        for p, g in zip(params, grads):
+            p -= LEARNING_RATE * g
+        return value
+
+    return step
+
+
+@register("W3", "fastgrad-nn", requires=("sklearn",), reference=True)
+def fastgrad_nn_step():
+    """The PyTorch-like face: Linear with tanh (one fused node), Linear, the fused softmax
+    cross-entropy, optim.SGD; full batch, float64."""
+    import fastgrad
+    from fastgrad import nn, optim
+
+    X, labels, _, params = problem()
+    X = fastgrad.Tensor(X)
+    model = nn.Sequential(nn.Linear(64, 64, activation="tanh"), nn.Linear(64, 10))
+    for linear, W, b in zip(model, params[0::2], params[1::2]):
+        linear.weight.data[...] = W
+        linear.bias.data[...] = b
+    optimizer = optim.SGD(model.parameters(), lr=LEARNING_RATE)
+
+    def step():
+        loss = nn.functional.cross_entropy(model(X), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    return step
+
+
 @register("W3", "torch", requires=("torch", "sklearn"))
 def torch_step():
     import torch

@@ -87,6 +87,32 @@ def jax_step(batch):
     return step
 
 
+def fastgrad_step(batch):
+    """The PyTorch-like face: Linear layers with tanh (each one fused dense node), the fused
+    softmax cross-entropy, optim.SGD; float32, the same data and weights as torch and jax."""
+    import fastgrad
+    from fastgrad import nn, optim
+
+    X, labels, layers = problem(batch)
+    X = fastgrad.Tensor(X)
+    activations = ["tanh"] * (len(layers) - 1) + [None]
+    model = nn.Sequential(*[nn.Linear(*W.shape, activation=act, dtype=np.float32)
+                            for (W, _), act in zip(layers, activations)])
+    for linear, (W, b) in zip(model, layers):
+        linear.weight.data[...] = W
+        linear.bias.data[...] = b
+    optimizer = optim.SGD(model.parameters(), lr=LEARNING_RATE)
+
+    def step():
+        loss = nn.functional.cross_entropy(model(X), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    return step
+
+
 def flop_floor(batch):
     """The step's 8 matrix products, nothing else, into preallocated float32 outputs."""
     dtype = np.float32
@@ -118,6 +144,11 @@ W4 = dict(params={"batch": BATCHES["W4"]}, flops=step_flops(BATCHES["W4"]))
 W5 = dict(params={"batch": BATCHES["W5"]}, flops=step_flops(BATCHES["W5"]))
 
 
+@register("W4", "fastgrad", **W4)
+def fastgrad_w4():
+    return fastgrad_step(BATCHES["W4"])
+
+
 @register("W4", "torch", requires=("torch",), **W4)
 def torch_w4():
     return torch_step(BATCHES["W4"])
@@ -126,6 +157,11 @@ def torch_w4():
 @register("W4", "jax", requires=("jax",), **W4)
 def jax_w4():
     return jax_step(BATCHES["W4"])
+
+
+@register("W5", "fastgrad", **W5)
+def fastgrad_w5():
+    return fastgrad_step(BATCHES["W5"])
 
 
 @register("W5", "torch", requires=("torch",), **W5)

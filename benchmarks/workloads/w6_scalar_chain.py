@@ -64,9 +64,55 @@ def torch_chain(depth):
     return forward_backward
 
 
+def fastgrad_value_chain(depth):
+    """fastgrad's Value (the micrograd face), which has tanh."""
+    from fastgrad import Value
+
+    w, b = Value(W), Value(B)
+
+    def forward_backward():
+        w.grad = b.grad = 0
+        h = Value(H0)
+        for _ in range(depth):
+            h = (h * w + b).tanh()
+        h.backward()
+        return w.grad
+
+    return forward_backward
+
+
+def fastgrad_tensor_chain(depth):
+    """fastgrad's Tensor face on 0-d float64 tensors, written as the torch entry is."""
+    import fastgrad
+
+    w = fastgrad.Tensor(W, requires_grad=True)
+    b = fastgrad.Tensor(B, requires_grad=True)
+    h0 = fastgrad.Tensor(H0)
+
+    def forward_backward():
+        w.grad = b.grad = None
+        h = h0
+        for _ in range(depth):
+            h = fastgrad.tanh(h * w + b)
+        h.backward()
+        return w.grad.item()
+
+    return forward_backward
+
+
 DEEP_CASE = dict(unit="forward+backward", variant=f"depth={DEEP}", params={"depth": DEEP})
 SHALLOW_CASE = dict(unit="forward+backward", variant=f"depth={SHALLOW}",
                     params={"depth": SHALLOW})
+
+
+@register("W6", "fastgrad", reference=True, **DEEP_CASE)
+def fastgrad_value_deep():
+    return fastgrad_value_chain(DEEP)
+
+
+@register("W6", "fastgrad-tensor", slow=True, **DEEP_CASE)
+def fastgrad_tensor_deep():
+    return fastgrad_tensor_chain(DEEP)
 
 
 @register("W6", "micrograd", requires=("micrograd",), may_fail=(RecursionError,), slow=True,
@@ -78,6 +124,16 @@ def micrograd_deep():
 @register("W6", "torch", requires=("torch",), slow=True, **DEEP_CASE)
 def torch_deep():
     return torch_chain(DEEP)
+
+
+@register("W6", "fastgrad", reference=True, **SHALLOW_CASE)
+def fastgrad_value_shallow():
+    return fastgrad_value_chain(SHALLOW)
+
+
+@register("W6", "fastgrad-tensor", **SHALLOW_CASE)
+def fastgrad_tensor_shallow():
+    return fastgrad_tensor_chain(SHALLOW)
 
 
 @register("W6", "micrograd", requires=("micrograd",), **SHALLOW_CASE)

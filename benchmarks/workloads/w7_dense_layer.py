@@ -55,8 +55,25 @@ def torch_layer(dtype):
     return forward_backward
 
 
+def fastgrad_layer(dtype):
+    """fastgrad's fused dense node: y = tanh(x W + b), backward with the upstream gradient."""
+    import fastgrad
+
+    x, W, b, gy = layer_arrays(dtype)
+    x, W, b = (fastgrad.Tensor(a, requires_grad=True) for a in (x, W, b))
+
+    def forward_backward():
+        for t in (x, W, b):
+            t.grad = None
+        fastgrad.dense(x, W, b, "tanh").backward(gy)
+
+    return forward_backward
+
+
 def variant(name, unit="forward+backward"):
-    return dict(variant=name, unit=unit, flops=3 * 2 * N**3, params={"n": N, "dtype": name})
+    # slow: a call takes 0.1-2 s, so the first call is the warm-up and sizes the rounds
+    return dict(variant=name, unit=unit, flops=3 * 2 * N**3, params={"n": N, "dtype": name},
+                slow=True)
 
 
 @register("W7", "numpy-matmul", **variant("f32", unit="3 matmuls"))
@@ -67,6 +84,16 @@ def numpy_matmuls_f32():
 @register("W7", "numpy-matmul", **variant("f64", unit="3 matmuls"))
 def numpy_matmuls_f64():
     return numpy_matmuls(np.float64)
+
+
+@register("W7", "fastgrad", **variant("f32"))
+def fastgrad_layer_f32():
+    return fastgrad_layer(np.float32)
+
+
+@register("W7", "fastgrad", **variant("f64"))
+def fastgrad_layer_f64():
+    return fastgrad_layer(np.float64)
 
 
 @register("W7", "torch", requires=("torch",), **variant("f32"))
