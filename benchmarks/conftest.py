@@ -42,6 +42,7 @@ _modules_used = {"numpy"}
 def pytest_configure(config):
     config.addinivalue_line("markers", "fastgrad: a fastgrad system (selected by report.py)")
     config.addinivalue_line("markers", "peer: a peer system or baseline")
+    config.addinivalue_line("markers", "twin_peer: a peer also timed in the twin's run")
     option = config.option
     if getattr(option, "benchmark_columns", None) == DEFAULT_COLUMNS:
         option.benchmark_columns = ["median", "iqr", "min", "max", "rounds"]

@@ -3,8 +3,9 @@
     python benchmarks/report.py [--quick] [--json PATH] [--png PATH] [--markdown PATH]
 
 Runs `pytest benchmarks --benchmark-enable` once; then, if fastgrad's compiled entries ran, runs
-them again with FASTGRAD_NO_EXTENSIONS=1 and `-m fastgrad`, so that the pure-Python twins appear
-as "fastgrad-python" beside them.
+them again with FASTGRAD_NO_EXTENSIONS=1 and `-m "fastgrad or twin_peer"`, so that the
+pure-Python twins appear as "fastgrad-python" beside them, with micrograd and HIPS autograd
+timed again in that same process: a twin's note compares it with them within its own run.
 Each table row is one system on one workload (variant); "x ref" is its median divided by the
 row group's reference (see `pick_reference`): fastgrad's compiled entry, the one registered with
 `reference=True` where a workload has several fastgrad systems (W3: fastgrad-nn; W6: fastgrad,
@@ -129,10 +130,20 @@ def pick_reference(measured):
 
 
 def add_ratios(rows):
+    """Each row's ratio to its group's reference; a twin's ratio to its compiled entry and to
+    the peers timed in its own run (a peer's "twin run" timing is kept for that, and dropped
+    from the rows). Returns the rows to show."""
     groups = {}
     for row in rows:
         groups.setdefault((row["workload"], row["variant"]), []).append(row)
     for group in groups.values():
+        beside_twins = [row for row in group if row.get("twin_run_peer")
+                        and row["status"] == "ok" and measure_of(row)]
+        group[:] = [row for row in group if not row.get("twin_run_peer")]
+        for row in group:
+            if backend_of(row["system"]) == "fastgrad-python" and row["status"] == "ok":
+                row["vs_twin_run_peers"] = {peer["system"]: measure_of(row) / measure_of(peer)
+                                            for peer in beside_twins}
         measured = [row for row in group if row["status"] == "ok" and measure_of(row)]
         reference = pick_reference(measured)
         compiled = {face_of(row["system"]): row for row in measured
@@ -144,6 +155,7 @@ def add_ratios(rows):
                 twin_of = compiled.get(face_of(row["system"]))
                 if backend_of(row["system"]) == "fastgrad-python" and twin_of:
                     row["vs_compiled"] = measure_of(row) / measure_of(twin_of)
+    return [row for group in groups.values() for row in group]
 
 
 def sort_rows(rows):
@@ -202,6 +214,8 @@ def cells(row):
         notes.append(f"CPU shared: other processes took {row['others_share']:.0%} of it")
     if "vs_compiled" in row:
         notes.append(f"{format_ratio(row['vs_compiled'])}x its compiled entry")
+    for peer, vs_peer in row.get("vs_twin_run_peers", {}).items():
+        notes.append(f"{format_ratio(vs_peer)}x {peer} timed in the same run")
     if row["workload"] == "M1" and "bytes" in row:
         if row.get("micrograd_nodes", row["nodes"]) != row["nodes"]:
             notes.append(f"{row['bytes_per_micrograd_node']:.3g} B per micrograd-equivalent node"
@@ -348,18 +362,20 @@ def main():
     if any(row["system"].startswith("fastgrad-cython") and row["status"] == "ok" for row in rows):
         python_json = os.path.join(RESULTS_DIR, "pytest-benchmark-no-extensions.json")
         share = cpu_share.CpuShare(cpu)
-        twin_code = run_pytest(python_json, args.quick, ["-m", "fastgrad"],
+        twin_code = run_pytest(python_json, args.quick, ["-m", "fastgrad or twin_peer"],
                                {"FASTGRAD_NO_EXTENSIONS": "1"})
         sharing["twin run"] = share.result()
         if twin_code == 0:
             python_rows, python_meta = load_rows(python_json)
             for row in python_rows:  # after the first run's rows of the same group
                 row["order"] += len(rows)
+                if not row["system"].startswith("fastgrad"):
+                    row["twin_run_peer"] = True  # timed beside the twins: not a row of its own
             rows += python_rows
             if "fastgrad" in python_meta.get("versions", {}):
                 versions["fastgrad (no extensions)"] = python_meta["versions"]["fastgrad"]
 
-    add_ratios(rows)
+    rows = add_ratios(rows)
     sort_rows(rows)
     meta["sharing"] = sharing
     print_machine(meta, versions)

@@ -83,13 +83,22 @@ def cases_for(workload):
     return [case for case in _CASES if case.workload == workload]
 
 
+# The peers BENCHMARKS.md holds fastgrad's pure-Python twin against ("the twin should not be
+# slower than micrograd / HIPS autograd themselves"): report.py also runs them in the twin's
+# process, since a comparison across processes also measures the processes (a process that
+# has loaded torch and jax keeps freed memory mapped; one that has not faults it in again).
+TWIN_PEERS = ("micrograd", "autograd")
+
+
 def pytest_params(workload):
     """The cases of `workload` as pytest params: id = [variant-]system, mark per kind."""
     import pytest
     params = []
     for case in cases_for(workload):
-        mark = pytest.mark.fastgrad if case.is_fastgrad else pytest.mark.peer
-        params.append(pytest.param(case, id=case.id, marks=mark))
+        marks = [pytest.mark.fastgrad if case.is_fastgrad else pytest.mark.peer]
+        if case.system in TWIN_PEERS:
+            marks.append(pytest.mark.twin_peer)
+        params.append(pytest.param(case, id=case.id, marks=marks))
     return params
 
 
