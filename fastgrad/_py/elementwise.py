@@ -361,7 +361,10 @@ def vjp_log(node, g):
 def vjp_tanh(node, g):
     """ga = g*(1 - y*y)"""
     y = node.data
-    accumulate(node._prev[0], g * (1 - y * y), True)
+    ga = y * y  # computed in one temporary: large arrays are costly to allocate afresh
+    np.subtract(1, ga, out=ga)
+    accumulate(node._prev[0], np.multiply(g, ga, out=ga) if ga.shape == g.shape else g * ga,
+               True)
 
 
 def vjp_relu(node, g):
@@ -372,7 +375,8 @@ def vjp_relu(node, g):
 def vjp_sigmoid(node, g):
     """ga = g*y*(1 - y)"""
     y = node.data
-    accumulate(node._prev[0], g * y * (1 - y), True)
+    ga = g * y  # then in place: one temporary
+    accumulate(node._prev[0], np.multiply(ga, 1 - y, out=ga), True)
 
 
 def vjp_sqrt(node, g):

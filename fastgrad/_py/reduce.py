@@ -174,7 +174,9 @@ def vjp_logsumexp(node, g):
     a = node._prev[0]
     axes, _ = node._ctx
     kept = kept_shape(a.data.shape, axes)
-    accumulate(a, g.reshape(kept) * np.exp(a.data - node.data.reshape(kept)), True)
+    ga = a.data - node.data.reshape(kept)  # then in place: one temporary
+    np.exp(ga, out=ga)
+    accumulate(a, np.multiply(g.reshape(kept), ga, out=ga), True)
 
 
 def vjp_softmax(node, g):
