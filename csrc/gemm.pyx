@@ -1,0 +1,184 @@
+"""Matrix products for the dense layers and matmul (twin: fastgrad/_py/gemm.py).
+
+C = A·B (+ bias) for 2-D float32/float64 operands, by fastgrad's AVX-512 kernel (csrc/gemm.h)
+where the CPU has AVX-512F, and by numpy's matmul (its BLAS) elsewhere. Operands may be strided
+views (Xᵀ, Wᵀ): the kernel reads them in place.
+
+The kernel is chosen once, at import: ``FASTGRAD_GEMM=numpy`` forces numpy's matmul (for
+comparison, or as an escape hatch); unset (or ``auto``) uses the kernel if the CPU can run it.
+``set_kernel`` switches at run time (benchmarks, tests).
+"""
+cimport numpy as cnp
+
+import os
+import warnings
+
+import numpy as np
+
+cnp.import_array()
+
+cdef extern from "gemm.h" nogil:
+    int fg_gemm_cpu_supported()
+    int fg_dgemm(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
+                 const double* A, Py_ssize_t rsa, Py_ssize_t csa,
+                 const double* B, Py_ssize_t rsb, Py_ssize_t csb,
+                 double* C, Py_ssize_t rsc, Py_ssize_t csc, const double* bias, int accumulate)
+    int fg_sgemm(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
+                 const float* A, Py_ssize_t rsa, Py_ssize_t csa,
+                 const float* B, Py_ssize_t rsb, Py_ssize_t csb,
+                 float* C, Py_ssize_t rsc, Py_ssize_t csc, const float* bias, int accumulate)
+
+ENV_VAR = "FASTGRAD_GEMM"
+KERNELS = ("avx512", "numpy")
+
+# Products of at least this many multiply-adds run without the GIL (releasing it costs ~0.1 us).
+cdef Py_ssize_t GIL_RELEASE_MIN = 1 << 15
+
+
+def cpu_supported():
+    """True if the AVX-512 kernel was compiled in and this CPU (and OS) can run it."""
+    return fg_gemm_cpu_supported() != 0
+
+
+def choose_kernel(cpu_ok, env_value):
+    """The kernel for a CPU that can (``cpu_ok``) or cannot run AVX-512 code, given the value of
+    FASTGRAD_GEMM (None when unset): "numpy" if asked for or if the CPU cannot, else "avx512"."""
+    value = (env_value or "").strip().lower()
+    if value == "numpy":
+        return "numpy"
+    if value not in ("", "auto", "avx512"):
+        warnings.warn(f"{ENV_VAR}={env_value!r} is not one of 'auto', 'avx512', 'numpy'; "
+                      f"using 'auto'", RuntimeWarning, stacklevel=2)
+    return "avx512" if cpu_ok else "numpy"
+
+
+cdef bint use_avx512 = choose_kernel(cpu_supported(), os.environ.get(ENV_VAR)) == "avx512"
+
+
+def kernel():
+    """The kernel products use now: "avx512" or "numpy"."""
+    return "avx512" if use_avx512 else "numpy"
+
+
+def set_kernel(name):
+    """Use kernel ``name`` ("avx512" or "numpy") from now on; return the previous one."""
+    global use_avx512
+    if name not in KERNELS:
+        raise ValueError(f"set_kernel: unknown kernel {name!r}; expected one of {KERNELS}")
+    if name == "avx512" and not cpu_supported():
+        raise RuntimeError("set_kernel: this CPU (or this build) cannot run the AVX-512 kernel")
+    old = kernel()
+    use_avx512 = name == "avx512"
+    return old
+
+
+cdef inline bint kernel_suits(Py_ssize_t m, Py_ssize_t k, Py_ssize_t n) noexcept:
+    """The size rule: the kernel for every product, except matrix-vector ones (m or n of 1),
+    where numpy's gemv does not pay for padding a tile of 8 rows or 16-32 columns."""
+    return m > 1 and n > 1
+
+
+def uses_kernel(m, k, n):
+    """True if a product of (m, k) by (k, n) arrays would run in the kernel (when it is on)."""
+    return use_avx512 and kernel_suits(m, k, n)
+
+
+cdef inline bint strides_in_elements(cnp.ndarray a, Py_ssize_t itemsize,
+                                     Py_ssize_t* rs, Py_ssize_t* cs) noexcept:
+    """a's two strides in elements, if both are whole numbers of elements."""
+    cdef Py_ssize_t r = cnp.PyArray_STRIDES(a)[0], c = cnp.PyArray_STRIDES(a)[1]
+    if r % itemsize or c % itemsize:
+        return False
+    rs[0] = r // itemsize
+    cs[0] = c // itemsize
+    return True
+
+
+cdef int product_into(cnp.ndarray A, cnp.ndarray B, cnp.ndarray C, object bias) except -1:
+    """C = A·B + bias by the kernel and return 1, or return 0 (C untouched) if the kernel is off
+    or does not take these operands: then the caller computes the product itself. A (m, k),
+    B (k, n) and C (m, n) are 2-D arrays of one float dtype, C with unit-stride rows, not
+    overlapping A or B (callers guarantee it); bias is None or a contiguous (n,) array of the
+    dtype."""
+    if not use_avx512:
+        return 0
+    cdef int t = cnp.PyArray_TYPE(C)
+    if not ((t == cnp.NPY_DOUBLE or t == cnp.NPY_FLOAT)
+            and cnp.PyArray_NDIM(A) == 2 and cnp.PyArray_NDIM(B) == 2
+            and cnp.PyArray_NDIM(C) == 2
+            and cnp.PyArray_TYPE(A) == t and cnp.PyArray_TYPE(B) == t):
+        return 0
+    cdef Py_ssize_t m = cnp.PyArray_DIMS(A)[0], k = cnp.PyArray_DIMS(A)[1]
+    cdef Py_ssize_t n = cnp.PyArray_DIMS(B)[1]
+    if (cnp.PyArray_DIMS(B)[0] != k or cnp.PyArray_DIMS(C)[0] != m
+            or cnp.PyArray_DIMS(C)[1] != n or not kernel_suits(m, k, n)):
+        return 0
+    cdef Py_ssize_t itemsize = cnp.PyArray_ITEMSIZE(C)
+    cdef Py_ssize_t rsa, csa, rsb, csb, rsc, csc
+    if not (strides_in_elements(A, itemsize, &rsa, &csa)
+            and strides_in_elements(B, itemsize, &rsb, &csb)
+            and strides_in_elements(C, itemsize, &rsc, &csc) and csc == 1
+            and cnp.PyArray_ISWRITEABLE(C)):
+        return 0
+    cdef void* b = NULL
+    if bias is not None:
+        if not (cnp.PyArray_Check(bias) and cnp.PyArray_TYPE(<cnp.ndarray>bias) == t
+                and cnp.PyArray_NDIM(<cnp.ndarray>bias) == 1
+                and cnp.PyArray_DIMS(<cnp.ndarray>bias)[0] == n
+                and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>bias)):
+            return 0
+        b = cnp.PyArray_DATA(<cnp.ndarray>bias)
+    cdef void* a_data = cnp.PyArray_DATA(A)
+    cdef void* b_data = cnp.PyArray_DATA(B)
+    cdef void* c_data = cnp.PyArray_DATA(C)
+    cdef int status
+    cdef bint f64 = t == cnp.NPY_DOUBLE
+    if m * k * n < GIL_RELEASE_MIN:
+        if f64:
+            status = fg_dgemm(m, n, k, <double*>a_data, rsa, csa, <double*>b_data, rsb, csb,
+                              <double*>c_data, rsc, csc, <double*>b, 0)
+        else:
+            status = fg_sgemm(m, n, k, <float*>a_data, rsa, csa, <float*>b_data, rsb, csb,
+                              <float*>c_data, rsc, csc, <float*>b, 0)
+    else:
+        with nogil:
+            if f64:
+                status = fg_dgemm(m, n, k, <double*>a_data, rsa, csa, <double*>b_data, rsb,
+                                  csb, <double*>c_data, rsc, csc, <double*>b, 0)
+            else:
+                status = fg_sgemm(m, n, k, <float*>a_data, rsa, csa, <float*>b_data, rsb,
+                                  csb, <float*>c_data, rsc, csc, <float*>b, 0)
+    return 1 if status == 0 else 0  # -1: out of memory for packing; numpy will do it
+
+
+def matmul_into(A, B, out, bias=None):
+    """out = A @ B (+ bias) for 2-D arrays of one float dtype (A (m, k), B (k, n), out (m, n),
+    bias (n,)); returns out."""
+    for name, a in (("A", A), ("B", B), ("out", out)):
+        if not isinstance(a, np.ndarray) or a.ndim != 2 or a.dtype not in (np.float32,
+                                                                           np.float64):
+            raise ValueError(f"matmul_into: {name} must be a 2-D float32/float64 array, got "
+                             f"{getattr(a, 'dtype', type(a).__name__)} "
+                             f"{getattr(a, 'shape', '')}")
+    if (A.dtype != B.dtype or out.dtype != A.dtype or A.shape[1] != B.shape[0]
+            or out.shape != (A.shape[0], B.shape[1])
+            or (bias is not None and (not isinstance(bias, np.ndarray)
+                                      or bias.dtype != A.dtype
+                                      or bias.shape != (B.shape[1],)))):
+        raise ValueError(f"matmul_into: shapes/dtypes do not fit: A {A.dtype} {A.shape}, "
+                         f"B {B.dtype} {B.shape}, out {out.dtype} {out.shape}, bias "
+                         f"{None if bias is None else (bias.dtype, bias.shape)}")
+    if bias is not None and not bias.flags.c_contiguous:
+        bias = np.ascontiguousarray(bias)
+    if (np.may_share_memory(out, A) or np.may_share_memory(out, B)
+            or not product_into(A, B, out, bias)):
+        np.matmul(A, B, out=out)
+        if bias is not None:
+            out += bias
+    return out
+
+
+def matmul(A, B, bias=None):
+    """A @ B (+ bias) as a new C-contiguous array (see matmul_into)."""
+    out = np.empty((A.shape[0], B.shape[1]), dtype=np.result_type(A, B))
+    return matmul_into(A, B, out, bias)
