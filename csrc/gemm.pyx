@@ -94,12 +94,35 @@ cdef inline bint strides_in_elements(cnp.ndarray a, Py_ssize_t itemsize,
     return True
 
 
+cdef inline void extent(cnp.ndarray a, char** low, char** high) noexcept:
+    """The bytes a 2-D array spans: [low, high)."""
+    cdef char* lo = <char*>cnp.PyArray_DATA(a)
+    cdef char* hi = lo
+    cdef Py_ssize_t d, step
+    for d in range(2):
+        step = (cnp.PyArray_DIMS(a)[d] - 1) * cnp.PyArray_STRIDES(a)[d]
+        if step > 0:
+            hi += step
+        else:
+            lo += step
+    low[0] = lo
+    high[0] = hi + cnp.PyArray_ITEMSIZE(a)
+
+
+cdef bint overlap(cnp.ndarray a, cnp.ndarray b) noexcept:
+    """a and b (2-D, non-empty) may share memory (their byte ranges intersect)."""
+    cdef char *a_lo, *a_hi, *b_lo, *b_hi
+    extent(a, &a_lo, &a_hi)
+    extent(b, &b_lo, &b_hi)
+    return a_lo < b_hi and b_lo < a_hi
+
+
 cdef int product_into(cnp.ndarray A, cnp.ndarray B, cnp.ndarray C, object bias) except -1:
     """C = A·B + bias by the kernel and return 1, or return 0 (C untouched) if the kernel is off
-    or does not take these operands: then the caller computes the product itself. A (m, k),
-    B (k, n) and C (m, n) are 2-D arrays of one float dtype, C with unit-stride rows, not
-    overlapping A or B (callers guarantee it); bias is None or a contiguous (n,) array of the
-    dtype."""
+    or does not take these operands: then the caller computes the product itself. The kernel
+    takes 2-D arrays A (m, k), B (k, n) and C (m, n) of one float dtype, C writeable with
+    unit-stride rows and not overlapping A or B, and bias None or a contiguous (n,) array of
+    the dtype."""
     if not use_avx512:
         return 0
     cdef int t = cnp.PyArray_TYPE(C)
@@ -121,6 +144,7 @@ cdef int product_into(cnp.ndarray A, cnp.ndarray B, cnp.ndarray C, object bias) 
             and cnp.PyArray_ISWRITEABLE(C)):
         return 0
     cdef void* b = NULL
+    cdef char *c_lo, *c_hi
     if bias is not None:
         if not (cnp.PyArray_Check(bias) and cnp.PyArray_TYPE(<cnp.ndarray>bias) == t
                 and cnp.PyArray_NDIM(<cnp.ndarray>bias) == 1
@@ -128,6 +152,12 @@ cdef int product_into(cnp.ndarray A, cnp.ndarray B, cnp.ndarray C, object bias) 
                 and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>bias)):
             return 0
         b = cnp.PyArray_DATA(<cnp.ndarray>bias)
+    if m > 0 and n > 0:  # the kernel writes C while it reads A, B and bias
+        if k > 0 and (overlap(C, A) or overlap(C, B)):
+            return 0
+        extent(C, &c_lo, &c_hi)
+        if b != NULL and <char*>b < c_hi and c_lo < <char*>b + n * itemsize:
+            return 0
     cdef void* a_data = cnp.PyArray_DATA(A)
     cdef void* b_data = cnp.PyArray_DATA(B)
     cdef void* c_data = cnp.PyArray_DATA(C)
@@ -170,8 +200,7 @@ def matmul_into(A, B, out, bias=None):
                          f"{None if bias is None else (bias.dtype, bias.shape)}")
     if bias is not None and not bias.flags.c_contiguous:
         bias = np.ascontiguousarray(bias)
-    if (np.may_share_memory(out, A) or np.may_share_memory(out, B)
-            or not product_into(A, B, out, bias)):
+    if not product_into(A, B, out, bias):
         np.matmul(A, B, out=out)
         if bias is not None:
             out += bias

@@ -33,8 +33,9 @@ FG_INLINE FG_M FG_NAME(mask)(ptrdiff_t count)
 #define FG_DECLARE_V(i, v) FG_V c##i##_##v = FG_ZERO();
 #define FG_DECLARE(i) FG_VECS(FG_DECLARE_V, i)
 #define FG_PREFETCH_ROW(i)                                                                  \
-    if ((i) < mr) {                                                                         \
+    if ((i) < mr) { /* a row of the tile spans 2 cache lines, or 3 if C is not aligned */    \
         _mm_prefetch((const char *)(c + (i) * rsc), _MM_HINT_T0);                           \
+        _mm_prefetch((const char *)(c + (i) * rsc + FG_LANES), _MM_HINT_T0);                \
         _mm_prefetch((const char *)(c + (i) * rsc + FG_NR - 1), _MM_HINT_T0);               \
     }
 #define FG_STEP_V(i, v) c##i##_##v = FG_FMA(ai, b##v, c##i##_##v);
@@ -175,7 +176,8 @@ static FG_TARGET int FG_NAME(gemm)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
     const ptrdiff_t ncb = fg_block(n, FG_NC, FG_NR);
     /* Operands read in place (only edge panels packed) or packed; see FG_DIRECT_* in gemm.h. */
     const int direct_a = (csa == 1 || rsa == 1) && FG_DIRECT_A(m, n, k);
-    const int direct_b = csb == 1 && FG_DIRECT_B(m, n, k);
+    const int direct_b = csb == 1 && FG_DIRECT_B(m, n, k)
+                         && ((size_t)B | (size_t)(rsb * (ptrdiff_t)sizeof(FG_T))) % 64 == 0;
     const int by_rows = csa == 1;
     const size_t a_elems = (size_t)((mcb + FG_MR - 1) / FG_MR * FG_MR)
                            * (size_t)(by_rows ? FG_KCS : kcb);

@@ -7,6 +7,7 @@ cimport numpy as cnp
 
 import numpy as np
 
+from fastgrad._cy.gemm cimport product_into
 from fastgrad._cy.node cimport (Node, accumulate, as_constant, is_float, make_result, real,
                                 register_vjp)
 from fastgrad._cy.opcodes cimport OP_MATMUL
@@ -17,6 +18,7 @@ cnp.import_array()
 
 # Largest product (multiply-adds, m*k*n) done by the typed loop instead of numpy's matmul,
 # whose fixed cost is ~1 us per call (benchmarks/test_engine.py measures the crossover).
+# Above it, 2-D products run in fastgrad's GEMM (csrc/gemm.h) when it is on, else numpy's.
 cdef Py_ssize_t MATMUL_LOOP_MAX = 4096
 
 
@@ -53,6 +55,24 @@ cdef object gemm(cnp.ndarray A, Py_ssize_t a_row, Py_ssize_t a_col,
     else:
         small_gemm(<float*>cnp.PyArray_DATA(C), <float*>cnp.PyArray_DATA(A), a_row, a_col,
                    <float*>cnp.PyArray_DATA(B), b_row, b_col, m, k, n)
+    return C
+
+
+cdef inline bint matrices(cnp.ndarray A, cnp.ndarray B) noexcept:
+    """2-D operands of one float dtype that fit A @ B: the case of fastgrad's GEMM."""
+    return (cnp.PyArray_NDIM(A) == 2 and cnp.PyArray_NDIM(B) == 2 and is_float(A)
+            and cnp.PyArray_TYPE(A) == cnp.PyArray_TYPE(B)
+            and cnp.PyArray_DIMS(A)[1] == cnp.PyArray_DIMS(B)[0])
+
+
+cdef object product(cnp.ndarray A, cnp.ndarray B):
+    """A @ B (a new array) for operands that pass matrices(): fastgrad's GEMM, or numpy's."""
+    cdef cnp.npy_intp shape[2]
+    shape[0] = cnp.PyArray_DIMS(A)[0]
+    shape[1] = cnp.PyArray_DIMS(B)[1]
+    cdef cnp.ndarray C = cnp.PyArray_EMPTY(2, shape, cnp.PyArray_TYPE(A), 0)
+    if not product_into(A, B, C, None):
+        np.matmul(A, B, out=C)
     return C
 
 
@@ -107,6 +127,8 @@ cdef object matmul_nodes(Node a, Node b, str opname):
         data = small_matmul(A, B)
         if data is not None:
             return make_result(data, OP_MATMUL, (a, b), None)
+    if matrices(A, B):
+        return make_result(product(A, B), OP_MATMUL, (a, b), None)
     check_matmul_shapes(A, B, opname)
     try:
         data = np.matmul(A, B)
@@ -179,6 +201,13 @@ cdef int vjp_matmul(Node node, object g) except -1:
             and cnp.PyArray_TYPE(g) == cnp.PyArray_TYPE(A) \
             and rows(A) * inner(A) * cols(B) <= MATMUL_LOOP_MAX:
         return small_matmul_vjp(a, b, A, B, g)
+    if matrices(A, B) and cnp.PyArray_Check(g) and cnp.PyArray_NDIM(g) == 2 \
+            and cnp.PyArray_TYPE(g) == cnp.PyArray_TYPE(A):
+        if a.requires_grad:
+            accumulate(a, product(g, B.T), True)
+        if b.requires_grad:
+            accumulate(b, product(A.T, g), True)
+        return 0
     if A.ndim == 1 and B.ndim == 1:
         if a.requires_grad:
             accumulate(a, g * B, True)
