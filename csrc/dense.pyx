@@ -18,16 +18,18 @@ import numpy as np
 
 from fastgrad._cy.node cimport (Node, accumulate, as_constant, is_float, lift, make_result,
                                 real, register_vjp)
-from fastgrad._cy.gemm cimport product_into
+from fastgrad._cy.gemm cimport kernel_on, product_into
 from fastgrad._cy.opcodes cimport OP_DENSE
 
 cnp.import_array()
 
-# Largest product (multiply-adds m*k*n) computed by the typed loops; BLAS through numpy above.
-# Measured (forward + backward, one core, AVX-512 EPYC, numpy's OpenBLAS): the loops take
-# 0.1-0.2x BLAS's time at 8³, 0.7-0.8x at 16³, break even near 5000 (f64) to 6000 (f32)
-# multiply-adds and take 2-2.5x at 100×16×16.
-cdef Py_ssize_t DENSE_LOOP_MAX = 4096
+# Largest product (multiply-adds m*k*n) computed by the typed loops; fastgrad's GEMM or BLAS
+# through numpy above. Measured (forward + backward, one core, AVX-512 EPYC): against numpy's
+# OpenBLAS the loops take 0.1-0.2x BLAS's time at 8³, 0.7-0.8x at 16³, break even near 5000
+# (f64) to 6000 (f32) multiply-adds and take 2-2.5x at 100×16×16; against fastgrad's GEMM, which
+# costs ~0.3 us per call, they break even near 512 (8³) and take 1.5x at 1000-1700, 2.5x at 16³.
+# The value is set at import for the kernel then in use.
+cdef Py_ssize_t DENSE_LOOP_MAX = 512 if kernel_on() else 4096
 # tanh of more elements than this uses numpy's SIMD tanh instead of the C library's in a loop
 # (measured: numpy's ~1 us call is repaid from ~64 elements, float32 and float64); sigmoid
 # likewise through numpy's SIMD exp (three numpy calls: repaid from ~256-512 elements).

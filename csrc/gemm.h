@@ -161,7 +161,11 @@ FG_INLINE FG_TARGET void fg_stranspose(const float *src, ptrdiff_t lds, float *d
  * m up to 2048 (the packing it saves is a large share when operands are reused only n/NR or
  * m/MR times), A in place still ~5 % faster at n = 512, both 5-15 % slower at n >= 1024. */
 #define FG_DIRECT_A(m, n, k) ((n) <= 512)
-#define FG_DIRECT_B(m, n, k) ((n) <= 256)
+#define FG_DIRECT_B(m, n, k) ((n) <= 256 || (m) <= 64)
+/* ... but pack B anyway if its rows are not 64-byte aligned (each vector load would then span
+ * two cache lines: 5-25 % slower) and it is used by at least this many rows of A (measured:
+ * packing pays from m = 64; below, it costs more than the split loads). */
+#define FG_PACK_UNALIGNED_MIN_M 64
 
 /* float64: 8 lanes per zmm */
 #define FG_T double

@@ -55,6 +55,10 @@ def choose_kernel(cpu_ok, env_value):
 cdef bint use_avx512 = choose_kernel(cpu_supported(), os.environ.get(ENV_VAR)) == "avx512"
 
 
+cdef bint kernel_on() noexcept:
+    return use_avx512
+
+
 def kernel():
     """The kernel products use now: "avx512" or "numpy"."""
     return "avx512" if use_avx512 else "numpy"
@@ -72,15 +76,28 @@ def set_kernel(name):
     return old
 
 
-cdef inline bint kernel_suits(Py_ssize_t m, Py_ssize_t k, Py_ssize_t n) noexcept:
-    """The size rule: the kernel for every product, except matrix-vector ones (m or n of 1),
-    where numpy's gemv does not pay for padding a tile of 8 rows or 16-32 columns."""
-    return m > 1 and n > 1
+# The size rule, measured against numpy's OpenBLAS on one Zen 5 core with its Haswell (AVX2)
+# kernels, as OPENBLAS_CORETYPE=Haswell selects on this machine, and with its SkylakeX (AVX-512)
+# ones, which it picks when that is unset. The kernel is 1.5-2.2x as fast as either from 64^3 to
+# 512^3 and at the MLP shapes, on par at 1024^3-2048^3 with SkylakeX (0.9-1.1x) and twice as
+# fast as Haswell. Where it is not, numpy runs:
+# - m <= 4 (a tile pads to 8 rows; the product streams B for a few rows): SkylakeX's gemm is
+#   1.2-1.6x faster at m = 2-4 (Haswell's 3-7x slower); from m = 5 the kernel is ahead of both.
+# - n <= half a vector (4 float64, 8 float32 columns of 16-32 in a tile): SkylakeX 1.4-3x faster
+#   (Haswell 1.3-2x slower); from n = 5 / 9 the kernel is on par or ahead (0.9-1x, 0.3-0.6x).
+# - m = 1 or n = 1 (matrix-vector products): BLAS's gemv, as both of the above imply.
+cdef inline bint kernel_suits(Py_ssize_t m, Py_ssize_t n, Py_ssize_t itemsize) noexcept:
+    """The size rule above: kernel or numpy for a product with an (m, n) result."""
+    return m > 4 and n * itemsize > 32
 
 
-def uses_kernel(m, k, n):
-    """True if a product of (m, k) by (k, n) arrays would run in the kernel (when it is on)."""
-    return use_avx512 and kernel_suits(m, k, n)
+cdef bint kernel_takes(Py_ssize_t m, Py_ssize_t n, Py_ssize_t itemsize) noexcept:
+    return use_avx512 and kernel_suits(m, n, itemsize)
+
+
+def uses_kernel(m, k, n, dtype=np.float64):
+    """True if a product of (m, k) by (k, n) arrays of ``dtype`` runs in the kernel now."""
+    return kernel_takes(m, n, np.dtype(dtype).itemsize)
 
 
 cdef inline bint strides_in_elements(cnp.ndarray a, Py_ssize_t itemsize,
@@ -134,9 +151,11 @@ cdef int product_into(cnp.ndarray A, cnp.ndarray B, cnp.ndarray C, object bias) 
     cdef Py_ssize_t m = cnp.PyArray_DIMS(A)[0], k = cnp.PyArray_DIMS(A)[1]
     cdef Py_ssize_t n = cnp.PyArray_DIMS(B)[1]
     if (cnp.PyArray_DIMS(B)[0] != k or cnp.PyArray_DIMS(C)[0] != m
-            or cnp.PyArray_DIMS(C)[1] != n or not kernel_suits(m, k, n)):
+            or cnp.PyArray_DIMS(C)[1] != n):
         return 0
     cdef Py_ssize_t itemsize = cnp.PyArray_ITEMSIZE(C)
+    if not kernel_suits(m, n, itemsize):
+        return 0
     cdef Py_ssize_t rsa, csa, rsb, csb, rsc, csc
     if not (strides_in_elements(A, itemsize, &rsa, &csa)
             and strides_in_elements(B, itemsize, &rsb, &csb)

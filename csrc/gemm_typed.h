@@ -27,56 +27,87 @@ FG_INLINE FG_M FG_NAME(mask)(ptrdiff_t count)
     return (FG_M)((1u << count) - 1u);
 }
 
-/* Rows and vectors of a tile (the macros below expand once per row and per vector). */
+/* Rows and vectors of a tile (the macros below expand once per row and per vector; a tile of
+ * MR rows and NV vectors uses the first ones: MR and NV are constants after inlining). */
 #define FG_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
 #define FG_VECS(X, i) X(i, 0) X(i, 1)
 #define FG_DECLARE_V(i, v) FG_V c##i##_##v = FG_ZERO();
 #define FG_DECLARE(i) FG_VECS(FG_DECLARE_V, i)
 #define FG_PREFETCH_ROW(i)                                                                  \
-    if ((i) < mr) { /* a row of the tile spans 2 cache lines, or 3 if C is not aligned */    \
+    if ((i) < MR && (i) < mr) { /* a row spans 2 cache lines, 3 if C is not aligned */       \
         _mm_prefetch((const char *)(c + (i) * rsc), _MM_HINT_T0);                           \
         _mm_prefetch((const char *)(c + (i) * rsc + FG_LANES), _MM_HINT_T0);                \
         _mm_prefetch((const char *)(c + (i) * rsc + FG_NR - 1), _MM_HINT_T0);               \
     }
-#define FG_STEP_V(i, v) c##i##_##v = FG_FMA(ai, b##v, c##i##_##v);
+#define FG_STEP_V(i, v) if ((v) < NV) c##i##_##v = FG_FMA(ai, b##v, c##i##_##v);
 #define FG_STEP(i)                                                                          \
-    {                                                                                       \
+    if ((i) < MR) {                                                                         \
         const FG_V ai = FG_SET1(a[(i) * ars]);                                              \
         FG_VECS(FG_STEP_V, i)                                                               \
     }
 #define FG_STORE_V(i, v)                                                                    \
-    {                                                                                       \
+    if ((v) < NV) {                                                                         \
         FG_V x = c##i##_##v;                                                                \
         if (beta) x = FG_ADD(FG_MLOAD(mask##v, ci + (v) * FG_LANES), x);                    \
         if (bias) x = FG_ADD(x, bias##v);                                                   \
         FG_MSTORE(ci + (v) * FG_LANES, mask##v, x);                                         \
     }
 #define FG_STORE_ROW(i)                                                                     \
-    if ((i) < mr) {                                                                         \
+    if ((i) < MR && (i) < mr) {                                                             \
         FG_T *ci = c + (i) * rsc;                                                           \
         FG_VECS(FG_STORE_V, i)                                                              \
     }
 #define FG_BIAS_V(v)                                                                        \
     const FG_M mask##v = FG_NAME(mask)(nr - (v) * FG_LANES);                                \
-    const FG_V bias##v = bias ? FG_MLOAD(mask##v, bias + (v) * FG_LANES) : FG_ZERO();
+    const FG_V bias##v = bias && (v) < NV ? FG_MLOAD(mask##v, bias + (v) * FG_LANES)        \
+                                          : FG_ZERO();
 
-/* One MR×NR tile: C[i, j] = (beta ? C[i, j] : 0) + Σ_l a(i, l)·b(l, j) (+ bias[j]) for
- * i < mr, j < nr, with a(i, l) = a[i·ars + l·acs] and b(l, j) = b[l·rsb + j]: A and B are
- * either packed or read in place (then all MR rows and NR columns must exist). */
-static FG_TARGET void FG_NAME(tile)(ptrdiff_t kc, const FG_T *a, ptrdiff_t ars, ptrdiff_t acs,
-                                    const FG_T *b, ptrdiff_t rsb, FG_T *c, ptrdiff_t rsc,
-                                    ptrdiff_t mr, ptrdiff_t nr, int beta, const FG_T *bias)
+/* One tile of mr <= MR rows and nr <= NV·LANES columns:
+ * C[i, j] = (beta ? C[i, j] : 0) + Σ_l a(i, l)·b(l, j) (+ bias[j]), with
+ * a(i, l) = a[i·ars + l·acs] and b(l, j) = b[l·rsb + j]: A and B are either packed
+ * (zero-padded) or read in place (then all MR rows and NV vectors of columns must exist). */
+FG_INLINE FG_TARGET void FG_NAME(tile)(const int MR, const int NV, ptrdiff_t kc,
+                                       const FG_T *a, ptrdiff_t ars, ptrdiff_t acs,
+                                       const FG_T *b, ptrdiff_t rsb, FG_T *c, ptrdiff_t rsc,
+                                       ptrdiff_t mr, ptrdiff_t nr, int beta, const FG_T *bias)
 {
     FG_ROWS(FG_DECLARE)
     FG_ROWS(FG_PREFETCH_ROW)  /* C is needed only at the end: start fetching it now */
     for (ptrdiff_t l = 0; l < kc; l++) {
-        const FG_V b0 = FG_LOAD(b), b1 = FG_LOAD(b + FG_LANES);
+        const FG_V b0 = FG_LOAD(b), b1 = NV > 1 ? FG_LOAD(b + FG_LANES) : FG_ZERO();
         FG_ROWS(FG_STEP)
         a += acs;
         b += rsb;
     }
     FG_BIAS_V(0) FG_BIAS_V(1)
     FG_ROWS(FG_STORE_ROW)
+}
+
+/* The tiles: 8 rows (the micro-kernel) and 4, 2, 1 (for the ragged last rows: m = 2 would
+ * otherwise cost as much as m = 8), each with 2 vectors of columns or 1 (n <= LANES). */
+typedef void (*FG_NAME(tile_fn))(ptrdiff_t, const FG_T *, ptrdiff_t, ptrdiff_t, const FG_T *,
+                                 ptrdiff_t, FG_T *, ptrdiff_t, ptrdiff_t, ptrdiff_t, int,
+                                 const FG_T *);
+#define FG_TILE(MR, NV)                                                                     \
+    static FG_TARGET void FG_NAME(tile##MR##x##NV)(                                         \
+        ptrdiff_t kc, const FG_T *a, ptrdiff_t ars, ptrdiff_t acs, const FG_T *b,           \
+        ptrdiff_t rsb, FG_T *c, ptrdiff_t rsc, ptrdiff_t mr, ptrdiff_t nr, int beta,        \
+        const FG_T *bias)                                                                   \
+    {                                                                                       \
+        FG_NAME(tile)(MR, NV, kc, a, ars, acs, b, rsb, c, rsc, mr, nr, beta, bias);         \
+    }
+FG_TILE(8, 2) FG_TILE(4, 2) FG_TILE(2, 2) FG_TILE(1, 2)
+FG_TILE(8, 1) FG_TILE(4, 1) FG_TILE(2, 1) FG_TILE(1, 1)
+
+/* The tile for mr rows and nr columns: the smallest that covers them. */
+static FG_NAME(tile_fn) FG_NAME(tile_for)(ptrdiff_t mr, ptrdiff_t nr)
+{
+    static const FG_NAME(tile_fn) two[4] = {FG_NAME(tile1x2), FG_NAME(tile2x2),
+                                            FG_NAME(tile4x2), FG_NAME(tile8x2)};
+    static const FG_NAME(tile_fn) one[4] = {FG_NAME(tile1x1), FG_NAME(tile2x1),
+                                            FG_NAME(tile4x1), FG_NAME(tile8x1)};
+    const int rows = mr > 4 ? 3 : mr > 2 ? 2 : mr > 1 ? 1 : 0;
+    return nr > FG_LANES ? two[rows] : one[rows];
 }
 
 /* Bp <- B[0:kc, 0:nc] (B[l, j] at B[l·rsb + j·csb]) as zero-padded micro-panels of NR columns. */
@@ -177,7 +208,8 @@ static FG_TARGET int FG_NAME(gemm)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
     /* Operands read in place (only edge panels packed) or packed; see FG_DIRECT_* in gemm.h. */
     const int direct_a = (csa == 1 || rsa == 1) && FG_DIRECT_A(m, n, k);
     const int direct_b = csb == 1 && FG_DIRECT_B(m, n, k)
-                         && ((size_t)B | (size_t)(rsb * (ptrdiff_t)sizeof(FG_T))) % 64 == 0;
+                         && (m < FG_PACK_UNALIGNED_MIN_M
+                             || ((size_t)B | (size_t)(rsb * (ptrdiff_t)sizeof(FG_T))) % 64 == 0);
     const int by_rows = csa == 1;
     const size_t a_elems = (size_t)((mcb + FG_MR - 1) / FG_MR * FG_MR)
                            * (size_t)(by_rows ? FG_KCS : kcb);
@@ -219,14 +251,16 @@ static FG_TARGET int FG_NAME(gemm)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                     FG_T *cj = C + ic * rsc + jc + jr;
                     const FG_T *bias_j = bias_c ? bias_c + jr : NULL;
                     const ptrdiff_t nr = fg_min(FG_NR, nc - jr);
+                    const FG_NAME(tile_fn) tile = FG_NAME(tile_for)(FG_MR, nr);
                     for (ptrdiff_t ir = 0; ir < mc; ir += FG_MR) {
                         const ptrdiff_t mr = fg_min(FG_MR, mc - ir);
                         if (ir < mc_full)
-                            FG_NAME(tile)(kc, Ablock + ir * rsa, rsa, csa, bp, b_rs,
-                                          cj + ir * rsc, rsc, mr, nr, beta, bias_j);
+                            tile(kc, Ablock + ir * rsa, rsa, csa, bp, b_rs, cj + ir * rsc, rsc,
+                                 mr, nr, beta, bias_j);
                         else
-                            FG_NAME(tile)(kc, Ap + (ir - mc_full) / FG_MR * a_panel, ars, acs,
-                                          bp, b_rs, cj + ir * rsc, rsc, mr, nr, beta, bias_j);
+                            (mr < FG_MR ? FG_NAME(tile_for)(mr, nr) : tile)(
+                                kc, Ap + (ir - mc_full) / FG_MR * a_panel, ars, acs, bp, b_rs,
+                                cj + ir * rsc, rsc, mr, nr, beta, bias_j);
                     }
                 }
             }
@@ -262,3 +296,4 @@ static FG_TARGET int FG_NAME(gemm)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
 #undef FG_STEP_V
 #undef FG_STORE_V
 #undef FG_BIAS_V
+#undef FG_TILE

@@ -7,7 +7,7 @@ cimport numpy as cnp
 
 import numpy as np
 
-from fastgrad._cy.gemm cimport product_into
+from fastgrad._cy.gemm cimport kernel_takes, product_into
 from fastgrad._cy.node cimport (Node, accumulate, as_constant, is_float, make_result, real,
                                 register_vjp)
 from fastgrad._cy.opcodes cimport OP_MATMUL
@@ -18,8 +18,19 @@ cnp.import_array()
 
 # Largest product (multiply-adds, m*k*n) done by the typed loop instead of numpy's matmul,
 # whose fixed cost is ~1 us per call (benchmarks/test_engine.py measures the crossover).
-# Above it, 2-D products run in fastgrad's GEMM (csrc/gemm.h) when it is on, else numpy's.
 cdef Py_ssize_t MATMUL_LOOP_MAX = 4096
+# The same for the 2-D products fastgrad's GEMM (csrc/gemm.h) takes: it costs ~0.3 us per call
+# and is ahead of typed loops from ~512 multiply-adds (measured for the dense layer).
+cdef Py_ssize_t KERNEL_LOOP_MAX = 512
+
+
+cdef inline Py_ssize_t loop_max(cnp.ndarray A, cnp.ndarray B, Py_ssize_t m,
+                                Py_ssize_t n) noexcept:
+    """The largest product of A and B, (m, n) result, that the typed loop does."""
+    if (cnp.PyArray_NDIM(A) == 2 and cnp.PyArray_NDIM(B) == 2
+            and kernel_takes(m, n, cnp.PyArray_ITEMSIZE(A))):
+        return KERNEL_LOOP_MAX
+    return MATMUL_LOOP_MAX
 
 
 cdef void small_gemm(real* C, const real* A, Py_ssize_t a_row, Py_ssize_t a_col,
@@ -95,7 +106,7 @@ cdef object small_matmul(cnp.ndarray A, cnp.ndarray B):
     cdef Py_ssize_t m = rows(A), k = inner(A), n = cols(B)
     cdef int nd = 0
     cdef cnp.npy_intp shape[2]
-    if m * k * n > MATMUL_LOOP_MAX:
+    if m * k * n > loop_max(A, B, m, n):
         return None
     if cnp.PyArray_NDIM(A) == 2:
         shape[nd] = m
@@ -199,7 +210,7 @@ cdef int vjp_matmul(Node node, object g) except -1:
     A, B = a.data, b.data
     if loopable(A, B) and cnp.PyArray_IS_C_CONTIGUOUS(g) \
             and cnp.PyArray_TYPE(g) == cnp.PyArray_TYPE(A) \
-            and rows(A) * inner(A) * cols(B) <= MATMUL_LOOP_MAX:
+            and rows(A) * inner(A) * cols(B) <= loop_max(A, B, rows(A), cols(B)):
         return small_matmul_vjp(a, b, A, B, g)
     if matrices(A, B) and cnp.PyArray_Check(g) and cnp.PyArray_NDIM(g) == 2 \
             and cnp.PyArray_TYPE(g) == cnp.PyArray_TYPE(A):

@@ -66,15 +66,18 @@ def check_product(C, A, B, bias=None):
 
 
 def edge_shapes(dtype):
-    """(m, k, n) one below, at and one above the tile and block sizes, and the in-place rules."""
-    nr = NR[dtype]
-    shapes = [(2, 1, 2), (2, 2, 2), (3, 5, 7), (MR - 1, 9, nr - 1), (MR, 16, nr), (MR + 1, 17, nr + 1),
-              (2 * MR + 3, 31, 2 * nr + 5), (MC - 1, 40, 33), (MC, 41, 47), (MC + 1, 42, 50),
-              (2 * MC + 5, 20, 20), (10, KC - 1, 20), (10, KC, 20), (10, KC + 1, 20),
-              (9, 2 * KC + 3, 35), (17, 60, 255), (17, 60, 256), (17, 60, 257), (13, 30, 511),
-              (13, 30, 512), (13, 30, 513), (9, 3, NC - 1), (9, 3, NC + 1), (64, 784, 10),
-              (100, 64, 64)]
-    return shapes
+    """(m, k, n) one below, at and one above the tile and block sizes and the in-place rules,
+    and ragged last tiles of every height (1-7 rows: the 1, 2, 4 and 8-row tiles) and width
+    (one vector or two)."""
+    nr, lanes = NR[dtype], NR[dtype] // 2
+    return [(5, 1, lanes // 2 + 1), (9, 2, lanes), (10, 3, lanes + 1), (11, 5, 7 + lanes),
+            (12, 9, nr - 1), (13, 16, nr), (14, 17, nr + 1), (15, 31, 2 * nr + 5),
+            (MR, 8, nr), (MR + 1, 9, 2 * nr), (2 * MR + 3, 31, 2 * nr + 5), (MC - 1, 40, 33),
+            (MC, 41, 47), (MC + 1, 42, 50), (2 * MC + 5, 20, 20), (10, KC - 1, 20),
+            (10, KC, 20), (10, KC + 1, 20), (9, 2 * KC + 3, 35), (17, 60, 255), (17, 60, 256),
+            (17, 60, 257), (13, 30, 511), (13, 30, 512), (13, 30, 513), (63, 70, 300),
+            (64, 70, 300), (65, 70, 300), (9, 3, NC - 1), (9, 3, NC + 1), (64, 784, 10),
+            (100, 64, 64)]
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
@@ -83,7 +86,7 @@ def test_shapes_around_tiles_and_blocks(gemm, dtype):
     for m, k, n in edge_shapes(dtype):
         A = operand(rng, (m, k), dtype, "c")
         B = operand(rng, (k, n), dtype, "c")
-        assert gemm.uses_kernel(m, k, n)
+        assert gemm.uses_kernel(m, k, n, dtype)
         check_product(gemm.matmul(A, B), A, B)
 
 
@@ -173,12 +176,18 @@ def test_numpy_kernel_is_numpys_matmul(gemm):
     assert gemm.kernel() == "avx512" and gemm.uses_kernel(40, 30, 50)
 
 
-def test_matrix_vector_products_use_numpy(gemm):
-    """A tile pads to 8 rows and 16-32 columns: numpy's gemv does m = 1 or n = 1 better."""
-    assert not gemm.uses_kernel(1, 100, 100) and not gemm.uses_kernel(100, 100, 1)
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
+def test_thin_products_use_numpy(gemm, dtype):
+    """A tile pads to 8 rows and to vectors of 8 (float64) or 16 (float32) columns: up to 4 rows
+    or half a vector of columns, numpy's BLAS runs (the size rule in csrc/gemm.pyx)."""
+    half = NR[dtype] // 4
+    for m, n in [(1, 100), (4, 100), (100, 1), (100, half), (4, half)]:
+        assert not gemm.uses_kernel(m, 50, n, dtype)
+    assert gemm.uses_kernel(5, 50, half + 1, dtype)
     rng = np.random.default_rng(6)
-    A, B = operand(rng, (1, 30), np.float64, "c"), operand(rng, (30, 50), np.float64, "c")
-    np.testing.assert_array_equal(gemm.matmul(A, B), np.matmul(A, B))
+    for m, n in [(1, 50), (4, 50), (30, half)]:
+        A, B = operand(rng, (m, 30), dtype, "c"), operand(rng, (30, n), dtype, "c")
+        np.testing.assert_array_equal(gemm.matmul(A, B), np.matmul(A, B))
 
 
 def test_output_overlapping_an_operand_falls_back(gemm):

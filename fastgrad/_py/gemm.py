@@ -42,8 +42,8 @@ def set_kernel(name):
     return "numpy"
 
 
-def uses_kernel(m, k, n):
-    """True if a product of (m, k) by (k, n) arrays would run in the kernel: never here."""
+def uses_kernel(m, k, n, dtype=np.float64):
+    """True if a product of (m, k) by (k, n) arrays of ``dtype`` runs in the kernel: never."""
     return False
 
 
