@@ -32,8 +32,10 @@
 
 #include <stddef.h>
 
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__)) \
-    && !defined(_MSC_VER)
+/* x86-64 only (in 32-bit mode AVX-512 has 8 vector registers, too few for the tile).
+ * FG_GEMM_DISABLE (CFLAGS=-DFG_GEMM_DISABLE) builds without the kernel, as on other CPUs. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(_MSC_VER) \
+    && !defined(FG_GEMM_DISABLE)
 #define FG_GEMM_X86 1
 #else
 #define FG_GEMM_X86 0
@@ -150,16 +152,18 @@ FG_INLINE FG_TARGET void fg_stranspose(const float *src, ptrdiff_t lds, float *d
 }
 
 /* Block sizes, in elements, for both types, chosen by measurement on Zen 5 (48 KiB L1d, 1 MiB
- * L2 per core) over the MLP shapes and 2048³: KC from 128 to 512 and MC from 48 to 336 were
- * all within ±5 % (the noise of this shared machine) except MC >= 240 at k ~ 1000, which lost
- * 5-10 %; KC = 256 and MC = 96 keep a packed A block (96×256) in a fifth of L2. */
+ * L2 per core) over the MLP shapes and 2048³: KC from 128 to 512, MC from 48 to 336 and NC
+ * from 1024 to 4096 were all within ±5 % (the noise of this shared machine) except MC >= 240
+ * at k ~ 1000, which lost 5-10 %; KC = 256 and MC = 96 keep a packed A block (96×256) in a
+ * fifth of L2. */
 #define FG_KC 256
 #define FG_MC 96
 #define FG_NC 2048
 /* Read A in place (if its rows or columns are unit-stride) when n <= 512, and B (if its rows
- * are) when n <= 256; pack otherwise. Measured: in place is 5-25 % faster at n <= 256 for any
- * m up to 2048 (the packing it saves is a large share when operands are reused only n/NR or
- * m/MR times), A in place still ~5 % faster at n = 512, both 5-15 % slower at n >= 1024. */
+ * are) when n <= 256 or m <= 64; pack otherwise. Measured: in place is 5-25 % faster at
+ * n <= 256 for any m up to 2048 (the packing it saves is a large share when operands are
+ * reused only n/NR or m/MR times), A in place still ~5 % faster at n = 512, both 5-15 % slower
+ * at n >= 1024 and m >= 128; B in place 10-25 % faster at m <= 32, as fast at m = 64. */
 #define FG_DIRECT_A(m, n, k) ((n) <= 512)
 #define FG_DIRECT_B(m, n, k) ((n) <= 256 || (m) <= 64)
 /* ... but pack B anyway if its rows are not 64-byte aligned (each vector load would then span

@@ -53,6 +53,7 @@ def choose_kernel(cpu_ok, env_value):
 
 
 cdef bint use_avx512 = choose_kernel(cpu_supported(), os.environ.get(ENV_VAR)) == "avx512"
+cdef unsigned long long calls = 0  # products the kernel ran (tests check it really runs)
 
 
 cdef bint kernel_on() noexcept:
@@ -62,6 +63,11 @@ cdef bint kernel_on() noexcept:
 def kernel():
     """The kernel products use now: "avx512" or "numpy"."""
     return "avx512" if use_avx512 else "numpy"
+
+
+def kernel_calls():
+    """How many products the kernel has run since import."""
+    return calls
 
 
 def set_kernel(name):
@@ -78,9 +84,9 @@ def set_kernel(name):
 
 # The size rule, measured against numpy's OpenBLAS on one Zen 5 core with its Haswell (AVX2)
 # kernels, as OPENBLAS_CORETYPE=Haswell selects on this machine, and with its SkylakeX (AVX-512)
-# ones, which it picks when that is unset. The kernel is 1.5-2.2x as fast as either from 64^3 to
-# 512^3 and at the MLP shapes, on par at 1024^3-2048^3 with SkylakeX (0.9-1.1x) and twice as
-# fast as Haswell. Where it is not, numpy runs:
+# ones, which it picks when that is unset. Against Haswell's, the kernel is 1.7-2.2x as fast
+# from 32^3 to 2048^3 and at the MLP shapes; against SkylakeX's, 1.1-1.5x at the MLP shapes,
+# 1.2-1.4x at 128^3-512^3, on par (0.9-1.1x) at 32^3-64^3 and 1024^3-2048^3. Numpy runs:
 # - m <= 4 (a tile pads to 8 rows; the product streams B for a few rows): SkylakeX's gemm is
 #   1.2-1.6x faster at m = 2-4 (Haswell's 3-7x slower); from m = 5 the kernel is ahead of both.
 # - n <= half a vector (4 float64, 8 float32 columns of 16-32 in a tile): SkylakeX 1.4-3x faster
@@ -197,7 +203,11 @@ cdef int product_into(cnp.ndarray A, cnp.ndarray B, cnp.ndarray C, object bias) 
             else:
                 status = fg_sgemm(m, n, k, <float*>a_data, rsa, csa, <float*>b_data, rsb,
                                   csb, <float*>c_data, rsc, csc, <float*>b, 0)
-    return 1 if status == 0 else 0  # -1: out of memory for packing; numpy will do it
+    if status != 0:  # out of memory for packing: numpy will do it
+        return 0
+    global calls
+    calls += 1
+    return 1
 
 
 def matmul_into(A, B, out, bias=None):

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from fastgrad import _backend
+from fastgrad.tensor import tensor_class
 
 # Tile and block sizes of csrc/gemm.h (in elements): edges are tested one below and above each.
 MR, KC, MC, NC = 8, 256, 96, 2048
@@ -35,6 +36,20 @@ def gemm():
 @pytest.fixture
 def twin():
     return _backend.load("python").gemm
+
+
+class runs_kernel:
+    """Asserts that the products inside the block ran in the kernel (`times` of them)."""
+
+    def __init__(self, gemm, times=1):
+        self.gemm, self.times = gemm, times
+
+    def __enter__(self):
+        self.before = self.gemm.kernel_calls()
+
+    def __exit__(self, *exc):
+        if exc[0] is None:
+            assert self.gemm.kernel_calls() - self.before == self.times
 
 
 def operand(rng, shape, dtype, layout):
@@ -87,7 +102,8 @@ def test_shapes_around_tiles_and_blocks(gemm, dtype):
         A = operand(rng, (m, k), dtype, "c")
         B = operand(rng, (k, n), dtype, "c")
         assert gemm.uses_kernel(m, k, n, dtype)
-        check_product(gemm.matmul(A, B), A, B)
+        with runs_kernel(gemm):
+            check_product(gemm.matmul(A, B), A, B)
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
@@ -99,17 +115,19 @@ def test_transposed_and_strided_operands(gemm, dtype, layout_a, layout_b):
     for m, k, n in [(MR + 1, 17, NR[dtype] + 3), (37, KC + 9, 70), (50, 33, 300), (12, 16, 600)]:
         A = operand(rng, (m, k), dtype, layout_a)
         B = operand(rng, (k, n), dtype, layout_b)
-        check_product(gemm.matmul(A, B), A, B)
+        with runs_kernel(gemm):
+            check_product(gemm.matmul(A, B), A, B)
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
 def test_bias_is_added_last(gemm, dtype):
     rng = np.random.default_rng(2)
-    for m, k, n in [(9, 5, 3), (20, KC + 1, 40), (70, 64, 64), (8, 600, 17)]:
+    for m, k, n in [(9, 5, 12), (20, KC + 1, 40), (70, 64, 64), (8, 600, 17)]:
         A = operand(rng, (m, k), dtype, "c")
         B = operand(rng, (k, n), dtype, "t")
         bias = (100 * rng.standard_normal(n)).astype(dtype)
-        C = gemm.matmul(A, B, bias)
+        with runs_kernel(gemm):
+            C = gemm.matmul(A, B, bias)
         check_product(C, A, B, bias)
         if k <= KC:  # one block of the sum: exactly (A·B) + bias, rounded once more
             np.testing.assert_array_equal(C, gemm.matmul(A, B) + bias)
@@ -171,7 +189,8 @@ def test_numpy_kernel_is_numpys_matmul(gemm):
     A, B = operand(rng, (40, 30), np.float64, "c"), operand(rng, (30, 50), np.float64, "t")
     gemm.set_kernel("numpy")
     assert gemm.kernel() == "numpy" and not gemm.uses_kernel(40, 30, 50)
-    np.testing.assert_array_equal(gemm.matmul(A, B), np.matmul(A, B))
+    with runs_kernel(gemm, times=0):
+        np.testing.assert_array_equal(gemm.matmul(A, B), np.matmul(A, B))
     gemm.set_kernel("avx512")
     assert gemm.kernel() == "avx512" and gemm.uses_kernel(40, 30, 50)
 
@@ -187,7 +206,8 @@ def test_thin_products_use_numpy(gemm, dtype):
     rng = np.random.default_rng(6)
     for m, n in [(1, 50), (4, 50), (30, half)]:
         A, B = operand(rng, (m, 30), dtype, "c"), operand(rng, (30, n), dtype, "c")
-        np.testing.assert_array_equal(gemm.matmul(A, B), np.matmul(A, B))
+        with runs_kernel(gemm, times=0):
+            np.testing.assert_array_equal(gemm.matmul(A, B), np.matmul(A, B))
 
 
 def test_output_overlapping_an_operand_falls_back(gemm):
@@ -197,7 +217,8 @@ def test_output_overlapping_an_operand_falls_back(gemm):
     B = rng.standard_normal((20, 10))
     expected = A @ B
     out = buffer[:, 10:20]  # overlaps A's columns 10..19
-    gemm.matmul_into(A, B, out)
+    with runs_kernel(gemm, times=0):
+        gemm.matmul_into(A, B, out)
     np.testing.assert_allclose(out, expected, rtol=1e-13, atol=1e-13)
 
 
@@ -260,3 +281,57 @@ def kernel_in_subprocess(**env):
 def test_environment_variable_forces_numpy(gemm):
     assert kernel_in_subprocess(FASTGRAD_GEMM="numpy") == ["numpy", "True"]
     assert kernel_in_subprocess(FASTGRAD_GEMM="auto") == ["avx512", "True"]
+
+
+@pytest.fixture
+def backends(gemm):
+    """(python, cython) backends, the compiled one with the kernel on."""
+    return _backend.load("python"), _backend.load("cython")
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
+@pytest.mark.parametrize("x_layout", ["c", "t"])
+def test_dense_layer_through_the_kernel_matches_the_twin(backends, dtype, x_layout):
+    """dense forward (X·W + b) and backward (Xᵀ·gz, gz·Wᵀ) at MLP shapes, x contiguous or a
+    transposed view, against the twin (numpy's matmul)."""
+    tol = {np.float64: dict(rtol=1e-11, atol=1e-11), np.float32: dict(rtol=1e-4, atol=1e-4)}[dtype]
+    rng = np.random.default_rng(9)
+    for m, k, n in [(100, 64, 64), (64, 200, 40), (37, 70, 300)]:
+        X = operand(rng, (m, k), dtype, x_layout)
+        W = (rng.standard_normal((k, n)) / np.sqrt(k)).astype(dtype)
+        b = rng.standard_normal(n).astype(dtype)
+        G = rng.standard_normal((m, n)).astype(dtype)
+        results = []
+        for bk, products in zip(backends, (0, 3)):  # forward, Xᵀ·gz, gz·Wᵀ
+            Tensor = tensor_class(bk)
+            x, w, bb = (Tensor(a, requires_grad=True) for a in (X, W, b))
+            with runs_kernel(backends[1].gemm, times=products):
+                y = bk.dense.dense(x, w, bb, "tanh")
+                y.backward(G)
+            results.append((y.data, x.grad, w.grad, bb.grad))
+        for got, want in zip(results[1], results[0]):
+            assert got.dtype == dtype
+            np.testing.assert_allclose(got, want, **tol)
+        assert backends[1].gemm.uses_kernel(m, k, n, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
+def test_matmul_node_through_the_kernel_matches_the_twin(backends, dtype):
+    """2-D @ 2-D forward and VJP, including the zero-stride upstream gradient of a sum."""
+    tol = {np.float64: dict(rtol=1e-11, atol=1e-11), np.float32: dict(rtol=1e-4, atol=1e-4)}[dtype]
+    rng = np.random.default_rng(10)
+    A = rng.standard_normal((30, 50)).astype(dtype)
+    B = operand(rng, (50, 40), dtype, "t")
+    results = []
+    for bk, products in zip(backends, (0, 6)):
+        Tensor = tensor_class(bk)
+        with runs_kernel(backends[1].gemm, times=products):
+            a, b = Tensor(A, requires_grad=True), Tensor(B, requires_grad=True)
+            c = bk.linalg.matmul(a, b)
+            (c * c).sum().backward()
+            a2, b2 = Tensor(A, requires_grad=True), Tensor(B, requires_grad=True)
+            bk.linalg.matmul(a2, b2).sum().backward()  # g = ones broadcast: strides (0, 0)
+        results.append((c.data, a.grad, b.grad, a2.grad, b2.grad))
+    for got, want in zip(results[1], results[0]):
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, want, **tol)
