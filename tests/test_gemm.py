@@ -15,6 +15,8 @@ from fastgrad.tensor import tensor_class
 MR, KC, MC, NC = 8, 256, 96, 2048
 NR = {np.float64: 16, np.float32: 32}
 DTYPES = [np.float64, np.float32]
+# kernel against twin after several products (summation orders differ, values of order 1-10)
+TOLERANCE = {np.float64: {"rtol": 1e-11, "atol": 1e-11}, np.float32: {"rtol": 1e-4, "atol": 1e-4}}
 
 
 @pytest.fixture
@@ -294,7 +296,7 @@ def backends(gemm):
 def test_dense_layer_through_the_kernel_matches_the_twin(backends, dtype, x_layout):
     """dense forward (X·W + b) and backward (Xᵀ·gz, gz·Wᵀ) at MLP shapes, x contiguous or a
     transposed view, against the twin (numpy's matmul)."""
-    tol = {np.float64: dict(rtol=1e-11, atol=1e-11), np.float32: dict(rtol=1e-4, atol=1e-4)}[dtype]
+    tol = TOLERANCE[dtype]
     rng = np.random.default_rng(9)
     for m, k, n in [(100, 64, 64), (64, 200, 40), (37, 70, 300)]:
         X = operand(rng, (m, k), dtype, x_layout)
@@ -318,7 +320,7 @@ def test_dense_layer_through_the_kernel_matches_the_twin(backends, dtype, x_layo
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
 def test_matmul_node_through_the_kernel_matches_the_twin(backends, dtype):
     """2-D @ 2-D forward and VJP, including the zero-stride upstream gradient of a sum."""
-    tol = {np.float64: dict(rtol=1e-11, atol=1e-11), np.float32: dict(rtol=1e-4, atol=1e-4)}[dtype]
+    tol = TOLERANCE[dtype]
     rng = np.random.default_rng(10)
     A = rng.standard_normal((30, 50)).astype(dtype)
     B = operand(rng, (50, 40), dtype, "t")
