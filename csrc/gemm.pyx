@@ -134,7 +134,10 @@ cdef inline void extent(cnp.ndarray a, char** low, char** high) noexcept:
 
 cdef bint overlap(cnp.ndarray a, cnp.ndarray b) noexcept:
     """a and b (2-D, non-empty) may share memory (their byte ranges intersect)."""
-    cdef char *a_lo, *a_hi, *b_lo, *b_hi
+    cdef char* a_lo
+    cdef char* a_hi
+    cdef char* b_lo
+    cdef char* b_hi
     extent(a, &a_lo, &a_hi)
     extent(b, &b_lo, &b_hi)
     return a_lo < b_hi and b_lo < a_hi
@@ -169,7 +172,8 @@ cdef int product_into(cnp.ndarray A, cnp.ndarray B, cnp.ndarray C, object bias) 
             and cnp.PyArray_ISWRITEABLE(C)):
         return 0
     cdef void* b = NULL
-    cdef char *c_lo, *c_hi
+    cdef char* c_lo
+    cdef char* c_hi
     if bias is not None:
         if not (cnp.PyArray_Check(bias) and cnp.PyArray_TYPE(<cnp.ndarray>bias) == t
                 and cnp.PyArray_NDIM(<cnp.ndarray>bias) == 1
