@@ -51,10 +51,13 @@ def extensions():
     # -ffp-contract=off: no fused multiply-add, so typed loops round exactly like numpy
     compile_args = ([] if sys.platform == "win32"
                     else ["-O3", "-ffp-contract=off", "-Wno-unused-function"])
+    # an edited C header (csrc/*.h) must rebuild the modules that include it
+    headers = [os.path.relpath(path, HERE) for path in glob.glob(os.path.join(HERE, "csrc", "*.h"))]
     modules = [
         Extension(
             f"fastgrad._cy.{os.path.splitext(os.path.basename(path))[0]}",
             [os.path.relpath(path, HERE)],
+            depends=sorted(headers),
             include_dirs=[numpy.get_include(), os.path.join(HERE, "csrc")],
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
             extra_compile_args=compile_args,

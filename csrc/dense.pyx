@@ -4,7 +4,8 @@ Forward: z = x·W + b, y = act(z). Backward, from the gradient g of y: gz = g·a
 with gb = Σ_rows gz in one pass; then gW = xᵀ·gz and gx = gz·Wᵀ, each only if required.
 
 The products run in typed loops up to DENSE_LOOP_MAX multiply-adds (numpy's matmul costs ~1 us
-per call whatever the size) and in BLAS through numpy's matmul above it. Bias, activation and
+per call whatever the size) and above it in fastgrad's GEMM (csrc/gemm.h, AVX-512; it also adds
+the bias), or in BLAS through numpy's matmul where that kernel is off. Bias, activation and
 activation derivative are typed loops, except tanh and sigmoid of more than *_VECTOR_MIN
 elements, which use numpy's SIMD tanh and exp (several times faster than the C library's).
 The kernels dense_forward/dense_backward write into arrays the caller allocated (for replay).
@@ -17,15 +18,18 @@ import numpy as np
 
 from fastgrad._cy.node cimport (Node, accumulate, as_constant, is_float, lift, make_result,
                                 real, register_vjp)
+from fastgrad._cy.gemm cimport kernel_on, product_into
 from fastgrad._cy.opcodes cimport OP_DENSE
 
 cnp.import_array()
 
-# Largest product (multiply-adds m*k*n) computed by the typed loops; BLAS through numpy above.
-# Measured (forward + backward, one core, AVX-512 EPYC, numpy's OpenBLAS): the loops take
-# 0.1-0.2x BLAS's time at 8³, 0.7-0.8x at 16³, break even near 5000 (f64) to 6000 (f32)
-# multiply-adds and take 2-2.5x at 100×16×16.
-cdef Py_ssize_t DENSE_LOOP_MAX = 4096
+# Largest product (multiply-adds m*k*n) computed by the typed loops; fastgrad's GEMM or BLAS
+# through numpy above. Measured (forward + backward, one core, AVX-512 EPYC): against numpy's
+# OpenBLAS the loops take 0.1-0.2x BLAS's time at 8³, 0.7-0.8x at 16³, break even near 5000
+# (f64) to 6000 (f32) multiply-adds and take 2-2.5x at 100×16×16; against fastgrad's GEMM, which
+# costs ~0.3 us per call, they break even near 512 (8³) and take 1.5x at 1000-1700, 2.5x at 16³.
+# The value is set at import for the kernel then in use.
+cdef Py_ssize_t DENSE_LOOP_MAX = 512 if kernel_on() else 4096
 # tanh of more elements than this uses numpy's SIMD tanh instead of the C library's in a loop
 # (measured: numpy's ~1 us call is repaid from ~64 elements, float32 and float64); sigmoid
 # likewise through numpy's SIMD exp (three numpy calls: repaid from ~256-512 elements).
@@ -310,15 +314,17 @@ def dense_forward(cnp.ndarray X not None, cnp.ndarray W not None, object B, int 
     cdef bint f64 = cnp.PyArray_TYPE(Y) == cnp.NPY_DOUBLE
     cdef bint vector = ((act == ACT_TANH and m * n > TANH_VECTOR_MIN)
                         or (act == ACT_SIGMOID and m * n > SIGMOID_VECTOR_MIN))
+    if B is not None and not contiguous(B):
+        B = np.ascontiguousarray(B)
     if m * k * n <= DENSE_LOOP_MAX and contiguous(X) and contiguous(W):
         if f64:
             gemm_nn(<double*>ptr(Y), <double*>ptr(X), <double*>ptr(W), m, k, n)
         else:
             gemm_nn(<float*>ptr(Y), <float*>ptr(X), <float*>ptr(W), m, k, n)
+    elif product_into(X, W, Y, B):  # the kernel added the bias too
+        B = None
     else:
         np.matmul(X, W, out=Y)
-    if B is not None and not contiguous(B):
-        B = np.ascontiguousarray(B)
     if vector:
         if B is not None:
             if f64:
@@ -364,14 +370,16 @@ def dense_backward(cnp.ndarray X not None, cnp.ndarray W not None, cnp.ndarray Y
                      m, n, act)
     if GW is not None:
         if not loops:
-            np.matmul(X.T, GZ, out=GW)
+            if not product_into(X.T, GZ, GW, None):
+                np.matmul(X.T, GZ, out=GW)
         elif f64:
             gemm_tn(<double*>ptr(GW), <double*>ptr(X), <double*>ptr(GZ), m, k, n)
         else:
             gemm_tn(<float*>ptr(GW), <float*>ptr(X), <float*>ptr(GZ), m, k, n)
     if GX is not None:
         if not loops:
-            np.matmul(GZ, W.T, out=GX)
+            if not product_into(GZ, W.T, GX, None):
+                np.matmul(GZ, W.T, out=GX)
         elif f64:
             gemm_nt(<double*>ptr(GX), <double*>ptr(GZ), <double*>ptr(W), m, k, n)
         else:

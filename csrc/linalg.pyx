@@ -7,6 +7,7 @@ cimport numpy as cnp
 
 import numpy as np
 
+from fastgrad._cy.gemm cimport kernel_takes, product_into
 from fastgrad._cy.node cimport (Node, accumulate, as_constant, is_float, make_result, real,
                                 register_vjp)
 from fastgrad._cy.opcodes cimport OP_MATMUL
@@ -18,6 +19,18 @@ cnp.import_array()
 # Largest product (multiply-adds, m*k*n) done by the typed loop instead of numpy's matmul,
 # whose fixed cost is ~1 us per call (benchmarks/test_engine.py measures the crossover).
 cdef Py_ssize_t MATMUL_LOOP_MAX = 4096
+# The same for the 2-D products fastgrad's GEMM (csrc/gemm.h) takes: it costs ~0.3 us per call
+# and is ahead of typed loops from ~512 multiply-adds (measured for the dense layer).
+cdef Py_ssize_t KERNEL_LOOP_MAX = 512
+
+
+cdef inline Py_ssize_t loop_max(cnp.ndarray A, cnp.ndarray B, Py_ssize_t m,
+                                Py_ssize_t n) noexcept:
+    """The largest product of A and B, (m, n) result, that the typed loop does."""
+    if (cnp.PyArray_NDIM(A) == 2 and cnp.PyArray_NDIM(B) == 2
+            and kernel_takes(m, n, cnp.PyArray_ITEMSIZE(A))):
+        return KERNEL_LOOP_MAX
+    return MATMUL_LOOP_MAX
 
 
 cdef void small_gemm(real* C, const real* A, Py_ssize_t a_row, Py_ssize_t a_col,
@@ -56,6 +69,24 @@ cdef object gemm(cnp.ndarray A, Py_ssize_t a_row, Py_ssize_t a_col,
     return C
 
 
+cdef inline bint matrices(cnp.ndarray A, cnp.ndarray B) noexcept:
+    """2-D operands of one float dtype that fit A @ B: the case of fastgrad's GEMM."""
+    return (cnp.PyArray_NDIM(A) == 2 and cnp.PyArray_NDIM(B) == 2 and is_float(A)
+            and cnp.PyArray_TYPE(A) == cnp.PyArray_TYPE(B)
+            and cnp.PyArray_DIMS(A)[1] == cnp.PyArray_DIMS(B)[0])
+
+
+cdef object product(cnp.ndarray A, cnp.ndarray B):
+    """A @ B (a new array) for operands that pass matrices(): fastgrad's GEMM, or numpy's."""
+    cdef cnp.npy_intp shape[2]
+    shape[0] = cnp.PyArray_DIMS(A)[0]
+    shape[1] = cnp.PyArray_DIMS(B)[1]
+    cdef cnp.ndarray C = cnp.PyArray_EMPTY(2, shape, cnp.PyArray_TYPE(A), 0)
+    if not product_into(A, B, C, None):
+        np.matmul(A, B, out=C)
+    return C
+
+
 cdef inline Py_ssize_t rows(cnp.ndarray X) noexcept:
     return cnp.PyArray_DIMS(X)[0] if cnp.PyArray_NDIM(X) == 2 else 1
 
@@ -75,7 +106,7 @@ cdef object small_matmul(cnp.ndarray A, cnp.ndarray B):
     cdef Py_ssize_t m = rows(A), k = inner(A), n = cols(B)
     cdef int nd = 0
     cdef cnp.npy_intp shape[2]
-    if m * k * n > MATMUL_LOOP_MAX:
+    if m * k * n > loop_max(A, B, m, n):
         return None
     if cnp.PyArray_NDIM(A) == 2:
         shape[nd] = m
@@ -107,6 +138,8 @@ cdef object matmul_nodes(Node a, Node b, str opname):
         data = small_matmul(A, B)
         if data is not None:
             return make_result(data, OP_MATMUL, (a, b), None)
+    if matrices(A, B):
+        return make_result(product(A, B), OP_MATMUL, (a, b), None)
     check_matmul_shapes(A, B, opname)
     try:
         data = np.matmul(A, B)
@@ -177,8 +210,15 @@ cdef int vjp_matmul(Node node, object g) except -1:
     A, B = a.data, b.data
     if loopable(A, B) and cnp.PyArray_IS_C_CONTIGUOUS(g) \
             and cnp.PyArray_TYPE(g) == cnp.PyArray_TYPE(A) \
-            and rows(A) * inner(A) * cols(B) <= MATMUL_LOOP_MAX:
+            and rows(A) * inner(A) * cols(B) <= loop_max(A, B, rows(A), cols(B)):
         return small_matmul_vjp(a, b, A, B, g)
+    if matrices(A, B) and cnp.PyArray_Check(g) and cnp.PyArray_NDIM(g) == 2 \
+            and cnp.PyArray_TYPE(g) == cnp.PyArray_TYPE(A):
+        if a.requires_grad:
+            accumulate(a, product(g, B.T), True)
+        if b.requires_grad:
+            accumulate(b, product(A.T, g), True)
+        return 0
     if A.ndim == 1 and B.ndim == 1:
         if a.requires_grad:
             accumulate(a, g * B, True)
