@@ -221,3 +221,11 @@ def test_freed_graph_keeps_values(fg):
     y = x * 2
     y.sum().backward()
     np.testing.assert_array_equal(y.data, [2.0, 4.0])
+
+
+@pytest.mark.parametrize("op", ["tanh", "sigmoid", "exp", "log", "logsumexp", "sqrt"])
+def test_zero_dimensional_tensors_differentiate(fg, op):
+    x = fg.Tensor(0.7, requires_grad=True)
+    y = getattr(fg, op)(x)
+    y.backward()
+    assert x.grad.shape == () and np.isfinite(x.grad)

@@ -361,7 +361,7 @@ def vjp_log(node, g):
 def vjp_tanh(node, g):
     """ga = g*(1 - y*y)"""
     y = node.data
-    ga = y * y  # computed in one temporary: large arrays are costly to allocate afresh
+    ga = np.asarray(y * y)  # one temporary (large ones are costly); an array even if 0-d
     np.subtract(1, ga, out=ga)
     accumulate(node._prev[0], np.multiply(g, ga, out=ga) if ga.shape == g.shape else g * ga,
                True)
@@ -375,7 +375,7 @@ def vjp_relu(node, g):
 def vjp_sigmoid(node, g):
     """ga = g*y*(1 - y)"""
     y = node.data
-    ga = g * y  # then in place: one temporary
+    ga = np.asarray(g * y)  # then in place: one temporary (an array even if 0-d)
     accumulate(node._prev[0], np.multiply(ga, 1 - y, out=ga), True)
 
 

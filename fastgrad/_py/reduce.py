@@ -174,7 +174,7 @@ def vjp_logsumexp(node, g):
     a = node._prev[0]
     axes, _ = node._ctx
     kept = kept_shape(a.data.shape, axes)
-    ga = a.data - node.data.reshape(kept)  # then in place: one temporary
+    ga = np.asarray(a.data - node.data.reshape(kept))  # then in place: one temporary
     np.exp(ga, out=ga)
     accumulate(a, np.multiply(g.reshape(kept), ga, out=ga), True)
 
