@@ -46,9 +46,10 @@ cdef enum:
     ACT_RELU = 2
     ACT_SIGMOID = 3
 
-ACTIVATIONS = {None: ACT_NONE, "none": ACT_NONE, "linear": ACT_NONE, "tanh": ACT_TANH,
-               "relu": ACT_RELU, "sigmoid": ACT_SIGMOID}
-ACTIVATION_NAMES = ("none", "tanh", "relu", "sigmoid")  # indexed by code
+# the names of the activations, their codes (the enum above; the parity tests, which run every
+# activation on both backends, fail if the two disagree) and the argument checks live once, in
+# the twin
+from fastgrad._py.dense import ACTIVATION_NAMES, ACTIVATIONS, activation_code, check_dense
 
 
 def _crossovers():
@@ -69,15 +70,6 @@ def _set_crossovers(loop_max=None, tanh_vector_min=None, sigmoid_vector_min=None
     if sigmoid_vector_min is not None:
         SIGMOID_VECTOR_MIN = sigmoid_vector_min
     return old
-
-
-def activation_code(activation):
-    """The code of an activation given by name (None means none)."""
-    try:
-        return ACTIVATIONS[activation]
-    except (KeyError, TypeError):
-        raise ValueError(f"dense: unknown activation {activation!r}; expected one of "
-                         f"None, 'tanh', 'relu', 'sigmoid'") from None
 
 
 # ---------------------------------------------------------------- typed loops
@@ -404,25 +396,6 @@ cpdef tuple dense_operands(object x, object W, object b):
     if b is not None and not isinstance(b, Node):
         b = as_constant(b, dtype, "dense")
     return x, W, b
-
-
-def check_dense(X, W, B):
-    """Raise naming the shapes/dtypes unless x (..., in), W (in, out), b (out,) fit together."""
-    dtypes = {X.dtype, W.dtype} | ({B.dtype} if B is not None else set())
-    if len(dtypes) > 1:
-        given = f"x {X.dtype}, W {W.dtype}" + (f", b {B.dtype}" if B is not None else "")
-        raise TypeError(f"dense: x, W and b must have one dtype, got {given}; cast with "
-                        f".astype()")
-    if X.dtype not in (np.float32, np.float64):
-        raise TypeError(f"dense: unsupported dtype {X.dtype}; use float32 or float64")
-    if W.ndim != 2:
-        raise ValueError(f"dense: W must be 2-D (in, out), got shape {W.shape}")
-    if X.ndim == 0 or X.shape[-1] != W.shape[0]:
-        raise ValueError(f"dense: x of shape {X.shape} does not fit W of shape {W.shape}: "
-                         f"x's last axis must be W's first ({W.shape[0]})")
-    if B is not None and B.shape != (W.shape[1],):
-        raise ValueError(f"dense: b must have shape ({W.shape[1]},) for W of shape {W.shape}, "
-                         f"got {B.shape}")
 
 
 cpdef cnp.ndarray as_rows(cnp.ndarray X):

@@ -11,7 +11,6 @@ comparison, or as an escape hatch); unset (or ``auto``) uses the kernel if the C
 cimport numpy as cnp
 
 import os
-import warnings
 
 import numpy as np
 
@@ -28,8 +27,8 @@ cdef extern from "gemm.h" nogil:
                  const float* B, Py_ssize_t rsb, Py_ssize_t csb,
                  float* C, Py_ssize_t rsc, Py_ssize_t csc, const float* bias, int accumulate)
 
-ENV_VAR = "FASTGRAD_GEMM"
-KERNELS = ("avx512", "numpy")
+# the setting's name, its parsing and the argument checks live once, in the twin
+from fastgrad._py.gemm import ENV_VAR, KERNELS, check_matmul_into, choose_kernel
 
 # Products of at least this many multiply-adds run without the GIL (releasing it costs ~0.1 us).
 cdef Py_ssize_t GIL_RELEASE_MIN = 1 << 15
@@ -38,18 +37,6 @@ cdef Py_ssize_t GIL_RELEASE_MIN = 1 << 15
 def cpu_supported():
     """True if the AVX-512 kernel was compiled in and this CPU (and OS) can run it."""
     return fg_gemm_cpu_supported() != 0
-
-
-def choose_kernel(cpu_ok, env_value):
-    """The kernel for a CPU that can (``cpu_ok``) or cannot run AVX-512 code, given the value of
-    FASTGRAD_GEMM (None when unset): "numpy" if asked for or if the CPU cannot, else "avx512"."""
-    value = (env_value or "").strip().lower()
-    if value == "numpy":
-        return "numpy"
-    if value not in ("", "auto", "avx512"):
-        warnings.warn(f"{ENV_VAR}={env_value!r} is not one of 'auto', 'avx512', 'numpy'; "
-                      f"using 'auto'", RuntimeWarning, stacklevel=2)
-    return "avx512" if cpu_ok else "numpy"
 
 
 cdef bint use_avx512 = choose_kernel(cpu_supported(), os.environ.get(ENV_VAR)) == "avx512"
@@ -217,20 +204,7 @@ cdef int product_into(cnp.ndarray A, cnp.ndarray B, cnp.ndarray C, object bias) 
 def matmul_into(A, B, out, bias=None):
     """out = A @ B (+ bias) for 2-D arrays of one float dtype (A (m, k), B (k, n), out (m, n),
     bias (n,)); returns out."""
-    for name, a in (("A", A), ("B", B), ("out", out)):
-        if not isinstance(a, np.ndarray) or a.ndim != 2 or a.dtype not in (np.float32,
-                                                                           np.float64):
-            raise ValueError(f"matmul_into: {name} must be a 2-D float32/float64 array, got "
-                             f"{getattr(a, 'dtype', type(a).__name__)} "
-                             f"{getattr(a, 'shape', '')}")
-    if (A.dtype != B.dtype or out.dtype != A.dtype or A.shape[1] != B.shape[0]
-            or out.shape != (A.shape[0], B.shape[1])
-            or (bias is not None and (not isinstance(bias, np.ndarray)
-                                      or bias.dtype != A.dtype
-                                      or bias.shape != (B.shape[1],)))):
-        raise ValueError(f"matmul_into: shapes/dtypes do not fit: A {A.dtype} {A.shape}, "
-                         f"B {B.dtype} {B.shape}, out {out.dtype} {out.shape}, bias "
-                         f"{None if bias is None else (bias.dtype, bias.shape)}")
+    check_matmul_into(A, B, out, bias)
     if bias is not None and not bias.flags.c_contiguous:
         bias = np.ascontiguousarray(bias)
     if not product_into(A, B, out, bias):

@@ -53,3 +53,21 @@ def graph_ops(root):
         ops.add(node._op)
         stack.extend(node._prev or ())
     return ops
+
+
+def run_python(args, env=None, **kwargs):
+    """Run ``python args...`` in a child process that imports the very fastgrad these tests
+    import: ``-c`` and ``-m`` put the working directory first on sys.path, and from a source
+    checkout that would be the uncompiled sources, so the child gets this fastgrad's home
+    first on PYTHONPATH (and keeps any PYTHONPATH it had, made absolute)."""
+    import os
+    import subprocess
+    import sys
+
+    import fastgrad
+    home = os.path.dirname(os.path.dirname(os.path.abspath(fastgrad.__file__)))
+    paths = [home] + [os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(
+        os.pathsep) if p]
+    child_env = dict(os.environ, **(env or {}), PYTHONPATH=os.pathsep.join(paths))
+    return subprocess.run([sys.executable, *args], env=child_env, capture_output=True,
+                          text=True, **kwargs)

@@ -1,10 +1,8 @@
 """Backend selection: the compiled modules load when they should, FASTGRAD_NO_EXTENSIONS=1
 selects the twins, and the two sets have the same op codes and the same names."""
 import os
-import subprocess
-import sys
-
 import pytest
+from helpers import run_python
 
 import fastgrad
 from fastgrad import _backend
@@ -31,10 +29,9 @@ def test_compiled_modules_loaded_when_required():
 
 
 def test_no_extensions_selects_the_twins():
-    env = dict(os.environ, FASTGRAD_NO_EXTENSIONS="1")
-    out = subprocess.run([sys.executable, "-c", "import fastgrad; print(fastgrad.BACKEND, "
-                          "fastgrad._backend.active.node.__name__)"],
-                         env=env, capture_output=True, text=True, check=True)
+    out = run_python(["-c", "import fastgrad; print(fastgrad.BACKEND, "
+                      "fastgrad._backend.active.node.__name__)"],
+                     env={"FASTGRAD_NO_EXTENSIONS": "1"}, check=True)
     assert out.stdout.split() == ["python", "fastgrad._py.node"]
 
 

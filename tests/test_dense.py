@@ -211,3 +211,4 @@ def test_compiled_kernels_refuse_wrong_buffers(both):
         d.dense_backward(X, W, Y, G, 1, GZ, np.empty((3, 5)), None, None)
     with pytest.raises(ValueError, match=r"dense_backward: G must be a C-contiguous"):
         d.dense_backward(X, W, Y, np.ones((5, 3)).T, 1, GZ, None, None, None)
+

@@ -1,22 +1,14 @@
 """The examples run (briefly) and write their plots."""
 import os
-import subprocess
-import sys
-
 import pytest
+from helpers import run_python
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def run_example(name, *args, cwd):
-    """Run examples/<name> with this interpreter, importing the very fastgrad the tests import
-    (installed, or a checkout found through a PYTHONPATH that may be relative to here)."""
-    import fastgrad
-    home = os.path.dirname(os.path.dirname(os.path.abspath(fastgrad.__file__)))
-    path = os.pathsep.join([home] + [p for p in [os.environ.get("PYTHONPATH")] if p])
-    return subprocess.run([sys.executable, os.path.join(ROOT, "examples", name), *args],
-                          cwd=cwd, capture_output=True, text=True, timeout=120,
-                          env=dict(os.environ, PYTHONPATH=path))
+    """Run examples/<name> with this interpreter, importing the very fastgrad the tests import."""
+    return run_python([os.path.join(ROOT, "examples", name), *args], cwd=cwd, timeout=120)
 
 
 def test_moons_example(tmp_path):

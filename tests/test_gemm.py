@@ -2,11 +2,11 @@
 the tile and block sizes, transposed and strided operands, bias, float32/float64; the same bits
 run to run; the choice of kernel (FASTGRAD_GEMM, CPUs without AVX-512); the twin."""
 import os
-import subprocess
 import sys
 
 import numpy as np
 import pytest
+from helpers import run_python
 
 from fastgrad import _backend
 from fastgrad.tensor import tensor_class
@@ -274,9 +274,8 @@ def test_kernel_choice(module):
 
 
 def kernel_in_subprocess(**env):
-    code = ("import fastgrad._cy.gemm as g; print(g.kernel(), g.cpu_supported())")
-    out = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, **env),
-                         capture_output=True, text=True, check=True)
+    code = "import fastgrad._cy.gemm as g; print(g.kernel(), g.cpu_supported())"
+    out = run_python(["-c", code], env=env, check=True)
     return out.stdout.split()
 
 

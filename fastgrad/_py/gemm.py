@@ -52,9 +52,9 @@ def uses_kernel(m, k, n, dtype=np.float64):
     return False
 
 
-def matmul_into(A, B, out, bias=None):
-    """out = A @ B (+ bias) for 2-D arrays of one float dtype (A (m, k), B (k, n), out (m, n),
-    bias (n,)); returns out."""
+def check_matmul_into(A, B, out, bias):
+    """Raise a ValueError naming the shapes and dtypes unless out = A @ B (+ bias) fits: 2-D
+    arrays of one float dtype, A (m, k), B (k, n), out (m, n), bias (n,) or None."""
     for name, a in (("A", A), ("B", B), ("out", out)):
         if not isinstance(a, np.ndarray) or a.ndim != 2 or a.dtype not in (np.float32,
                                                                            np.float64):
@@ -69,6 +69,12 @@ def matmul_into(A, B, out, bias=None):
         raise ValueError(f"matmul_into: shapes/dtypes do not fit: A {A.dtype} {A.shape}, "
                          f"B {B.dtype} {B.shape}, out {out.dtype} {out.shape}, bias "
                          f"{None if bias is None else (bias.dtype, bias.shape)}")
+
+
+def matmul_into(A, B, out, bias=None):
+    """out = A @ B (+ bias) for 2-D arrays of one float dtype (A (m, k), B (k, n), out (m, n),
+    bias (n,)); returns out."""
+    check_matmul_into(A, B, out, bias)
     np.matmul(A, B, out=out)
     if bias is not None:
         out += bias
