@@ -55,11 +55,12 @@ def graph_ops(root):
     return ops
 
 
-def run_python(args, env=None, **kwargs):
+def run_python(args, env=None, check=False, **kwargs):
     """Run ``python args...`` in a child process that imports the very fastgrad these tests
-    import: ``-c`` and ``-m`` put the working directory first on sys.path, and from a source
-    checkout that would be the uncompiled sources, so the child gets this fastgrad's home
-    first on PYTHONPATH (and keeps any PYTHONPATH it had, made absolute)."""
+    import. ``-c`` and ``-m`` put the working directory first on sys.path, ahead of
+    PYTHONPATH, and in a source checkout that is the uncompiled sources: so the child runs in
+    this fastgrad's home (unless ``cwd`` is given) with that home first on PYTHONPATH. With
+    ``check``, a failing child raises an AssertionError that shows its stderr."""
     import os
     import subprocess
     import sys
@@ -69,5 +70,9 @@ def run_python(args, env=None, **kwargs):
     paths = [home] + [os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(
         os.pathsep) if p]
     child_env = dict(os.environ, **(env or {}), PYTHONPATH=os.pathsep.join(paths))
-    return subprocess.run([sys.executable, *args], env=child_env, capture_output=True,
-                          text=True, **kwargs)
+    kwargs.setdefault("cwd", home)
+    result = subprocess.run([sys.executable, *args], env=child_env, capture_output=True,
+                            text=True, **kwargs)
+    if check and result.returncode:
+        raise AssertionError(f"python {' '.join(args)} failed:\n{result.stderr}")
+    return result
