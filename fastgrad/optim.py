@@ -5,16 +5,28 @@ A learning-rate schedule is a hook: ``schedule(k)`` gives the learning rate of s
 (k = 0, 1, ... counts the calls to ``step()``); it is looked up before each step and stored in
 ``optimizer.lr``. Setting ``optimizer.lr`` by hand works too.
 
+``state_dict()`` / ``load_state_dict()`` carry what training has accumulated (learning rate,
+step counts, momentum or moment buffers) as a flat dict of arrays, so that it can be saved with
+``fastgrad.save_parameters`` and training resumed where it stopped; the hyperparameters are the
+constructor's arguments and are not part of it.
+
 >>> opt = optim.SGD(model.parameters(), lr=1.0, schedule=lambda k: 1.0 - 0.9 * k / 100)
 >>> loss.backward(); opt.step(); opt.zero_grad()
 """
 import math
+from collections.abc import Mapping
 
 import numpy as np
 
 
 class Optimizer:
     """Base class: holds the parameters, the learning rate, the schedule and the step count."""
+
+    # Names of the per-parameter lists that state_dict saves as "<name>.<i>": arrays shaped like
+    # parameter i (None until first needed, when OPTIONAL_BUFFERS) and integer counts.
+    BUFFERS = ()
+    OPTIONAL_BUFFERS = False
+    COUNTS = ()
 
     def __init__(self, params, lr, schedule=None):
         params = list(params)
@@ -52,6 +64,63 @@ class Optimizer:
         """Change ``data`` (parameter i's array) in place, given its gradient."""
         raise NotImplementedError
 
+    def state_dict(self):
+        """What training accumulated, as a flat dict name -> array (copies): "lr", "steps", and
+        "<buffer>.<i>" for parameter i's buffers and counts."""
+        state = {"lr": np.array(self.lr), "steps": np.array(self.steps)}
+        for name in self.BUFFERS + self.COUNTS:
+            for i, value in enumerate(getattr(self, name)):
+                if value is not None:
+                    state[f"{name}.{i}"] = np.array(value)
+        return state
+
+    def load_state_dict(self, state):
+        """Restore what ``state_dict()`` returned (or ``load_state`` read back from a file), for
+        the same parameters in the same order. Everything is checked before anything changes."""
+        where = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state, Mapping):
+            raise TypeError(f"{where}: expected a dict name -> array, got {type(state).__name__}")
+        expected = {"lr", "steps"} | {f"{name}.{i}" for name in self.BUFFERS + self.COUNTS
+                                      for i in range(len(self.params))}
+        unexpected = sorted(set(state) - expected)
+        if unexpected:
+            raise KeyError(f"{where}: unexpected entry {unexpected[0]!r} (this optimizer has "
+                           f"{len(self.params)} parameters and buffers {list(self.BUFFERS)})")
+        required = {"lr", "steps"} | {f"{name}.{i}" for name in self.COUNTS
+                                      for i in range(len(self.params))}
+        if not self.OPTIONAL_BUFFERS:
+            required |= expected
+        missing = sorted(required - set(state))
+        if missing:
+            raise KeyError(f"{where}: missing entry {missing[0]!r}")
+        values = {key: np.asarray(getattr(value, "data", value)) for key, value in state.items()}
+        for key, value in values.items():
+            name, _, index = key.partition(".")
+            if name in self.BUFFERS:
+                shape = self.params[int(index)].data.shape
+                if value.dtype.kind not in "biuf" or value.shape != shape:
+                    raise ValueError(f"{where}: {key!r} should be real numbers of shape {shape} "
+                                     f"(parameter {index}), got {value.dtype} {value.shape}")
+            elif not (value.shape == () and value.dtype.kind in ("iuf" if name == "lr" else "iu")
+                      and value >= 0):
+                kind = "a number >= 0" if name == "lr" else "an integer count >= 0"
+                raise ValueError(f"{where}: {key!r} should be {kind}, got {value.dtype} "
+                                 f"{value.shape}")
+        self.lr = float(values["lr"])
+        self.steps = int(values["steps"])
+        for name in self.COUNTS:
+            setattr(self, name, [int(values[f"{name}.{i}"]) for i in range(len(self.params))])
+        for name in self.BUFFERS:
+            buffers = getattr(self, name)
+            for i, p in enumerate(self.params):
+                value = values.get(f"{name}.{i}")
+                if value is None:
+                    buffers[i] = None
+                elif buffers[i] is None:
+                    buffers[i] = value.astype(p.data.dtype)  # a fresh copy
+                else:
+                    buffers[i][...] = value
+
     def __repr__(self):
         return f"{type(self).__name__}(lr={self.lr:g}, {len(self.params)} parameters)"
 
@@ -65,6 +134,9 @@ def check_rate(name, value, where, upper=None):
 class SGD(Optimizer):
     """p -= lr·d, with d = g + wd·p, or with momentum μ: b = μ·b + (1 - dampening)·d (b = d on
     the first step) and d = b (d + μ·b with Nesterov)."""
+
+    BUFFERS = ("buffers",)
+    OPTIONAL_BUFFERS = True  # no momentum buffer before the first step (or without momentum)
 
     def __init__(self, params, lr, momentum=0.0, weight_decay=0.0, dampening=0.0,
                  nesterov=False, schedule=None):
@@ -105,6 +177,8 @@ class Adam(Optimizer):
     p -= (lr / (1-β1^t)) · m / (√v / √(1-β2^t) + ε); weight_decay adds wd·p to g (L2)."""
 
     decoupled = False
+    BUFFERS = ("m", "v")
+    COUNTS = ("t",)
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
                  schedule=None):

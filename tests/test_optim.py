@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from fastgrad import optim
+from fastgrad import load_state, optim, save_parameters
 
 STEPS = 4
 
@@ -136,3 +136,82 @@ def test_bad_arguments(fg):
         optim.Adam([p], betas=(1.0, 0.9))
     with pytest.raises(TypeError, match="Adam: schedule must be callable"):
         optim.Adam([p], schedule=0.1)
+
+
+RESUMABLE = {
+    "sgd_momentum": lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.01),
+    "sgd_plain": lambda ps: optim.SGD(ps, lr=0.1),
+    "adam": lambda ps: optim.Adam(ps, lr=0.01),
+    "adamw": lambda ps: optim.AdamW(ps, lr=0.01, schedule=lambda k: 0.01 / (1 + k)),
+}
+
+
+@pytest.mark.parametrize("case", list(RESUMABLE))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_training_resumed_from_a_saved_state_continues_exactly(fg, case, dtype, tmp_path):
+    """Steps 1-2, save optimizer state to .npz, load it into a fresh optimizer, steps 3-4:
+    the same parameters, bit for bit, as 4 uninterrupted steps."""
+    make = RESUMABLE[case]
+    shapes = [(3, 4), (4,)]
+    p0 = [np.random.default_rng(i).standard_normal(s).astype(dtype) for i, s in enumerate(shapes)]
+    grads = [grads_for(s, seed=10 + i) for i, s in enumerate(shapes)]
+
+    def apply(opt, params, steps):
+        for k in steps:
+            for p, g in zip(params, grads):
+                p.grad = g[k].astype(dtype)
+            opt.step()
+
+    whole = [fg.Tensor(p.copy(), requires_grad=True) for p in p0]
+    apply(make(whole), whole, range(STEPS))
+
+    first = [fg.Tensor(p.copy(), requires_grad=True) for p in p0]
+    opt = make(first)
+    apply(opt, first, range(STEPS // 2))
+    saved = save_parameters(opt.state_dict(), tmp_path / "opt")
+    second = [fg.Tensor(p.data.copy(), requires_grad=True) for p in first]
+    resumed = make(second)
+    resumed.load_state_dict(load_state(saved))
+    assert resumed.steps == STEPS // 2 and resumed.lr == opt.lr
+    apply(resumed, second, range(STEPS // 2, STEPS))
+    for got, want in zip(second, whole):
+        assert got.data.dtype == dtype
+        np.testing.assert_array_equal(got.data, want.data)
+
+
+def test_state_dict_is_a_copy(fg):
+    p = fg.Tensor(np.ones(2), requires_grad=True)
+    opt = optim.Adam([p], lr=0.1)
+    p.grad = np.ones(2)
+    opt.step()
+    state = opt.state_dict()
+    assert sorted(state) == ["lr", "m.0", "steps", "t.0", "v.0"]
+    state["m.0"][...] = 99.0
+    assert not np.any(opt.m[0] == 99.0)
+    assert int(state["t.0"]) == 1 and int(state["steps"]) == 1
+
+
+def test_load_state_dict_refuses_a_state_that_does_not_fit(fg):
+    p = fg.Tensor(np.ones((2, 3)), requires_grad=True)
+    adam = optim.Adam([p], lr=0.1)
+    good = adam.state_dict()
+    m_before = adam.m[0].copy()
+    with pytest.raises(TypeError, match="Adam.load_state_dict: expected a dict"):
+        adam.load_state_dict([1, 2])
+    with pytest.raises(KeyError, match=r"Adam.load_state_dict: missing entry 'v.0'"):
+        adam.load_state_dict({k: v for k, v in good.items() if k != "v.0"})
+    with pytest.raises(KeyError, match=r"unexpected entry 'm.1' \(this optimizer has 1 param"):
+        adam.load_state_dict({**good, "m.1": np.zeros((2, 3))})
+    with pytest.raises(ValueError, match=r"'m.0' should be real numbers of shape \(2, 3\) "
+                                         r"\(parameter 0\), got float64 \(3, 2\)"):
+        adam.load_state_dict({**good, "m.0": np.full((3, 2), 7.0)})
+    with pytest.raises(ValueError, match="'t.0' should be an integer count >= 0, got float64"):
+        adam.load_state_dict({**good, "t.0": np.array(1.5)})
+    with pytest.raises(ValueError, match="'lr' should be a number >= 0"):
+        adam.load_state_dict({**good, "lr": np.array(-1.0)})
+    np.testing.assert_array_equal(adam.m[0], m_before)  # nothing changed by a refused load
+    sgd = optim.SGD([p], lr=0.1, momentum=0.9)
+    with pytest.raises(KeyError, match="SGD.load_state_dict: unexpected entry 'm.0'"):
+        sgd.load_state_dict(good)
+    sgd.load_state_dict({"lr": np.array(0.5), "steps": np.array(3)})  # no buffer yet: allowed
+    assert sgd.lr == 0.5 and sgd.steps == 3 and sgd.buffers == [None]
