@@ -43,6 +43,7 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "fastgrad: a fastgrad system (selected by report.py)")
     config.addinivalue_line("markers", "peer: a peer system or baseline")
     config.addinivalue_line("markers", "twin_peer: a peer also timed in the twin's run")
+    config.addinivalue_line("markers", "compiled_only: a fastgrad case not run on the twin")
     option = config.option
     if getattr(option, "benchmark_columns", None) == DEFAULT_COLUMNS:
         option.benchmark_columns = ["median", "iqr", "min", "max", "rounds"]
@@ -105,11 +106,15 @@ def run_case(benchmark, request):
             benchmark.extra_info["others_share"] = share.result()["others_share"]
         finally:
             gc.unfreeze()  # (harmless if nothing was frozen)
+        if benchmark.stats is None:  # benchmarks disabled: nothing was timed
+            return
+        median = benchmark.stats.stats.median
         if case.flops:
             benchmark.extra_info["flops"] = case.flops
-            if benchmark.stats is not None:  # None when benchmarks are disabled
-                median = benchmark.stats.stats.median
-                benchmark.extra_info["gflops_per_s"] = case.flops / median / 1e9
+            benchmark.extra_info["gflops_per_s"] = case.flops / median / 1e9
+        if case.per_item:
+            count, item = case.per_item
+            benchmark.extra_info.update(per_item_s=median / count, item=item)
     return run
 
 

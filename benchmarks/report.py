@@ -3,7 +3,8 @@
     python benchmarks/report.py [--quick] [--json PATH] [--png PATH] [--markdown PATH]
 
 Runs `pytest benchmarks --benchmark-enable` once; then, if fastgrad's compiled entries ran, runs
-them again with FASTGRAD_NO_EXTENSIONS=1 and `-m "fastgrad or twin_peer"`, so that the
+them again with FASTGRAD_NO_EXTENSIONS=1 and `-m "(fastgrad or twin_peer) and not
+compiled_only"`, so that the
 pure-Python twins appear as "fastgrad-python" beside them, with micrograd and HIPS autograd
 timed again in that same process: a twin's note compares it with them within its own run.
 Each table row is one system on one workload (variant); "x ref" is its median divided by the
@@ -46,6 +47,11 @@ WORKLOAD_TITLES = {
 }
 
 
+# The twin's run: fastgrad's entries and the peers compared with the twins, except the cases too
+# big for the twin (W6's depths of 10^6 and 10^7).
+TWIN_RUN_SELECTION = "(fastgrad or twin_peer) and not compiled_only"
+
+
 def run_pytest(raw_json, quick, extra_args=(), extra_env=None):
     """Run the suite into `raw_json`; return pytest's exit code (its output goes to a log)."""
     env = dict(os.environ, **(extra_env or {}))
@@ -81,7 +87,8 @@ def load_rows(raw_json):
                    rounds=bench["stats"]["rounds"], order=order.get(bench["fullname"], 0))
         for key in ("gflops_per_s", "bytes", "bytes_per_node", "nodes", "method",
                     "micrograd_nodes", "bytes_per_micrograd_node",
-                    "tracemalloc_peak_bytes", "tracemalloc_bytes_per_node", "others_share"):
+                    "tracemalloc_peak_bytes", "tracemalloc_bytes_per_node", "others_share",
+                    "per_item_s", "item"):
             if key in info:
                 row[key] = info[key]
         row["is_reference"] = bool(info.get("reference"))  # registered with reference=True
@@ -228,6 +235,8 @@ def cells(row):
         return format_bytes(row["bytes"]), "graph", ratio, "; ".join(notes)
     if "gflops_per_s" in row:
         notes.insert(0, f"{row['gflops_per_s']:.1f} GFLOP/s")
+    if "per_item_s" in row:
+        notes.insert(0, f"{format_seconds(row['per_item_s'])} per {row['item']}")
     return format_seconds(row["median_s"]), row["unit"], ratio, "; ".join(notes)
 
 
@@ -362,7 +371,7 @@ def main():
     if any(row["system"].startswith("fastgrad-cython") and row["status"] == "ok" for row in rows):
         python_json = os.path.join(RESULTS_DIR, "pytest-benchmark-no-extensions.json")
         share = cpu_share.CpuShare(cpu)
-        twin_code = run_pytest(python_json, args.quick, ["-m", "fastgrad or twin_peer"],
+        twin_code = run_pytest(python_json, args.quick, ["-m", TWIN_RUN_SELECTION],
                                {"FASTGRAD_NO_EXTENSIONS": "1"})
         sharing["twin run"] = share.result()
         if twin_code == 0:

@@ -45,6 +45,8 @@ class Case:
     flops: float = 0.0                 # FLOPs per unit of work, where that is meaningful
     slow: bool = False                 # seconds per call: fewest rounds, no extra warm-up
     params: dict = field(default_factory=dict)  # sizes etc., recorded in extra_info
+    per_item: tuple = ()               # (count, name), e.g. (10**5, "link"): also time per one
+    twin: bool = True                  # also timed on the pure-Python twin (False: too big there)
     # Where a workload (variant) has several fastgrad systems, the one whose compiled run is
     # the reference of the group's ratios (else: the first fastgrad system that ran).
     reference: bool = False
@@ -98,6 +100,8 @@ def pytest_params(workload):
         marks = [pytest.mark.fastgrad if case.is_fastgrad else pytest.mark.peer]
         if case.system in TWIN_PEERS:
             marks.append(pytest.mark.twin_peer)
+        if not case.twin:
+            marks.append(pytest.mark.compiled_only)
         params.append(pytest.param(case, id=case.id, marks=marks))
     return params
 

@@ -1,8 +1,9 @@
 """W4 and W5: one SGD step of an MLP 784-256-256-10 (tanh, softmax-CE), float32, on MNIST-shaped
 random data; W4 with batch 64, W5 with batch 1024.
 
-W5 also has the pseudo-system "flop-floor": the step's matrix products alone, as numpy matmuls
-into preallocated outputs. Forward: 3 products; backward: the weight gradients of all 3 layers
+Both have the pseudo-system "flop-floor": the step's matrix products alone, as numpy matmuls
+into preallocated outputs; W4 also "gemm-floor", the same products through fastgrad's own matrix
+kernel (the one its dense layers use), which bounds how fast any step built on it can be. Forward: 3 products; backward: the weight gradients of all 3 layers
 and the input gradients of layers 2 and 3 (layer 1's input gradient is not needed). That is
 2 B (784*256 + 256*256 + 256*10) * 2 + 2 B (256*256 + 256*10) FLOPs, 1.24 GFLOP at B = 1024.
 """
@@ -113,7 +114,11 @@ def fastgrad_step(batch):
     return step
 
 
-def flop_floor(batch):
+def numpy_matmul_into(A, B, out):
+    np.matmul(A, B, out=out)
+
+
+def flop_floor(batch, matmul_into=numpy_matmul_into):
     """The step's 8 matrix products, nothing else, into preallocated float32 outputs."""
     dtype = np.float32
     X, _, layers = problem(batch)
@@ -128,14 +133,14 @@ def flop_floor(batch):
     gh2, gh1 = np.empty_like(h2), np.empty_like(h1)
 
     def products():
-        np.matmul(X, W1, out=h1)        # forward
-        np.matmul(h1, W2, out=h2)
-        np.matmul(h2, W3, out=out)
-        np.matmul(h2.T, g_out, out=gW3)  # backward, layer 3
-        np.matmul(g_out, W3.T, out=gh2)
-        np.matmul(h1.T, g2, out=gW2)     # layer 2
-        np.matmul(g2, W2.T, out=gh1)
-        np.matmul(X.T, g1, out=gW1)      # layer 1: no input gradient
+        matmul_into(X, W1, h1)        # forward
+        matmul_into(h1, W2, h2)
+        matmul_into(h2, W3, out)
+        matmul_into(h2.T, g_out, gW3)  # backward, layer 3
+        matmul_into(g_out, W3.T, gh2)
+        matmul_into(h1.T, g2, gW2)     # layer 2
+        matmul_into(g2, W2.T, gh1)
+        matmul_into(X.T, g1, gW1)      # layer 1: no input gradient
 
     return products
 
@@ -157,6 +162,20 @@ def torch_w4():
 @register("W4", "jax", requires=("jax",), **W4)
 def jax_w4():
     return jax_step(BATCHES["W4"])
+
+
+@register("W4", "flop-floor", unit="step (matmuls only)", **W4)
+def flop_floor_w4():
+    return flop_floor(BATCHES["W4"])
+
+
+@register("W4", "gemm-floor", unit="step (matmuls only)", requires=("fastgrad",), **W4)
+def gemm_floor_w4():
+    """The products through fastgrad's kernel (numpy's matmul where the kernel does not run:
+    no AVX-512, the twin's run, or FASTGRAD_GEMM=numpy)."""
+    from fastgrad import _backend
+
+    return flop_floor(BATCHES["W4"], _backend.active.gemm.matmul_into)
 
 
 @register("W5", "fastgrad", **W5)

@@ -4,7 +4,8 @@ w and b are two leaves shared by every link, so the graph has 3 nodes per link p
 Variants are depths: BENCHMARKS.md's 10^5 (10^4 with --quick), and a depth shallow enough for
 micrograd, whose recursive topological sort raises RecursionError near depth 1000 / 3 (three
 nodes per link, one Python frame per node). micrograd's RecursionError at the full depth is
-reported as its result, not hidden.
+reported as its result, not hidden. Without --quick, fastgrad's Value also runs depths 10^6 and
+10^7 (compiled only: the twin would take minutes), to show the time per link staying flat.
 """
 
 import math
@@ -100,9 +101,16 @@ def fastgrad_tensor_chain(depth):
     return forward_backward
 
 
-DEEP_CASE = dict(unit="forward+backward", variant=f"depth={DEEP}", params={"depth": DEEP})
-SHALLOW_CASE = dict(unit="forward+backward", variant=f"depth={SHALLOW}",
-                    params={"depth": SHALLOW})
+SCALING = () if QUICK else (1_000_000, 10_000_000)  # the Value face's further depths
+
+
+def chain_case(depth):
+    return dict(unit="forward+backward", variant=f"depth={depth}", params={"depth": depth},
+                per_item=(depth, "link"))
+
+
+DEEP_CASE = chain_case(DEEP)
+SHALLOW_CASE = chain_case(SHALLOW)
 
 
 @register("W6", "fastgrad", reference=True, **DEEP_CASE)
@@ -144,3 +152,8 @@ def micrograd_shallow():
 @register("W6", "torch", requires=("torch",), **SHALLOW_CASE)
 def torch_shallow():
     return torch_chain(SHALLOW)
+
+
+for depth in SCALING:
+    register("W6", "fastgrad", slow=True, twin=False, **chain_case(depth))(
+        lambda depth=depth: fastgrad_value_chain(depth))
