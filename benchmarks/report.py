@@ -3,10 +3,9 @@
     python benchmarks/report.py [--quick] [--json PATH] [--png PATH] [--markdown PATH]
 
 Runs `pytest benchmarks --benchmark-enable` once; then, if fastgrad's compiled entries ran, runs
-them again with FASTGRAD_NO_EXTENSIONS=1 and `-m "(fastgrad or twin_peer) and not
-compiled_only"`, so that the
-pure-Python twins appear as "fastgrad-python" beside them, with micrograd and HIPS autograd
-timed again in that same process: a twin's note compares it with them within its own run.
+them again with FASTGRAD_NO_EXTENSIONS=1 and `-m "(fastgrad or twin_peer) and not compiled_only"`,
+so that the pure-Python twins appear as "fastgrad-python" beside them, with micrograd and HIPS
+autograd timed again in that same process: a twin's note compares it with them within its own run.
 Each table row is one system on one workload (variant); "x ref" is its median divided by the
 row group's reference (see `pick_reference`): fastgrad's compiled entry, the one registered with
 `reference=True` where a workload has several fastgrad systems (W3: fastgrad-nn; W6: fastgrad,

@@ -1,9 +1,6 @@
 """fastgrad's matrix product (csrc/gemm.h through fastgrad._cy.gemm) against numpy: shapes around
 the tile and block sizes, transposed and strided operands, bias, float32/float64; the same bits
 run to run; the choice of kernel (FASTGRAD_GEMM, CPUs without AVX-512); the twin."""
-import os
-import sys
-
 import numpy as np
 import pytest
 from helpers import run_python

@@ -3,8 +3,9 @@ random data; W4 with batch 64, W5 with batch 1024.
 
 Both have the pseudo-system "flop-floor": the step's matrix products alone, as numpy matmuls
 into preallocated outputs; W4 also "gemm-floor", the same products through fastgrad's own matrix
-kernel (the one its dense layers use), which bounds how fast any step built on it can be. Forward: 3 products; backward: the weight gradients of all 3 layers
-and the input gradients of layers 2 and 3 (layer 1's input gradient is not needed). That is
+kernel (the one its dense layers use), which bounds how fast any step built on it can be.
+Forward: 3 products; backward: the weight gradients of all 3 layers and the input gradients of
+layers 2 and 3 (layer 1's input gradient is not needed). That is
 2 B (784*256 + 256*256 + 256*10) * 2 + 2 B (256*256 + 256*10) FLOPs, 1.24 GFLOP at B = 1024.
 """
 

@@ -1,7 +1,6 @@
 # Stub of the compiled module fastgrad._cy.elementwise (twin: fastgrad/_py/elementwise.py).
 from typing import Any
 
-from .node import Node
 SCALAR_TYPES: tuple[type, ...]
 
 def operands(a: Any, b: Any, opname: Any) -> Any: ...

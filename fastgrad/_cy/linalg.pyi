@@ -1,7 +1,6 @@
 # Stub of the compiled module fastgrad._cy.linalg (twin: fastgrad/_py/linalg.py).
 from typing import Any
 
-from .node import Node
 
 def check_matmul_shapes(A: Any, B: Any, opname: Any) -> Any: ...
 def matmul(a: Any, b: Any) -> Any: ...

@@ -1,7 +1,6 @@
 # Stub of the compiled module fastgrad._cy.reduce (twin: fastgrad/_py/reduce.py).
 from typing import Any
 
-from .node import Node
 
 def normalize_axes(axis: Any, ndim: Any, opname: Any) -> Any: ...
 def normalize_axis(axis: Any, ndim: Any, opname: Any) -> Any: ...

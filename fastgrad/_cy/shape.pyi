@@ -1,7 +1,6 @@
 # Stub of the compiled module fastgrad._cy.shape (twin: fastgrad/_py/shape.py).
 from typing import Any
 
-from .node import Node
 
 def reshape(x: Any, shape: Any) -> Any: ...
 def transpose(x: Any, axes: Any = ...) -> Any: ...

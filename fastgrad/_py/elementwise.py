@@ -125,7 +125,8 @@ def minimum(a, b):
 
 
 def where(condition, a, b):
-    """Elements of ``a`` where ``condition`` holds, else of ``b`` (condition is not differentiated)."""
+    """Elements of ``a`` where ``condition`` holds, else of ``b`` (condition is not
+    differentiated)."""
     if isinstance(condition, Node):
         condition = condition.data
     condition = np.asarray(condition, dtype=bool)

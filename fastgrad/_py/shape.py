@@ -10,7 +10,7 @@ from .opcodes import (OP_ASTYPE, OP_BROADCAST, OP_CONCAT, OP_GETITEM, OP_RESHAPE
 from .reduce import normalize_axis
 
 
-# ---------------------------------------------------------------- values (shared with csrc/shape.pyx)
+# ------------------------------------------------------- values (shared with csrc/shape.pyx)
 
 def reshaped(X, shape):
     """X.reshape(shape), or a ValueError naming both shapes."""

@@ -29,7 +29,15 @@ UFUNC_DEFAULTS = {"out": None, "where": True, "casting": "same_kind", "order": "
 
 # numpy functions that are not differentiable but are fine on traced values: they look at the
 # values only (autograd's list of "nograd" functions, and the *_like constructors).
-NOGRAD = ["floor", "ceil", "round", "around", "rint", "fix", "trunc", "all", "any", "argmax", "argmin", "argpartition", "argsort", "argwhere", "nonzero", "flatnonzero", "count_nonzero", "searchsorted", "sign", "ndim", "shape", "size", "floor_divide", "logical_and", "logical_or", "logical_not", "logical_xor", "isfinite", "isinf", "isnan", "isneginf", "isposinf", "allclose", "isclose", "array_equal", "array_equiv", "greater", "greater_equal", "less", "less_equal", "equal", "not_equal", "iscomplexobj", "iscomplex", "isscalar", "isreal", "isrealobj", "zeros_like", "ones_like", "empty_like", "full_like", "result_type", "signbit", "heaviside"]
+NOGRAD = [
+    "floor", "ceil", "round", "around", "rint", "fix", "trunc", "all", "any", "argmax", "argmin",
+    "argpartition", "argsort", "argwhere", "nonzero", "flatnonzero", "count_nonzero",
+    "searchsorted", "sign", "ndim", "shape", "size", "floor_divide", "logical_and", "logical_or",
+    "logical_not", "logical_xor", "isfinite", "isinf", "isnan", "isneginf", "isposinf", "allclose",
+    "isclose", "array_equal", "array_equiv", "greater", "greater_equal", "less", "less_equal",
+    "equal", "not_equal", "iscomplexobj", "iscomplex", "isscalar", "isreal", "isrealobj",
+    "zeros_like", "ones_like", "empty_like", "full_like", "result_type", "signbit", "heaviside"
+]
 
 UFUNC_ATTRIBUTES = ("reduce", "accumulate", "outer", "at", "reduceat", "nin", "nout", "nargs",
                     "identity", "ntypes", "types", "signature")
