@@ -104,6 +104,15 @@ cdef cnp.ndarray contiguous_as(object a, cnp.ndarray like):
     return np.ascontiguousarray(a, dtype=like.dtype)
 
 
+def target_like(target, cnp.ndarray X not None, str opname):
+    """A constant target as a contiguous array of X's dtype and shape (for the losses taken
+    element by element against a target that is not differentiated)."""
+    T = constant_target(target, X.dtype, opname)
+    if same_shape_target(T, X, opname):
+        T = T.reshape((<object>X).shape)
+    return contiguous_as(T, X)
+
+
 cdef int check_like(str where, str name, object a, cnp.ndarray like) except -1:
     """a is a C-contiguous array of like's dtype and shape (the kernels index raw memory)."""
     if not (cnp.PyArray_Check(a) and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>a)
@@ -409,10 +418,7 @@ def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
     check_reduction(reduction, opname)
     cdef Node z = lift(logits, opname)
     cdef cnp.ndarray Z = contiguous_as(z.data, z.data)
-    T = constant_target(target, Z.dtype, opname)
-    if same_shape_target(T, Z, opname):
-        T = T.reshape(z.data.shape)
-    T = contiguous_as(T, Z)
+    T = target_like(target, Z, opname)
     E = np.empty_like(Z)
     L = np.empty_like(Z)
     bce_logits_forward(Z, T, E, L)
@@ -579,10 +585,7 @@ def hinge_loss(scores, target, reduction="mean"):
     check_reduction(reduction, opname)
     cdef Node s = lift(scores, opname)
     cdef cnp.ndarray S = contiguous_as(s.data, s.data)
-    T = constant_target(target, S.dtype, opname)
-    if same_shape_target(T, S, opname):
-        T = T.reshape(s.data.shape)
-    T = contiguous_as(T, S)
+    T = target_like(target, S, opname)
     M = np.empty_like(S)
     L = np.empty_like(S)
     hinge_forward(S, T, M, L)

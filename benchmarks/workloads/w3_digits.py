@@ -18,19 +18,18 @@ def problem():
     return X, labels, one_hot(labels, SIZES[-1]), params
 
 
-@register("W3", "autograd", requires=("autograd", "sklearn"))
-def autograd_step():
-    import autograd.numpy as anp
-    from autograd import value_and_grad
-
+def numpy_face_step(np_module, value_and_grad):
+    """One GD step written the HIPS-autograd way against `np_module` (autograd.numpy or
+    fastgrad.numpy): the same code for both, only the imports differ."""
     X, _, Y, params = problem()
 
     def loss(params):
         W1, b1, W2, b2 = params
-        logits = anp.dot(anp.tanh(anp.dot(X, W1) + b1), W2) + b2
-        shifted = logits - anp.max(logits, axis=1, keepdims=True)
-        log_p = shifted - anp.log(anp.sum(anp.exp(shifted), axis=1, keepdims=True))
-        return -anp.mean(anp.sum(Y * log_p, axis=1))
+        logits = np_module.dot(np_module.tanh(np_module.dot(X, W1) + b1), W2) + b2
+        shifted = logits - np_module.max(logits, axis=1, keepdims=True)
+        log_p = shifted - np_module.log(np_module.sum(np_module.exp(shifted), axis=1,
+                                                      keepdims=True))
+        return -np_module.mean(np_module.sum(Y * log_p, axis=1))
 
     loss_and_grad = value_and_grad(loss)
 
@@ -41,6 +40,14 @@ def autograd_step():
         return value
 
     return step
+
+
+@register("W3", "autograd", requires=("autograd", "sklearn"))
+def autograd_step():
+    import autograd.numpy as anp
+    from autograd import value_and_grad
+
+    return numpy_face_step(anp, value_and_grad)
 
 
 @register("W3", "fastgrad-numpy", requires=("sklearn",))
@@ -49,24 +56,7 @@ def fastgrad_numpy_step():
     import fastgrad.numpy as fnp
     from fastgrad import value_and_grad
 
-    X, _, Y, params = problem()
-
-    def loss(params):
-        W1, b1, W2, b2 = params
-        logits = fnp.dot(fnp.tanh(fnp.dot(X, W1) + b1), W2) + b2
-        shifted = logits - fnp.max(logits, axis=1, keepdims=True)
-        log_p = shifted - fnp.log(fnp.sum(fnp.exp(shifted), axis=1, keepdims=True))
-        return -fnp.mean(fnp.sum(Y * log_p, axis=1))
-
-    loss_and_grad = value_and_grad(loss)
-
-    def step():
-        value, grads = loss_and_grad(params)
-        for p, g in zip(params, grads):
-            p -= LEARNING_RATE * g
-        return value
-
-    return step
+    return numpy_face_step(fnp, value_and_grad)
 
 
 @register("W3", "fastgrad-nn", requires=("sklearn",), reference=True)

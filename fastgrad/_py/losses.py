@@ -90,6 +90,15 @@ def same_shape_target(target, P, opname):
     return fits_shape(np.shape(data), P, opname)
 
 
+def target_like(target, X, opname):
+    """A constant target as a contiguous array of X's dtype and shape (for the losses taken
+    element by element against a target that is not differentiated)."""
+    T = constant_target(target, X.dtype, opname)
+    if same_shape_target(T, X, opname):
+        T = T.reshape(X.shape)
+    return np.ascontiguousarray(T, dtype=X.dtype)
+
+
 def reduce_losses(L, reduction):
     """The losses L (one per row or element) reduced as asked."""
     if reduction == "none":
@@ -178,10 +187,7 @@ def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
     check_reduction(reduction, opname)
     z = lift(logits, opname)
     Z = z.data
-    T = constant_target(target, Z.dtype, opname)
-    if same_shape_target(T, Z, opname):
-        T = T.reshape(Z.shape)
-    T = np.ascontiguousarray(T, dtype=Z.dtype)
+    T = target_like(target, Z, opname)
     E = np.empty_like(Z)
     L = np.empty_like(Z)
     bce_logits_forward(Z, T, E, L)
@@ -264,10 +270,7 @@ def hinge_loss(scores, target, reduction="mean"):
     check_reduction(reduction, opname)
     s = lift(scores, opname)
     S = s.data
-    T = constant_target(target, S.dtype, opname)
-    if same_shape_target(T, S, opname):
-        T = T.reshape(S.shape)
-    T = np.ascontiguousarray(T, dtype=S.dtype)
+    T = target_like(target, S, opname)
     M = np.empty_like(S)
     L = np.empty_like(S)
     hinge_forward(S, T, M, L)
