@@ -10,6 +10,7 @@ import os as _os
 
 from . import memory, nn, optim
 from ._backend import active as _active
+from .capture import CaptureError, capture
 from .autodiff import elementwise_grad, grad, grad_and_aux, jacobian, make_vjp, value_and_grad
 from .engine import enable_grad, is_grad_enabled, no_grad, set_finite_check, set_grad_enabled
 from .extend import defvjp, primitive
@@ -29,7 +30,7 @@ BACKEND = _active.name
 
 __version__ = "0.1.0"
 
-__all__ = ["BACKEND", "Tensor", "gradcheck", "GradcheckError", "no_grad", "enable_grad",
+__all__ = ["BACKEND", "Tensor", "capture", "CaptureError", "gradcheck", "GradcheckError", "no_grad", "enable_grad",
            "Value", "set_grad_enabled", "is_grad_enabled", "set_finite_check", "nn", "optim",
            "fit", "predict", "evaluate", "save_parameters", "load_parameters", "load_state",
            "grad", "value_and_grad", "elementwise_grad", "jacobian", "grad_and_aux", "make_vjp",

@@ -15,7 +15,7 @@ import contextlib
 
 import numpy as np
 
-from . import _backend
+from . import _backend, _recording
 
 _check_finite = True
 
@@ -36,6 +36,9 @@ def backward(bk, root, gradient=None, retain_graph=False):
             "from has requires_grad=True, or it was computed under no_grad()")
     seed = _seed(root, gradient)
     order = bk.toposort.toposort(root)
+    recorder = _recording.active()
+    if recorder is not None:  # fastgrad.capture: the graph, before the sweep changes grads
+        recorder.backward(bk, root, order, gradient)
     touched = bk.sweep.sweep(order, seed)
     if _check_finite:
         _check(bk, order, seed, touched)

@@ -18,6 +18,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from . import _recording
+
 
 class Optimizer:
     """Base class: holds the parameters, the learning rate, the schedule and the step count."""
@@ -48,11 +50,17 @@ class Optimizer:
 
     def zero_grad(self):
         """Forget every parameter's gradient (``.grad`` becomes None)."""
+        recorder = _recording.active()
+        if recorder is not None:  # fastgrad.capture: the step clears these gradients
+            recorder.zero_grad(self.params)
         for p in self.params:
             p.grad = None
 
     def step(self):
         """Update every parameter that has a gradient."""
+        recorder = _recording.active()
+        if recorder is not None:  # fastgrad.capture records this update before it runs
+            recorder.optimizer_step(self)
         if self.schedule is not None:
             self.lr = float(self.schedule(self.steps))
         for i, p in enumerate(self.params):

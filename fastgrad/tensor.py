@@ -7,7 +7,7 @@ the other one, for tests that compare the two in one process.
 """
 import numpy as np
 
-from . import engine
+from . import _recording, engine
 from ._backend import active
 from ._py.opcodes import OP_LEAF, OP_NAMES
 
@@ -127,27 +127,34 @@ def tensor_class(bk):
 
         # comparisons look at values only: they give plain boolean arrays, not tensors
         def __lt__(self, other):
+            _recording.refuse("comparing a tensor (<)")
             return self.data < data_of(other)
 
         def __le__(self, other):
+            _recording.refuse("comparing a tensor (<=)")
             return self.data <= data_of(other)
 
         def __gt__(self, other):
+            _recording.refuse("comparing a tensor (>)")
             return self.data > data_of(other)
 
         def __ge__(self, other):
+            _recording.refuse("comparing a tensor (>=)")
             return self.data >= data_of(other)
 
         def __eq__(self, other):
+            _recording.refuse("comparing a tensor (==)")
             return self.data == data_of(other)
 
         def __ne__(self, other):
+            _recording.refuse("comparing a tensor (!=)")
             return self.data != data_of(other)
 
         __hash__ = object.__hash__  # identity, so tensors can be dict keys and set members
 
         # -------------------------------------------------- numpy interoperability
         def __array__(self, dtype=None, copy=None):
+            _recording.refuse("np.asarray(tensor)")
             if copy:
                 return np.array(self.data, dtype=dtype)
             return self.data if dtype is None else self.data.astype(dtype, copy=False)
@@ -198,12 +205,15 @@ def tensor_class(bk):
             return (sh.getitem(self, i) for i in range(len(self.data)))
 
         def __float__(self):
+            _recording.refuse("float(tensor)")
             return float(self.data)
 
         def __int__(self):
+            _recording.refuse("int(tensor)")
             return int(self.data)
 
         def __bool__(self):
+            _recording.refuse("bool(tensor) (a Python branch on a tensor)")
             return bool(self.data)
 
         def __repr__(self):
@@ -219,12 +229,15 @@ def tensor_class(bk):
 
         def numpy(self):
             """The data (not a copy)."""
+            _recording.refuse("tensor.numpy()")
             return self.data
 
         def item(self):
+            _recording.refuse("tensor.item()")
             return self.data.item()
 
         def tolist(self):
+            _recording.refuse("tensor.tolist()")
             return self.data.tolist()
 
         # -------------------------------------------------- gradients
@@ -238,6 +251,9 @@ def tensor_class(bk):
 
         def zero_grad(self):
             """Forget the accumulated gradient (``.grad`` becomes None)."""
+            recorder = _recording.active()
+            if recorder is not None:  # fastgrad.capture: the step clears this gradient
+                recorder.zero_grad((self,))
             self.grad = None
 
         def detach(self):

@@ -1,0 +1,783 @@
+"""Replay of a captured step in C (twin: fastgrad/_py/tape.py; the program's instructions are
+described there, and fastgrad/capture.py builds them).
+
+Tape(...) compiles the program once into an array of Op structs: each a kernel code, raw
+pointers to its arrays (the arena: the recording step's arrays and the recorder's buffers;
+parameters, gradients and optimizer state used in place) and its sizes. replay() checks the
+guards and copies the inputs in with the GIL, then walks the ops in one nogil loop: no Python
+and no allocation per op.
+
+Bit for bit: each op is expanded here exactly as the eager compiled kernel runs it (the same
+size crossovers, read at recording). Typed loops are the eager modules' formulas, copied
+(dense.pyx, losses.pyx; the same code under the same compiler flags rounds the same way);
+where the eager kernel calls numpy (np.tanh/np.exp of large arrays, np.matmul, the optimizers'
+ufuncs), the tape calls the same numpy inner loop through the ufunc's loop table; where it
+calls fastgrad's GEMM (csrc/gemm.h), the tape calls it with the same strides.
+tests/test_capture.py checks replay against eager bit for bit, so a change on either side that
+breaks this fails there.
+"""
+cimport numpy as cnp
+from libc.math cimport exp as c_exp, expf, fabs, fabsf, isfinite, log as c_log, logf
+from libc.math cimport tanh as c_tanh, tanhf
+from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy, memset
+from libc.stdint cimport int32_t, int64_t
+
+import numpy as np
+
+from fastgrad._cy.node cimport Node, pairwise_sum, real
+
+from fastgrad._py.tape import _guard_message
+
+cnp.import_array()
+
+cdef extern from "gemm.h" nogil:
+    int fg_dgemm(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
+                 const double* A, Py_ssize_t rsa, Py_ssize_t csa,
+                 const double* B, Py_ssize_t rsb, Py_ssize_t csb,
+                 double* C, Py_ssize_t rsc, Py_ssize_t csc, const double* bias, int accumulate)
+    int fg_sgemm(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
+                 const float* A, Py_ssize_t rsa, Py_ssize_t csa,
+                 const float* B, Py_ssize_t rsb, Py_ssize_t csb,
+                 float* C, Py_ssize_t rsc, Py_ssize_t csc, const float* bias, int accumulate)
+
+cdef enum:
+    ACT_NONE = 0
+    ACT_TANH = 1
+    ACT_RELU = 2
+    ACT_SIGMOID = 3
+    NARROW = 4
+    PAIRWISE_EXACT = 4096
+
+cdef enum Kind:
+    K_LABELS_I64, K_LABELS_I32, K_GEMM_NN, K_GEMM_TN, K_GEMM_NT, K_FG_GEMM, K_LOOP,
+    K_BIAS_ACT, K_ADD_BIAS, K_SIGMOID_FROM_EXP, K_ACT_GRAD, K_CE_SHIFT, K_EXP, K_CE_FINISH,
+    K_CE_GRAD, K_MSE_LOSSES, K_MSE_GRAD, K_REDUCE, K_FINITE, K_ADD_INTO
+
+# why a replay stopped (raised after the nogil loop)
+cdef enum Status:
+    OK = 0
+    BAD_LABEL = 1
+    NOT_FINITE = 2
+    GEMM_FAILED = 3
+
+ctypedef void (*loop_fn)(char** args, cnp.npy_intp* dims, cnp.npy_intp* steps,
+                        void* data) noexcept nogil
+
+cdef struct Op:
+    int kind
+    bint f64
+    char* p[6]               # the arrays (NULL: absent)
+    Py_ssize_t n[6]          # sizes, strides in elements, codes
+    double s                 # a static scalar
+    loop_fn loop             # K_LOOP: a numpy inner loop
+    void* loop_data
+    cnp.npy_intp dims[4]     # K_LOOP: numpy's dimensions and steps (bytes)
+    cnp.npy_intp steps[9]
+
+
+# ---------------------------------------------------------------- kernels (as in dense.pyx)
+
+cdef void gemm_nn(real* Y, const real* X, const real* W,
+                  Py_ssize_t m, Py_ssize_t k, Py_ssize_t n) noexcept nogil:
+    """Y (m×n) = X (m×k) · W (k×n): Y[i,:] = Σ_l X[i,l]·W[l,:] (l ascending)"""
+    cdef Py_ssize_t i, j, l
+    cdef real xil, acc
+    cdef real* y
+    cdef const real* w
+    if n < NARROW:
+        for i in range(m):
+            for j in range(n):
+                acc = 0
+                for l in range(k):
+                    acc = acc + X[i * k + l] * W[l * n + j]
+                Y[i * n + j] = acc
+        return
+    for i in range(m):
+        y = Y + i * n
+        for j in range(n):
+            y[j] = 0
+        for l in range(k):
+            xil = X[i * k + l]
+            w = W + l * n
+            for j in range(n):
+                y[j] = y[j] + xil * w[j]
+
+
+cdef void gemm_tn(real* GW, const real* X, const real* GZ,
+                  Py_ssize_t m, Py_ssize_t k, Py_ssize_t n) noexcept nogil:
+    """GW (k×n) = Xᵀ · GZ for X (m×k), GZ (m×n): GW[l,:] = Σ_i X[i,l]·GZ[i,:] (i ascending)"""
+    cdef Py_ssize_t i, j, l
+    cdef real xil, acc
+    cdef real* gw
+    cdef const real* gz
+    if n < NARROW:
+        for l in range(k):
+            for j in range(n):
+                acc = 0
+                for i in range(m):
+                    acc = acc + X[i * k + l] * GZ[i * n + j]
+                GW[l * n + j] = acc
+        return
+    memset(GW, 0, k * n * sizeof(real))
+    for i in range(m):
+        gz = GZ + i * n
+        for l in range(k):
+            xil = X[i * k + l]
+            gw = GW + l * n
+            for j in range(n):
+                gw[j] = gw[j] + xil * gz[j]
+
+
+cdef void gemm_nt(real* GX, const real* GZ, const real* W,
+                  Py_ssize_t m, Py_ssize_t k, Py_ssize_t n) noexcept nogil:
+    """GX (m×k) = GZ (m×n) · Wᵀ for W (k×n): GX[i,l] = Σ_j GZ[i,j]·W[l,j]"""
+    cdef Py_ssize_t i, j, l
+    cdef real acc
+    cdef const real* gz
+    cdef const real* w
+    for i in range(m):
+        gz = GZ + i * n
+        for l in range(k):
+            w = W + l * n
+            acc = 0
+            for j in range(n):
+                acc = acc + gz[j] * w[j]
+            GX[i * k + l] = acc
+
+
+cdef inline real tanh_(real z) noexcept nogil:
+    if real is float:
+        return tanhf(z)
+    else:
+        return c_tanh(z)
+
+
+cdef inline real exp_(real x) noexcept nogil:
+    if real is float:
+        return expf(x)
+    else:
+        return c_exp(x)
+
+
+cdef inline real log_(real x) noexcept nogil:
+    if real is float:
+        return logf(x)
+    else:
+        return c_log(x)
+
+
+cdef inline real sigmoid_(real z) noexcept nogil:
+    """1/(1 + e^-z) as e/(1 + e) with e = e^z below 0"""
+    cdef real e, r
+    if real is float:
+        e = expf(-fabsf(z))
+    else:
+        e = c_exp(-fabs(z))
+    r = 1 / (1 + e)
+    return r if z >= 0 else e * r
+
+
+cdef void bias_act(real* Y, const real* B, Py_ssize_t m, Py_ssize_t n, int act) noexcept nogil:
+    """Y = act(Y + B) row by row, in place (B may be NULL)"""
+    cdef Py_ssize_t i, j
+    cdef real z
+    cdef real* y
+    for i in range(m):
+        y = Y + i * n
+        if B != NULL:
+            for j in range(n):
+                y[j] = y[j] + B[j]
+        if act == ACT_TANH:
+            for j in range(n):
+                y[j] = tanh_(y[j])
+        elif act == ACT_RELU:
+            for j in range(n):
+                z = y[j]
+                y[j] = z if (z >= 0 or z != z) else 0
+        elif act == ACT_SIGMOID:
+            for j in range(n):
+                y[j] = sigmoid_(y[j])
+
+
+cdef void sigmoid_from_exp(real* Y, const real* E, Py_ssize_t n) noexcept nogil:
+    """Y = σ(Y) given E = e^-|Y|"""
+    cdef Py_ssize_t i
+    cdef real r
+    for i in range(n):
+        r = 1 / (1 + E[i])
+        Y[i] = r if Y[i] >= 0 else E[i] * r
+
+
+cdef void add_bias(real* Y, const real* B, Py_ssize_t m, Py_ssize_t n) noexcept nogil:
+    """Y += B on every row"""
+    cdef Py_ssize_t i, j
+    cdef real* y
+    for i in range(m):
+        y = Y + i * n
+        for j in range(n):
+            y[j] = y[j] + B[j]
+
+
+cdef void act_grad(real* GZ, real* GB, const real* G, const real* Y,
+                   Py_ssize_t m, Py_ssize_t n, int act) noexcept nogil:
+    """GZ = G·act'(Y) and, if GB is not NULL, GB = Σ_rows GZ, in one pass. GZ may be G."""
+    cdef Py_ssize_t i, j
+    cdef real* gz
+    cdef const real* g
+    cdef const real* y
+    if GB != NULL:
+        memset(GB, 0, n * sizeof(real))
+    for i in range(m):
+        gz = GZ + i * n
+        g = G + i * n
+        y = Y + i * n
+        if act == ACT_TANH:
+            for j in range(n):
+                gz[j] = g[j] * (1 - y[j] * y[j])
+        elif act == ACT_RELU:
+            for j in range(n):
+                gz[j] = g[j] * (y[j] > 0)
+        elif act == ACT_SIGMOID:
+            for j in range(n):
+                gz[j] = g[j] * y[j] * (1 - y[j])
+        elif gz != g:
+            for j in range(n):
+                gz[j] = g[j]
+        if GB != NULL:
+            for j in range(n):
+                GB[j] = GB[j] + gz[j]
+
+
+# ---------------------------------------------------------------- kernels (as in losses.pyx)
+
+cdef void ce_shift(real* P, real* M, const real* Z, Py_ssize_t n, Py_ssize_t c) noexcept nogil:
+    """M = max of each row of Z (NaN propagates); P = Z - M"""
+    cdef Py_ssize_t i, j
+    cdef real m
+    cdef const real* z
+    for i in range(n):
+        z = Z + i * c
+        m = z[0]
+        for j in range(1, c):
+            if z[j] > m or z[j] != z[j]:
+                m = z[j]
+        M[i] = m
+        for j in range(c):
+            P[i * c + j] = z[j] - m
+
+
+cdef void exp_inplace(real* P, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(n):
+        P[i] = exp_(P[i])
+
+
+cdef void ce_finish(real* P, real* L, const real* M, const real* Z, const Py_ssize_t* labels,
+                    const real* T, Py_ssize_t n, Py_ssize_t c) noexcept nogil:
+    """P holds e^(Z - M): normalise it by rows; L = lse - (Z - M)[label], or
+    Σ T·lse - Σ T·(Z - M)"""
+    cdef Py_ssize_t i, j
+    cdef real s, lse, st, ts
+    cdef real* p
+    for i in range(n):
+        p = P + i * c
+        s = 0
+        for j in range(c):
+            s = s + p[j]
+        for j in range(c):
+            p[j] = p[j] / s
+        lse = log_(s)
+        if labels != NULL:
+            L[i] = lse - (Z[i * c + labels[i]] - M[i])
+        else:
+            st = 0
+            ts = 0
+            for j in range(c):
+                st = st + T[i * c + j]
+                ts = ts + T[i * c + j] * (Z[i * c + j] - M[i])
+            L[i] = st * lse - ts
+
+
+cdef void ce_grad(real* GZ, const real* P, const Py_ssize_t* labels, const real* T,
+                  real scale, Py_ssize_t n, Py_ssize_t c) noexcept nogil:
+    """GZ = (P - onehot) * scale, or (P Σ T - T) * scale"""
+    cdef Py_ssize_t i, j
+    cdef real st
+    for i in range(n):
+        if labels != NULL:
+            for j in range(c):
+                GZ[i * c + j] = P[i * c + j]
+            GZ[i * c + labels[i]] = GZ[i * c + labels[i]] - 1
+        else:
+            st = 0
+            for j in range(c):
+                st = st + T[i * c + j]
+            for j in range(c):
+                GZ[i * c + j] = P[i * c + j] * st - T[i * c + j]
+        for j in range(c):
+            GZ[i * c + j] = GZ[i * c + j] * scale
+
+
+cdef void mse_losses(real* D, real* L, const real* P, const real* T,
+                     Py_ssize_t n) noexcept nogil:
+    """D = P - T; L = D·D"""
+    cdef Py_ssize_t i
+    for i in range(n):
+        D[i] = P[i] - T[i]
+        L[i] = D[i] * D[i]
+
+
+cdef void mse_grad(real* GP, const real* D, real scale, Py_ssize_t n) noexcept nogil:
+    """GP = D * scale"""
+    cdef Py_ssize_t i
+    for i in range(n):
+        GP[i] = D[i] * scale
+
+
+cdef void add_into(real* out, const real* x, Py_ssize_t n) noexcept nogil:
+    """out += x"""
+    cdef Py_ssize_t i
+    for i in range(n):
+        out[i] = out[i] + x[i]
+
+
+cdef void reduce_loss(real* out, const real* L, Py_ssize_t n, bint mean) noexcept nogil:
+    """out = Σ L in numpy's pairwise order, divided by n (in L's precision) for a mean"""
+    cdef real total = pairwise_sum(L, n)
+    out[0] = total / <real>n if mean else total
+
+
+# ---------------------------------------------------------------- the walk
+
+cdef int run_op(Op* op) noexcept nogil:
+    """Run one op; a Status."""
+    cdef Py_ssize_t i, n
+    cdef int status
+    cdef Py_ssize_t* lab
+    cdef int k = op.kind
+    if k == K_LOOP:
+        op.loop(op.p, op.dims, op.steps, op.loop_data)
+    elif k == K_LABELS_I64 or k == K_LABELS_I32:
+        lab = <Py_ssize_t*>op.p[1]
+        for i in range(op.n[0]):
+            lab[i] = <Py_ssize_t>((<int64_t*>op.p[0])[i] if k == K_LABELS_I64
+                                  else (<int32_t*>op.p[0])[i])
+            if lab[i] < 0 or lab[i] >= op.n[1]:
+                op.n[2] = lab[i]
+                return BAD_LABEL
+    elif k == K_FG_GEMM:
+        if op.f64:
+            status = fg_dgemm(op.n[0], op.n[1], op.n[2], <double*>op.p[0], op.n[3], op.n[4],
+                              <double*>op.p[1], op.n[5], op.dims[0], <double*>op.p[2],
+                              op.dims[1], 1, <double*>op.p[3], 0)
+        else:
+            status = fg_sgemm(op.n[0], op.n[1], op.n[2], <float*>op.p[0], op.n[3], op.n[4],
+                              <float*>op.p[1], op.n[5], op.dims[0], <float*>op.p[2],
+                              op.dims[1], 1, <float*>op.p[3], 0)
+        if status != 0:
+            return GEMM_FAILED
+    elif k == K_FINITE:
+        if not isfinite((<double*>op.p[0])[0] if op.f64 else (<float*>op.p[0])[0]):
+            return NOT_FINITE
+    elif op.f64:
+        run_typed(op, <double>0)
+    else:
+        run_typed(op, <float>0)
+    return OK
+
+
+cdef void run_typed(Op* op, real like) noexcept nogil:
+    cdef int k = op.kind
+    if k == K_GEMM_NN:
+        gemm_nn(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], op.n[0], op.n[1], op.n[2])
+    elif k == K_GEMM_TN:
+        gemm_tn(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], op.n[0], op.n[1], op.n[2])
+    elif k == K_GEMM_NT:
+        gemm_nt(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], op.n[0], op.n[1], op.n[2])
+    elif k == K_BIAS_ACT:
+        bias_act(<real*>op.p[0], <real*>op.p[1], op.n[0], op.n[1], <int>op.n[2])
+    elif k == K_ADD_BIAS:
+        add_bias(<real*>op.p[0], <real*>op.p[1], op.n[0], op.n[1])
+    elif k == K_SIGMOID_FROM_EXP:
+        sigmoid_from_exp(<real*>op.p[0], <real*>op.p[1], op.n[0])
+    elif k == K_ACT_GRAD:
+        act_grad(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], <real*>op.p[3], op.n[0],
+                 op.n[1], <int>op.n[2])
+    elif k == K_CE_SHIFT:
+        ce_shift(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], op.n[0], op.n[1])
+    elif k == K_EXP:
+        exp_inplace(<real*>op.p[0], op.n[0])
+    elif k == K_CE_FINISH:
+        ce_finish(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], <real*>op.p[3],
+                  <Py_ssize_t*>op.p[4], <real*>op.p[5], op.n[0], op.n[1])
+    elif k == K_CE_GRAD:
+        ce_grad(<real*>op.p[0], <real*>op.p[1], <Py_ssize_t*>op.p[2], <real*>op.p[3],
+                <real>op.s, op.n[0], op.n[1])
+    elif k == K_MSE_LOSSES:
+        mse_losses(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], <real*>op.p[3], op.n[0])
+    elif k == K_MSE_GRAD:
+        mse_grad(<real*>op.p[0], <real*>op.p[1], <real>op.s, op.n[0])
+    elif k == K_REDUCE:
+        reduce_loss(<real*>op.p[0], <real*>op.p[1], op.n[0], op.n[1] != 0)
+    elif k == K_ADD_INTO:
+        add_into(<real*>op.p[0], <real*>op.p[1], op.n[0])
+
+
+# ---------------------------------------------------------------- building the ops
+
+cdef inline char* ptr(object a):
+    return <char*>cnp.PyArray_DATA(<cnp.ndarray>a) if a is not None else NULL
+
+
+cdef inline bint contiguous(object a):
+    return cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>a)
+
+
+cdef dict LOOPS = {}
+
+
+cdef object loop_of(object ufunc, int typenum, int nargs):
+    """(loop, data) of ``ufunc``'s first loop for arguments all of type ``typenum`` (the one
+    numpy's type resolution picks for such arrays)."""
+    key = (ufunc, typenum)
+    found = LOOPS.get(key)
+    if found is not None:
+        return found
+    cdef cnp.ufunc u = <cnp.ufunc>ufunc
+    cdef int i, j
+    for i in range(u.ntypes):
+        for j in range(nargs):
+            if u.types[i * u.nargs + j] != typenum:
+                break
+        else:
+            LOOPS[key] = found = (i,)
+            return found
+    raise TypeError(f"capture: numpy's {ufunc.__name__} has no loop for type {typenum}")
+
+
+cdef class Tape:
+    """A captured step compiled for replay (see the module docstring and fastgrad.capture)."""
+
+    cdef Op* ops
+    cdef Py_ssize_t n_ops
+    cdef list keep             # every array the ops point into
+    cdef list inputs
+    cdef list param_info
+    cdef list guards
+    cdef cnp.ndarray slots64, slots32
+    cdef object loss
+    cdef object error
+    cdef readonly Py_ssize_t arena_bytes
+    cdef readonly list params
+
+    def __cinit__(self):
+        self.ops = NULL
+        self.n_ops = 0
+
+    def __dealloc__(self):
+        free(self.ops)
+
+    def __init__(self, program, inputs, params, guards, scalars, loss, arena, error):
+        from fastgrad._cy import dense, gemm, losses
+        self.error = error
+        self.inputs = list(inputs)
+        self.param_info = [tuple(p) for p in params]
+        self.params = [p[0] for p in params]
+        self.guards = [tuple(g) for g in guards]
+        self.loss = loss
+        self.slots64 = np.array(scalars, dtype=np.float64)
+        self.slots32 = self.slots64.astype(np.float32)
+        self.keep = list(arena) + self.inputs + [loss]
+        crossovers = dense._crossovers()
+        self.opts = {"loop_max": crossovers["loop_max"],
+                     "tanh_min": crossovers["tanh_vector_min"],
+                     "sigmoid_min": crossovers["sigmoid_vector_min"],
+                     "exp_min": losses._crossovers()["exp_vector_min"],
+                     "uses_kernel": gemm.uses_kernel}
+        self.pending = []
+        for ins in program:
+            getattr(self, "add_" + ins[0])(*ins[1:])
+        self.pack()
+        del self.pending, self.opts
+        seen = set()
+        total = 0
+        for a in self.keep:
+            if isinstance(a, np.ndarray) and id(a) not in seen and a.base is None:
+                seen.add(id(a))
+                total += a.nbytes
+        self.arena_bytes = total
+
+    # the builder's temporaries (dropped after __init__)
+    cdef dict __dict__
+
+    # -------------------------------------------------------- ops as tuples
+    def op(self, kind, f64, arrays=(), sizes=(), s=0.0, loop=None, dims=(), steps=()):
+        self.pending.append((kind, f64, tuple(arrays), tuple(sizes), s, loop, tuple(dims),
+                             tuple(steps)))
+        self.keep.extend(a for a in arrays if isinstance(a, np.ndarray))
+
+    def loop(self, ufunc, arrays, n, steps=None, dims=None):
+        """numpy's inner loop of ``ufunc`` over arrays (slots as (array, 0-stride))."""
+        typenum = arrays[-1].dtype.num
+        index = loop_of(ufunc, typenum, len(arrays))[0]
+        if dims is None:
+            dims = (n,)
+            steps = tuple(0 if getattr(a, "_slot", False) else a.itemsize for a in arrays)
+        self.op(K_LOOP, arrays[-1].dtype == np.float64, arrays, (), 0.0, (ufunc, index),
+                dims, steps)
+
+    def matmul(self, A, B, C):
+        """C = A @ B by numpy's matmul loop (2-D, strides as numpy passes them)."""
+        dims = (1, A.shape[0], A.shape[1], B.shape[1])
+        steps = (0, 0, 0) + A.strides + B.strides + C.strides
+        self.loop(np.matmul, (A, B, C), 0, steps, dims)
+
+    def product(self, A, B, C, bias, loops_kind, X, W, m, k, n):
+        """C = A·B (+ bias) as the eager dense kernel chooses: typed loop (done by the caller),
+        fastgrad's GEMM, or numpy's matmul. True if the bias was added."""
+        rows, inner, cols = A.shape[0], A.shape[1], B.shape[1]
+        if self.opts["uses_kernel"](rows, inner, cols, C.dtype):
+            size = C.itemsize
+            self.op(K_FG_GEMM, C.dtype == np.float64, (A, B, C, bias),
+                    (rows, cols, inner, A.strides[0] // size, A.strides[1] // size,
+                     B.strides[0] // size), 0.0, None, (B.strides[1] // size,
+                                                        C.strides[0] // size))
+            return bias is not None
+        self.matmul(A, B, C)
+        return False
+
+    # -------------------------------------------------------- the program's instructions
+    def add_labels(self, src, out, classes):
+        if src.dtype.itemsize == 8:
+            kind = K_LABELS_I64
+        elif src.dtype.itemsize == 4:
+            kind = K_LABELS_I32
+        else:
+            raise self.error(f"capture: class labels of dtype {src.dtype} are not captured "
+                             f"(int32 or int64 are)")
+        self.op(kind, True, (src, out), (src.size, classes, 0))
+
+    def add_dense_fwd(self, X, W, B, act, Y):
+        m, k = X.shape
+        n = W.shape[1]
+        f64 = Y.dtype == np.float64
+        o = self.opts
+        vector = ((act == ACT_TANH and m * n > o["tanh_min"])
+                  or (act == ACT_SIGMOID and m * n > o["sigmoid_min"]))
+        if m * k * n <= o["loop_max"] and contiguous(X) and contiguous(W):
+            self.op(K_GEMM_NN, f64, (Y, X, W), (m, k, n))
+        elif self.product(X, W, Y, B, None, X, W, m, k, n):
+            B = None
+        if vector:
+            if B is not None:
+                self.op(K_ADD_BIAS, f64, (Y, B), (m, n))
+            if act == ACT_TANH:
+                self.loop(np.tanh, (Y, Y), m * n)
+            else:
+                E = np.empty_like(Y)
+                self.loop(np.absolute, (Y, E), m * n)
+                self.loop(np.negative, (E, E), m * n)
+                self.loop(np.exp, (E, E), m * n)
+                self.op(K_SIGMOID_FROM_EXP, f64, (Y, E), (m * n,))
+        else:
+            self.op(K_BIAS_ACT, f64, (Y, B), (m, n, act))
+
+    def add_dense_bwd(self, X, W, Y, G, act, GZ, GX, GW, GB):
+        m, k = X.shape
+        n = W.shape[1]
+        f64 = Y.dtype == np.float64
+        loops = m * k * n <= self.opts["loop_max"] and contiguous(X) and contiguous(W)
+        if GZ is None:
+            GZ = G
+        if GZ is not G or GB is not None:
+            self.op(K_ACT_GRAD, f64, (GZ, GB, G, Y), (m, n, act))
+        if GW is not None:
+            if not loops:
+                self.product(X.T, GZ, GW, None, None, X, W, m, k, n)
+            else:
+                self.op(K_GEMM_TN, f64, (GW, X, GZ), (m, k, n))
+        if GX is not None:
+            if not loops:
+                self.product(GZ, W.T, GX, None, None, X, W, m, k, n)
+            else:
+                self.op(K_GEMM_NT, f64, (GX, GZ, W), (m, k, n))
+
+    def add_ce_fwd(self, Z, labels, T, P, L):
+        n, c = Z.shape
+        f64 = Z.dtype == np.float64
+        if n == 0:
+            return
+        M = np.empty(n, Z.dtype)
+        self.op(K_CE_SHIFT, f64, (P, M, Z), (n, c))
+        if n * c > self.opts["exp_min"]:
+            self.loop(np.exp, (P, P), n * c)
+        else:
+            self.op(K_EXP, f64, (P,), (n * c,))
+        self.op(K_CE_FINISH, f64, (P, L, M, Z, labels, T), (n, c))
+
+    def add_ce_bwd(self, P, labels, T, scale, GZ):
+        n, c = P.shape
+        self.op(K_CE_GRAD, P.dtype == np.float64, (GZ, P, labels, T), (n, c), float(scale))
+
+    def add_mse_fwd(self, P, T, D, L):
+        self.op(K_MSE_LOSSES, P.dtype == np.float64, (D, L, P, T), (P.size,))
+
+    def add_mse_bwd(self, D, scale, GP):
+        # mse_backward: s = 2·scale in double, then the kernel's precision
+        self.op(K_MSE_GRAD, D.dtype == np.float64, (GP, D), (D.size,), 2 * float(scale))
+
+    def add_reduce(self, L, out, mean):
+        if L.size > PAIRWISE_EXACT:
+            raise self.error(f"capture: a loss over {L.size} elements (more than "
+                             f"{PAIRWISE_EXACT}) is not captured: numpy sums it in blocks")
+        self.op(K_REDUCE, L.dtype == np.float64, (out, L), (L.size, bool(mean)))
+
+    def add_finite(self, loss):
+        self.op(K_FINITE, loss.dtype == np.float64, (loss,))
+
+    def add_add_into(self, dst, src):
+        self.op(K_ADD_INTO, dst.dtype == np.float64, (dst, src), (dst.size,))
+
+    def add_ufunc(self, ufunc, operands, out):
+        arrays = []
+        slots = self.slots64 if out.dtype == np.float64 else self.slots32
+        for a in operands:
+            if isinstance(a, np.ndarray):
+                arrays.append(a)
+            else:  # a scalar slot: its element, stride 0
+                view = slots[int(a):int(a) + 1]
+                arrays.append(_SlotView(view))
+        arrays.append(out)
+        for a in arrays:
+            if isinstance(a, np.ndarray) and (a.shape != out.shape or not contiguous(a)):
+                raise self.error("capture: an optimizer operand is not a contiguous array of "
+                                 "its parameter's shape")
+        self.loop(ufunc, arrays, out.size)
+
+    # -------------------------------------------------------- packing
+    def pack(self):
+        cdef Py_ssize_t i, j, count = len(self.pending)
+        cdef Op* op
+        cdef cnp.ufunc u
+        self.ops = <Op*>malloc(max(count, 1) * sizeof(Op))
+        if self.ops == NULL:
+            raise MemoryError()
+        memset(self.ops, 0, max(count, 1) * sizeof(Op))
+        self.n_ops = count
+        for i in range(count):
+            kind, f64, arrays, sizes, s, loop, dims, steps = self.pending[i]
+            op = &self.ops[i]
+            op.kind = kind
+            op.f64 = f64
+            for j, a in enumerate(arrays):
+                op.p[j] = ptr(a.array if isinstance(a, _SlotView) else a)
+            for j, v in enumerate(sizes):
+                op.n[j] = v
+            op.s = s
+            for j, v in enumerate(dims):
+                op.dims[j] = v
+            for j, v in enumerate(steps):
+                op.steps[j] = v
+            if loop is not None:
+                u = <cnp.ufunc>loop[0]
+                op.loop = <loop_fn>u.functions[loop[1]]
+                op.loop_data = u.data[loop[1]]
+
+    # -------------------------------------------------------- replay
+    cdef int check(self, tuple args) except -1:
+        cdef Py_ssize_t i
+        cdef cnp.ndarray data, buf
+        if len(args) != len(self.inputs):
+            e = self.error(f"capture: the step was captured with {len(self.inputs)} arguments, "
+                           f"called with {len(args)}")
+            e.signature = True
+            raise e
+        for i in range(len(args)):
+            a = args[i]
+            buf = <cnp.ndarray>self.inputs[i]
+            if not cnp.PyArray_Check(a):
+                a = getattr(a, "data", None)
+                if not cnp.PyArray_Check(a):
+                    raise self.error(f"capture: argument {i} is a {type(args[i]).__name__}, "
+                                     f"captured as an array")
+            data = <cnp.ndarray>a
+            if cnp.PyArray_TYPE(data) != cnp.PyArray_TYPE(buf) \
+                    or cnp.PyArray_NDIM(data) != cnp.PyArray_NDIM(buf) \
+                    or not cnp.PyArray_SAMESHAPE(data, buf):
+                e = self.error(f"capture: argument {i} is {a.dtype} {a.shape}, captured "
+                               f"as {(<object>buf).dtype} {(<object>buf).shape}")
+                e.signature = True
+                raise e
+        for g in self.guards:
+            obj, attr, index, expected = <tuple>g
+            value = getattr(obj, attr) if attr is not None else obj
+            if index == -2:
+                ok = len(value) == expected
+            elif index >= 0:
+                ok = value[index] is expected
+            else:
+                ok = value is expected
+            if not ok:
+                raise self.error(_guard_message(obj, attr, index, expected, value))
+        for info in self.param_info:
+            p = (<tuple>info)[0]
+            if not (<tuple>info)[2] and (<Node>p).grad is not None:
+                raise self.error(
+                    f"capture: a parameter ({p.data.dtype} {p.data.shape}) holds a gradient "
+                    f"before the step, which the captured step does not clear (eager backward "
+                    f"would add into it); call zero_grad() first")
+        return 0
+
+    def replay(self, tuple args, slots):
+        """Check the guards, copy the inputs in, run the ops without the GIL; the loss."""
+        cdef Py_ssize_t i
+        cdef int status = OK
+        cdef cnp.ndarray data, buf
+        self.check(args)
+        for i in range(len(args)):
+            a = args[i]
+            buf = <cnp.ndarray>self.inputs[i]
+            data = <cnp.ndarray>(a if cnp.PyArray_Check(a) else a.data)
+            if cnp.PyArray_IS_C_CONTIGUOUS(data):
+                memcpy(cnp.PyArray_DATA(buf), cnp.PyArray_DATA(data), cnp.PyArray_NBYTES(buf))
+            else:
+                np.copyto(buf, data)
+        cdef Py_ssize_t n_slots = cnp.PyArray_SIZE(self.slots64)
+        cdef double* s64 = <double*>cnp.PyArray_DATA(self.slots64)
+        cdef float* s32 = <float*>cnp.PyArray_DATA(self.slots32)
+        for i in range(n_slots):
+            s64[i] = slots[i]
+            s32[i] = <float>s64[i]
+        cdef Op* ops = self.ops
+        cdef Py_ssize_t n_ops = self.n_ops
+        with nogil:
+            for i in range(n_ops):
+                status = run_op(&ops[i])
+                if status != OK:
+                    break
+        if status == BAD_LABEL:
+            raise ValueError(f"softmax_cross_entropy: label {ops[i].n[2]} is out of range for "
+                             f"{ops[i].n[1]} classes (replayed step; nothing was updated)")
+        if status == NOT_FINITE:
+            raise FloatingPointError(f"capture: the replayed step's loss is "
+                                     f"{float(self.loss)!r}; the replay stopped before backward "
+                                     f"(nothing was updated)")
+        if status == GEMM_FAILED:
+            raise MemoryError("capture: the matrix product could not allocate its packing "
+                              "buffers; the replayed step stopped part way")
+        for info in self.param_info:
+            p = (<tuple>info)[0]
+            (<Node>p).grad = (<tuple>info)[1] if (<tuple>info)[3] else None
+        if cnp.PyArray_TYPE(<cnp.ndarray>self.loss) == cnp.NPY_DOUBLE:
+            return (<double*>cnp.PyArray_DATA(<cnp.ndarray>self.loss))[0]
+        return <double>(<float*>cnp.PyArray_DATA(<cnp.ndarray>self.loss))[0]
+
+
+class _SlotView:
+    """A scalar slot as a loop operand: its one-element array, read with stride 0."""
+    _slot = True
+
+    def __init__(self, array):
+        self.array = array
+        self.itemsize = array.itemsize

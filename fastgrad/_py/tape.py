@@ -1,0 +1,156 @@
+"""Replay of a captured step (twin of csrc/tape.pyx: same names, numpy instead of C).
+
+A program is a list of instructions built by fastgrad.capture from the graph of a recorded
+step; each names a kernel and the arrays it reads and writes:
+
+- ``("labels", src, out, classes)``: out = src as intp, each in [0, classes) (else ValueError)
+- ``("dense_fwd", X, W, B, act, Y)`` / ``("dense_bwd", X, W, Y, G, act, GZ, GX, GW, GB)``
+- ``("ce_fwd", Z, labels, T, P, L)`` / ``("ce_bwd", P, labels, T, scale, GZ)``
+- ``("mse_fwd", P, T, D, L)`` / ``("mse_bwd", D, scale, GP)``
+- ``("reduce", L, out, mean)``: out = Σ L (/ L.size when mean), as reduce_losses does it
+- ``("finite", loss)``: stop (FloatingPointError, nothing updated) if the loss is NaN/Inf
+- ``("add_into", dst, src)``: dst += src (a second contribution to a gradient)
+- ``("ufunc", ufunc, operands, out)``: out = ufunc(*operands), an operand being an array or
+  an int subclass naming a scalar slot (an optimizer's update, operation by operation)
+
+The twin calls the kernels the eager twin calls (fastgrad._py.dense, .losses), so a replay here
+equals an eager step of the twin bit for bit.
+"""
+import numpy as np
+
+from . import dense, losses
+
+
+def _ufunc(ins, slots):
+    _, ufunc, operands, out = ins
+    ufunc(*[slots[k] if type(k) is not np.ndarray else k for k in operands], out=out)
+
+
+def _labels(ins):
+    _, src, out, classes = ins
+    if src.size and (src.min() < 0 or src.max() >= classes):
+        bad = src[(src < 0) | (src >= classes)][0]
+        raise ValueError(f"softmax_cross_entropy: label {bad} is out of range for {classes} "
+                         f"classes")
+    out[...] = src
+
+
+def _reduce(ins):
+    _, L, out, mean = ins
+    total = np.add.reduce(L.reshape(-1))
+    out[...] = total / L.size if mean else total
+
+
+def _finite(ins):
+    if not np.isfinite(ins[1]):
+        raise FloatingPointError(f"capture: the replayed step's loss is {float(ins[1])!r}; the "
+                                 f"replay stopped before backward (nothing was updated)")
+
+
+_RUN = {
+    "labels": _labels,
+    "dense_fwd": lambda ins: dense.dense_forward(*ins[1:]),
+    "dense_bwd": lambda ins: dense.dense_backward(*ins[1:]),
+    "ce_fwd": lambda ins: losses.softmax_ce_forward(*ins[1:]),
+    "ce_bwd": lambda ins: losses.softmax_ce_backward(*ins[1:]),
+    "mse_fwd": lambda ins: losses.mse_forward(*ins[1:]),
+    "mse_bwd": lambda ins: losses.mse_backward(*ins[1:]),
+    "reduce": _reduce,
+    "finite": _finite,
+    "add_into": lambda ins: np.add(ins[1], ins[2], out=ins[1]),
+}
+
+
+def _nbytes(arrays):
+    seen, total = set(), 0
+    for a in arrays:
+        if isinstance(a, np.ndarray) and id(a) not in seen:
+            seen.add(id(a))
+            total += a.nbytes
+    return total
+
+
+class Tape:
+    """A recorded program, its guards and its buffers; ``replay(args, slots)`` runs it.
+
+    ``params``: (tensor, gradient buffer, cleared in the step, has a gradient after the
+    step); ``guards``: (obj, attribute or None, index, expected): ``getattr(obj, attribute)``
+    (index -1), ``obj[index]`` (index >= 0) must be ``expected``, or ``len(obj)`` (index -2)
+    equal it; ``scalars``: the slots' values at recording."""
+
+    def __init__(self, program, inputs, params, guards, scalars, loss, arena, error):
+        self.program = list(program)
+        self.inputs = list(inputs)
+        self.param_info = list(params)
+        self.params = [p for p, _, _, _ in params]
+        self.guards = list(guards)
+        self.loss = loss
+        self.arena = list(arena)
+        self.error = error
+        self.slots = [float(v) for v in scalars]
+        self.arena_bytes = _nbytes(self.arena + self.inputs + [loss] + [
+            a for ins in self.program if ins[0] != "ufunc" for a in ins[1:]])
+
+    def check(self, args):
+        """Raise ``error`` naming the first guard that fails."""
+        error = self.error
+        if len(args) != len(self.inputs):
+            e = error(f"capture: the step was captured with {len(self.inputs)} arguments, "
+                      f"called with {len(args)}")
+            e.signature = True
+            raise e
+        for i, (a, buf) in enumerate(zip(args, self.inputs)):
+            data = a if isinstance(a, np.ndarray) else getattr(a, "data", None)
+            if not isinstance(data, np.ndarray):
+                raise error(f"capture: argument {i} is a {type(a).__name__}, captured as an "
+                            f"array")
+            if data.shape != buf.shape or data.dtype != buf.dtype:
+                e = error(f"capture: argument {i} is {data.dtype} {data.shape}, captured as "
+                          f"{buf.dtype} {buf.shape}")
+                e.signature = True
+                raise e
+        for obj, attr, index, expected in self.guards:
+            value = getattr(obj, attr) if attr is not None else obj
+            if index == -2:
+                ok = len(value) == expected
+            elif index >= 0:
+                ok = value[index] is expected
+            else:
+                ok = value is expected
+            if not ok:
+                raise error(_guard_message(obj, attr, index, expected, value))
+        for p, grad, cleared, _ in self.param_info:
+            if not cleared and p.grad is not None:
+                raise error(f"capture: a parameter ({p.data.dtype} {p.data.shape}) holds a "
+                            f"gradient before the step, which the captured step does not clear "
+                            f"(eager backward would add into it); call zero_grad() first")
+
+    def replay(self, args, slots):
+        """Check the guards, copy the inputs in, run the program; return the loss (a float)."""
+        self.check(args)
+        for a, buf in zip(args, self.inputs):
+            np.copyto(buf, a if isinstance(a, np.ndarray) else a.data)
+        for ins in self.program:
+            if ins[0] == "ufunc":
+                _ufunc(ins, slots)
+            else:
+                _RUN[ins[0]](ins)
+        for p, grad, _, keeps in self.param_info:
+            p.grad = grad if keeps else None
+        return float(self.loss)
+
+
+def _guard_message(obj, attr, index, expected, value):
+    what = type(obj).__name__ + (f".{attr}" if attr else "")
+    if attr == "data":
+        return (f"capture: a parameter's array was replaced (p.data = ...): it is "
+                f"{value.dtype} {value.shape} now, captured {expected.dtype} {expected.shape}; "
+                f"update it in place (p.data[...] = ...) or capture again")
+    if attr == "requires_grad":
+        return (f"capture: a tensor's requires_grad changed since the step was captured (was "
+                f"{expected}); capture again")
+    if index == -2:
+        return f"capture: {what} has {len(value)} entries, captured with {expected}"
+    if index >= 0:
+        return f"capture: {what}[{index}] is not the array or tensor captured"
+    return f"capture: {what} was replaced since the step was captured"

@@ -1,0 +1,694 @@
+"""Capture a training step once, replay it in compiled code: ``fastgrad.capture``.
+
+>>> @fastgrad.capture
+... def step(xb, yb):
+...     loss = F.cross_entropy(model(xb), yb)
+...     loss.backward()
+...     opt.step()
+...     opt.zero_grad()
+...     return loss
+>>> for xb, yb in batches:
+...     loss = step(xb, yb)   # a Python float
+
+Call 1 runs eagerly (the optimizer creates its state). Call 2 runs eagerly too, on the tape's own
+input buffers and under a recorder (fastgrad._recording): engine.backward hands it the graph
+before the sweep and Optimizer.step hands it the optimizer; the recorder turns them into a
+program of kernels (forward, loss, backward with the gradients' accumulation, the updates).
+Later calls replay that program: the compiled backend (fastgrad._cy.tape) walks it in C with
+the GIL released; the pure-Python backend (fastgrad._py.tape) calls the same kernels the eager
+twin calls. The arrays of the recording step (node values, the losses' saved arrays) and a few
+new ones (gradients, scratch) are the tape's arena; parameters, their optimizer state and the
+optimizer's scratch are the user's arrays, used in place.
+
+What a tape holds: the fused dense layer (any activation), softmax cross-entropy with class
+labels or probability rows, MSE (mean or sum reduction, as the loss of the step), and SGD
+(momentum, Nesterov, dampening, weight decay), Adam and AdamW updates. A step that uses
+another op raises CaptureError naming it when recorded (``fallback=True``: a one-time warning
+and the step stays eager from then on).
+
+Guards, before every replay: argument count and kinds; each input's shape and dtype (a
+non-contiguous input is copied, which is right); the identity of every parameter's array
+(``p.data = ...`` is caught), requires_grad, the gradient's state; each optimizer's parameter
+list and state arrays and the hyper-parameters that shape its program; grad mode. A mismatch
+raises CaptureError naming it (with ``retrace=k``, a new input signature records a new tape,
+up to k of them). Values that change without changing the program (the learning rate and its
+schedule, Adam's step count and bias corrections) are refreshed into scalar slots before each
+replay. ``verify=N`` checks every N-th replay against an eager step on the same state.
+"""
+import functools
+import math
+import warnings
+
+import numpy as np
+
+from . import _backend, _recording, engine, optim
+from ._py.opcodes import OP_DENSE, OP_LEAF, OP_MSE, OP_NAMES, OP_SOFTMAX_CE
+from ._recording import CaptureError
+
+__all__ = ["capture", "CaptureError", "Captured"]
+
+_LOSS_OPS = (OP_SOFTMAX_CE, OP_MSE)
+
+
+def _tape_module(bk):
+    return bk.tape
+
+
+def _span(arr):
+    """The bytes [lo, hi) an array's elements occupy."""
+    lo = hi = arr.__array_interface__["data"][0]
+    for n, s in zip(arr.shape, arr.strides):
+        if n == 0:
+            return lo, lo
+        if s > 0:
+            hi += (n - 1) * s
+        else:
+            lo += (n - 1) * s
+    return lo, hi + arr.itemsize
+
+
+def _describe(node):
+    return f"{OP_NAMES.get(node._op, node._op)} ({node.data.dtype} {node.data.shape})"
+
+
+class _Recorder:
+    """Collects a step's program while it runs eagerly (see the module docstring)."""
+
+    def __init__(self, bk, inputs):
+        self.bk = bk
+        self.inputs = inputs            # the tape's input buffers, in argument order
+        self.program = []               # instructions, in order (see fastgrad._py.tape)
+        self.arena = []                 # arrays the recorder allocated
+        self.root = None
+        self.grads = {}                 # id(leaf) -> its gradient buffer in the tape
+        self.params = []                # (leaf, must be None at the start)
+        self.optimizers = []            # (optimizer, its slot block)
+        self.scalars = []               # slot values at recording (refreshed per replay)
+        self.guards = []                # (obj, attr, index, expected)
+        self.loss = None                # the 0-d array holding the loss
+        self.labels = {}                # id(loss node) -> its labels buffer in the tape
+        self.cleared = set()            # ids of tensors whose grad the step clears before backward
+
+    def zero_grad(self, tensors):
+        if self.root is None:
+            self.cleared.update(id(t) for t in tensors)
+
+    # ------------------------------------------------------------ arrays
+    def new(self, shape, dtype):
+        arr = np.empty(shape, dtype)
+        self.arena.append(arr)
+        return arr
+
+    def input_of(self, arr, what):
+        """``arr`` if it lies in one of the tape's input buffers, else CaptureError."""
+        lo, hi = _span(arr)
+        for buf in self.inputs:
+            if isinstance(buf, np.ndarray):
+                blo, bhi = _span(buf)
+                if blo <= lo and hi <= bhi:
+                    return arr
+        raise CaptureError(
+            f"capture: {what} ({arr.dtype} {arr.shape}) is neither an argument of the captured "
+            f"function nor a parameter (a tensor with requires_grad=True): capture cannot tell "
+            f"whether it changes between steps. Pass it as an argument")
+
+    def contiguous(self, arr, what):
+        if not arr.flags.c_contiguous:
+            raise CaptureError(f"capture: {what} ({arr.dtype} {arr.shape}) is not C-contiguous")
+        return arr
+
+    # ------------------------------------------------------------ the graph
+    def backward(self, bk, root, order, gradient):
+        if self.root is not None:
+            raise CaptureError("capture: the step calls backward() twice; a captured step "
+                               "has one backward")
+        if gradient is not None:
+            raise CaptureError("capture: backward(gradient) is not captured; call backward() "
+                               "on the scalar loss")
+        if root._op not in _LOSS_OPS:
+            raise CaptureError(
+                f"capture: backward() starts from {_describe(root)}; a captured step's loss "
+                f"must be one of the fused losses ({', '.join(OP_NAMES[op] for op in _LOSS_OPS)}"
+                f") with reduction 'mean' or 'sum'")
+        self.root = root
+        for node in order:
+            if node._op == OP_LEAF:
+                self.leaf(node)
+            elif node._op == OP_DENSE:
+                self.dense_forward(node)
+            elif node._op == OP_SOFTMAX_CE:
+                self.ce_forward(node, node is root)
+            elif node._op == OP_MSE:
+                self.mse_forward(node, node is root)
+            else:
+                raise CaptureError(
+                    f"capture: the op {_describe(node)} has no tape kernel yet (a tape holds "
+                    f"dense layers, softmax_ce and mse); use fastgrad.capture(fn, "
+                    f"fallback=True) to run such a step eagerly")
+        self.loss = root.data
+        self.program.append(("finite", self.loss))
+        contributions = {id(root): None}  # the root's gradient is the seed, folded into scale
+        for node in reversed(order):
+            if node._op == OP_LEAF or id(node) not in contributions:
+                continue
+            if node._op == OP_DENSE:
+                self.dense_backward(node, contributions)
+            elif node._op == OP_SOFTMAX_CE:
+                self.ce_backward(node, contributions)
+            else:
+                self.mse_backward(node, contributions)
+
+    def leaf(self, node):
+        if node.requires_grad:
+            if node.grad is not None:
+                raise CaptureError(
+                    f"capture: a parameter ({node.data.dtype} {node.data.shape}) already holds "
+                    f"a gradient when backward() runs, so gradients accumulate across steps; "
+                    f"call zero_grad() in the step (or after it) to capture it")
+            self.contiguous(node.data, "a parameter")
+            self.params.append(node)
+            self.guards.append((node, "data", -1, node.data))
+            self.guards.append((node, "requires_grad", -1, True))
+        else:
+            self.input_of(node.data, "an array the step reads")
+            self.guards.append((node, "requires_grad", -1, False))
+
+    def grad_buffer(self, parent, contributions, shape):
+        """Where the VJP writes its contribution to ``parent``: the parent's gradient if this is
+        the first one (then followed by nothing), else scratch added into it (as accumulate
+        does)."""
+        if not parent.requires_grad:
+            return None, None
+        key = id(parent)
+        if contributions.get(key) is None:
+            buf = self.new(shape, parent.data.dtype)
+            contributions[key] = buf
+            if parent._op == OP_LEAF:
+                self.grads[key] = buf
+            return buf, None
+        tmp = self.new(shape, parent.data.dtype)
+        return tmp, ("add_into", contributions[key], tmp)
+
+    def dense_forward(self, node):
+        x, W = node._prev[0], node._prev[1]
+        b = node._prev[2] if len(node._prev) == 3 else None
+        if x.data.ndim != 2:
+            raise CaptureError(f"capture: a dense layer's input has shape {x.data.shape}; a "
+                               f"tape takes 2-D (rows, features) inputs")
+        B = None if b is None else self.contiguous(b.data, "a dense layer's bias")
+        self.program.append(("dense_fwd", x.data, W.data, B, int(node._ctx), node.data))
+
+    def dense_backward(self, node, contributions):
+        x, W = node._prev[0], node._prev[1]
+        b = node._prev[2] if len(node._prev) == 3 else None
+        act = int(node._ctx)
+        G = contributions[id(node)]
+        Y = node.data
+        GZ = None if act == 0 else self.new(Y.shape, Y.dtype)
+        GW, add_w = self.grad_buffer(W, contributions, W.data.shape)
+        GB, add_b = (None, None) if b is None else self.grad_buffer(b, contributions,
+                                                                      b.data.shape)
+        GX, add_x = self.grad_buffer(x, contributions, x.data.shape)
+        self.program.append(("dense_bwd", x.data, W.data, Y, G, act, GZ, GX, GW, GB))
+        for add in (add_w, add_b, add_x):  # vjp_dense's order: W, b, x
+            if add is not None:
+                self.program.append(add)
+
+    def reduction(self, node, L, reduction):
+        if reduction == "none":
+            raise CaptureError("capture: a loss with reduction='none' is not captured")
+        self.program.append(("reduce", L, node.data, reduction == "mean"))
+
+    def ce_forward(self, node, is_root):
+        P, labels, T, reduction = node._ctx
+        Z = self.contiguous(node._prev[0].data, "softmax_ce's logits")
+        if labels is not None:
+            labels = self.labels[id(node)] = self.labels_source(labels, Z.shape[1])
+        else:
+            self.input_of(T, "softmax_ce's target")
+        L = self.new(Z.shape[0], Z.dtype)
+        self.program.append(("ce_fwd", Z, labels, T, P, L))
+        self.reduction(node, L, reduction)
+
+    def labels_source(self, labels, classes):
+        """The class labels are a fresh intp copy of an argument: find which (by shape and
+        values) and convert it in the tape, checking the range as the eager op does."""
+        found = [buf for buf in self.inputs if buf.dtype.kind in "iu"
+                 and buf.shape == labels.shape and np.array_equal(buf, labels)]
+        if len(found) != 1:
+            raise CaptureError(
+                "capture: softmax_ce's class labels are not an integer array argument of the "
+                "captured function" if not found else
+                "capture: two arguments hold the same class labels; capture cannot tell which "
+                "one the loss reads")
+        out = self.new(labels.shape, np.intp)
+        self.program.append(("labels", found[0], out, classes))
+        return out
+
+    def mse_forward(self, node, is_root):
+        D, reduction = node._ctx
+        p, t = node._prev
+        if t.requires_grad:
+            raise CaptureError("capture: mse_loss with a target that requires grad is not "
+                               "captured")
+        P = self.contiguous(p.data, "mse_loss's input")
+        T = t.data if t.data.shape == P.shape else t.data.reshape(P.shape)
+        self.contiguous(T, "mse_loss's target")
+        if T.dtype != P.dtype:
+            raise CaptureError("capture: mse_loss's target has another dtype than its input")
+        L = self.new(P.shape, P.dtype)
+        self.program.append(("mse_fwd", P, T, D, L))
+        self.reduction(node, L, reduction)
+
+    def scale(self, node, count):
+        """gradient_scale of the seed (1) for the loss's reduction."""
+        reduction = node._ctx[-1]
+        return 1.0 / count if reduction == "mean" else 1.0
+
+    def ce_backward(self, node, contributions):
+        P, _, T, _ = node._ctx
+        labels = self.labels.get(id(node))
+        z = node._prev[0]
+        GZ, add = self.grad_buffer(z, contributions, P.shape)
+        if GZ is None:
+            return
+        self.program.append(("ce_bwd", P, labels, T, self.scale(node, P.shape[0]), GZ))
+        if add is not None:
+            self.program.append(add)
+
+    def mse_backward(self, node, contributions):
+        D = node._ctx[0]
+        p = node._prev[0]
+        GP, add = self.grad_buffer(p, contributions, D.shape)
+        if GP is None:
+            return
+        self.program.append(("mse_bwd", D, self.scale(node, D.size), GP))
+        if add is not None:
+            self.program.append(add)
+
+    # ------------------------------------------------------------ the optimizer
+    def optimizer_step(self, opt):
+        if self.root is None:
+            raise CaptureError(f"capture: {type(opt).__name__}.step() runs before backward(); "
+                               f"a captured step is forward, backward, step")
+        if any(o is opt for o, _ in self.optimizers):
+            raise CaptureError(f"capture: {type(opt).__name__}.step() runs twice in the step")
+        program = _UPDATES.get(type(opt))
+        if program is None:
+            raise CaptureError(f"capture: the optimizer {type(opt).__name__} has no tape "
+                               f"program (SGD, Adam and AdamW have)")
+        grads = []
+        for i, p in enumerate(opt.params):
+            g = self.grads.get(id(p))
+            if g is None:
+                raise CaptureError(f"capture: {type(opt).__name__}'s parameter {i} "
+                                   f"({p.data.dtype} {p.data.shape}) gets no gradient from the "
+                                   f"step's loss; capture needs every optimized parameter in "
+                                   f"the graph")
+            grads.append(g)
+        base = len(self.scalars)
+        values = _slot_values(opt, opt.steps)
+        self.scalars.extend(values)
+        self.guards.append((opt, "params", -1, opt.params))
+        self.guards.append((opt.params, None, -2, len(opt.params)))
+        for i, p in enumerate(opt.params):
+            self.guards.append((opt.params, None, i, p))
+        program(self, opt, grads, base)
+        self.optimizers.append((opt, base, _structure(opt)))
+
+    def ufunc(self, ufunc, operands, out):
+        self.program.append(("ufunc", ufunc, tuple(operands), out))
+
+    def state(self, opt, name, i):
+        """Optimizer state array ``name``[i] (used in place; its identity is guarded)."""
+        arr = getattr(opt, name)[i]
+        if arr is None:
+            raise CaptureError(f"capture: {type(opt).__name__}'s {name}[{i}] does not exist "
+                               f"yet (the first step creates it)")
+        self.guards.append((getattr(opt, name), None, i, arr))
+        self.guards.append((opt, name, -1, getattr(opt, name)))
+        return arr
+
+
+# ---------------------------------------------------------------- optimizer programs
+
+class Slot(int):
+    """An operand that is scalar slot k (refreshed from the optimizer before each replay)."""
+
+
+def _structure(opt):
+    """What shapes an optimizer's program (a change raises on replay)."""
+    if isinstance(opt, optim.SGD):
+        return ("SGD", opt.momentum != 0, opt.weight_decay != 0, opt.dampening != 0,
+                opt.nesterov)
+    return (type(opt).__name__, opt.weight_decay != 0, opt.decoupled)
+
+
+def _slot_values(opt, steps):
+    """The scalar slots of ``opt``'s program for its step number ``steps``, as eager
+    Optimizer.step computes them (same Python expressions)."""
+    lr = float(opt.schedule(steps)) if opt.schedule is not None else opt.lr
+    if isinstance(opt, optim.SGD):
+        return [lr, opt.weight_decay, opt.momentum, 1 - opt.dampening]
+    beta1, beta2 = opt.betas
+    t = opt.t[0] + 1
+    return [lr, opt.weight_decay, beta1, 1 - beta1, beta2, 1 - beta2, opt.eps,
+            lr / (1 - beta1 ** t), math.sqrt(1 - beta2 ** t), 1 - lr * opt.weight_decay]
+
+
+def _sgd_program(rec, opt, grads, base):
+    """optim.SGD.update, operation by operation."""
+    lr, wd, mom, undamped = (Slot(base + k) for k in range(4))
+    for i, p in enumerate(opt.params):
+        data, grad = p.data, grads[i]
+        tmp = rec.state(opt, "scratch", i)
+        s1, s2 = rec.new(data.shape, data.dtype), rec.new(data.shape, data.dtype)
+        d = grad
+        if opt.weight_decay:
+            rec.ufunc(np.multiply, (wd, data), s1)
+            rec.ufunc(np.add, (grad, s1), s2)
+            d = s2
+        if opt.momentum:
+            buf = rec.state(opt, "buffers", i)
+            rec.ufunc(np.multiply, (buf, mom), buf)
+            if opt.dampening:
+                rec.ufunc(np.multiply, (undamped, d), s1)
+                rec.ufunc(np.add, (buf, s1), buf)
+            else:
+                rec.ufunc(np.add, (buf, d), buf)
+            if opt.nesterov:
+                rec.ufunc(np.multiply, (mom, buf), s1)
+                rec.ufunc(np.add, (d, s1), s2)
+                d = s2
+            else:
+                d = buf
+        rec.ufunc(np.multiply, (d, lr), tmp)
+        rec.ufunc(np.subtract, (data, tmp), data)
+
+
+def _adam_program(rec, opt, grads, base):
+    """optim.Adam.update (and AdamW's), operation by operation."""
+    if len(set(opt.t)) != 1:
+        raise CaptureError(f"capture: {type(opt).__name__}'s parameters have taken different "
+                           f"numbers of steps ({sorted(set(opt.t))})")
+    (lr, wd, beta1, one_m_beta1, beta2, one_m_beta2, eps, step_size, bias2,
+     decay) = (Slot(base + k) for k in range(10))
+    for i, p in enumerate(opt.params):
+        data, grad = p.data, grads[i]
+        m, v, tmp = (rec.state(opt, name, i) for name in ("m", "v", "scratch"))
+        if opt.weight_decay:
+            if opt.decoupled:
+                rec.ufunc(np.multiply, (data, decay), data)
+            else:
+                s1 = rec.new(data.shape, data.dtype)
+                rec.ufunc(np.multiply, (wd, data), s1)
+                rec.ufunc(np.add, (grad, s1), s1)
+                grad = s1
+        rec.ufunc(np.multiply, (m, beta1), m)
+        rec.ufunc(np.multiply, (grad, one_m_beta1), tmp)
+        rec.ufunc(np.add, (m, tmp), m)
+        rec.ufunc(np.multiply, (v, beta2), v)
+        rec.ufunc(np.multiply, (grad, grad), tmp)
+        rec.ufunc(np.multiply, (tmp, one_m_beta2), tmp)
+        rec.ufunc(np.add, (v, tmp), v)
+        rec.ufunc(np.sqrt, (v,), tmp)
+        rec.ufunc(np.true_divide, (tmp, bias2), tmp)
+        rec.ufunc(np.add, (tmp, eps), tmp)
+        rec.ufunc(np.true_divide, (m, tmp), tmp)
+        rec.ufunc(np.multiply, (tmp, step_size), tmp)
+        rec.ufunc(np.subtract, (data, tmp), data)
+
+
+_UPDATES = {optim.SGD: _sgd_program, optim.Adam: _adam_program, optim.AdamW: _adam_program}
+
+
+def _commit(opt, values):
+    """After a replay: the optimizer's Python state as its eager step() leaves it."""
+    opt.lr = values[0]
+    if not isinstance(opt, optim.SGD):
+        opt.t = [opt.t[0] + 1] * len(opt.t)
+    opt.steps += 1
+
+
+# ---------------------------------------------------------------- the captured function
+
+def _arg_arrays(args, where):
+    """The arrays of the arguments (a Tensor's data)."""
+    out = []
+    for i, a in enumerate(args):
+        data = getattr(a, "data", a) if not isinstance(a, np.ndarray) else a
+        if not isinstance(data, np.ndarray):
+            raise CaptureError(f"{where}: argument {i} is a {type(a).__name__}; a captured "
+                               f"step takes arrays (or Tensors)")
+        if getattr(a, "requires_grad", False):
+            raise CaptureError(f"{where}: argument {i} is a Tensor that requires grad; pass "
+                               f"inputs, and keep parameters in the model")
+        out.append(data)
+    return out
+
+
+class _Tape:
+    """One recorded program with its guards (wraps the backend's Tape)."""
+
+    def __init__(self, bk, rec, signature):
+        self.signature = signature
+        self.optimizers = rec.optimizers
+        # (parameter, its gradient buffer, the step clears its grad before backward, the
+        # step leaves a gradient in it)
+        params = [(p, rec.grads[id(p)], id(p) in rec.cleared, p.grad is not None)
+                  for p in rec.params]
+        self.compiled = bk.tape.Tape(rec.program, rec.inputs, params, rec.guards,
+                                     np.array(rec.scalars, dtype=np.float64), rec.loss,
+                                     rec.arena, CaptureError)
+
+    @property
+    def arena_bytes(self):
+        return self.compiled.arena_bytes
+
+
+class Captured:
+    """A captured step (see fastgrad.capture)."""
+
+    def __init__(self, fn, verify=0, retrace=0, fallback=False):
+        functools.update_wrapper(self, fn)
+        self.fn = fn
+        self.verify = int(verify)
+        self.retrace = int(retrace)
+        self.fallback = bool(fallback)
+        self.calls = 0          # calls so far
+        self.replays = 0        # replayed calls so far
+        self.tape = None        # the tape in use
+        self.tapes = {}         # signature -> _Tape (with retrace)
+        self.eager_only = False
+        self._full_warned = False
+
+    # ------------------------------------------------------------ calls
+    def __call__(self, *args, **kwargs):
+        if kwargs:
+            raise CaptureError(f"capture: {self.__name__} was called with keyword arguments; "
+                               f"a captured step takes positional arrays")
+        self.calls += 1
+        if self.calls == 1 or self.eager_only:
+            return self._eager(args)
+        if self.tape is None:
+            return self._record(args)
+        try:
+            return self._replay(self.tape, args)
+        except CaptureError as e:
+            if not (self.retrace and getattr(e, "signature", False)):
+                raise
+        signature = self._signature(args)
+        tape = self.tapes.get(signature)
+        if tape is not None:
+            self.tape = tape
+            return self._replay(tape, args)
+        if len(self.tapes) >= self.retrace:
+            if not self._full_warned:
+                warnings.warn(f"capture: {self.__name__} holds {self.retrace} tapes (retrace="
+                              f"{self.retrace}); steps with other input shapes run eagerly",
+                              RuntimeWarning, stacklevel=2)
+                self._full_warned = True
+            return self._eager(args)
+        return self._record(args)
+
+    @staticmethod
+    def _signature(args):
+        return tuple((a.shape, a.dtype.str) for a in _arg_arrays(args, "capture"))
+
+    def _eager(self, args):
+        out = self.fn(*args)
+        return self._as_result(out, None)
+
+    def _as_result(self, out, root):
+        data = getattr(out, "data", None)
+        if not isinstance(data, np.ndarray) or not hasattr(out, "requires_grad"):
+            raise CaptureError(f"capture: {self.__name__} returned a "
+                               f"{type(out).__name__}; a captured step returns its loss tensor")
+        if root is not None and out is not root:
+            raise CaptureError(f"capture: {self.__name__} returned a tensor that is not the "
+                               f"loss backward() ran from")
+        return float(data) if data.size == 1 else np.array(data)
+
+    def _record(self, args):
+        bk = _backend.active
+        where = f"capture({self.__name__})"
+        if not engine.is_grad_enabled():
+            raise CaptureError(f"{where}: grad mode is off (inside no_grad()); a captured step "
+                               f"records a backward")
+        arrays = _arg_arrays(args, where)
+        inputs, call_args = [], []  # the tape's input buffers; what fn is called with
+        for a, arr in zip(args, arrays):
+            buf = np.array(arr, order="C")
+            if not isinstance(a, np.ndarray):  # a Tensor: one of its class, over its own copy
+                a = type(a)(buf)
+                buf = a.data
+            inputs.append(buf)
+            call_args.append(buf if isinstance(a, np.ndarray) else a)
+        rec = _Recorder(bk, inputs)
+        previous = _recording.set_active(rec)
+        try:
+            out = self.fn(*call_args)
+        except CaptureError as e:
+            if not self.fallback:
+                raise
+            return self._give_up(e, args)
+        finally:
+            _recording.set_active(previous)
+        if rec.root is None:
+            raise CaptureError(f"{where}: the function never called backward(); a captured "
+                               f"step is forward, loss.backward(), optimizer.step()")
+        result = self._as_result(out, rec.root)
+        tape = _Tape(bk, rec, tuple((a.shape, a.dtype.str) for a in inputs))
+        self.tape = tape
+        if self.retrace:
+            self.tapes[tape.signature] = tape
+        return result
+
+    def _give_up(self, error, args):
+        warnings.warn(f"capture: {self.__name__} runs eagerly: {error}", RuntimeWarning,
+                      stacklevel=3)
+        self.eager_only = True
+        return self._eager(args)
+
+    def _replay(self, tape, args):
+        if not engine.is_grad_enabled():
+            raise CaptureError(f"capture({self.__name__}): grad mode is off (inside no_grad()) "
+                               f"but the step was captured with it on")
+        values = []
+        for opt, base, structure in tape.optimizers:
+            if _structure(opt) != structure:
+                raise CaptureError(f"capture: {type(opt).__name__}'s hyper-parameters changed "
+                                   f"what its update does ({structure} -> {_structure(opt)}); "
+                                   f"capture a new step")
+            values += _slot_values(opt, opt.steps)
+        self.replays += 1
+        if self.verify and self.replays % self.verify == 0:
+            return self._verified(tape, args, values)
+        loss = tape.compiled.replay(args, values)
+        for opt, _, _ in tape.optimizers:
+            _commit(opt, values[_offset(tape, opt):])
+        return loss
+
+    # ------------------------------------------------------------ verify
+    def _verified(self, tape, args, values):
+        before = _snapshot(tape)
+        loss = tape.compiled.replay(args, values)
+        for opt, _, _ in tape.optimizers:
+            _commit(opt, values[_offset(tape, opt):])
+        replayed = _snapshot(tape)
+        _restore(tape, before)
+        eager_loss = self._eager(args)
+        eager = _snapshot(tape)
+        for k, (a, b) in enumerate(zip(replayed, eager)):
+            if not _same_bits(a, b):
+                raise CaptureError(f"capture: verify: replay {self.replays} diverged from an "
+                                   f"eager step (state array {k}: {_where_differs(a, b)}); "
+                                   f"the parameters hold the eager step's result")
+        if not _same_bits(np.float64(loss), np.float64(eager_loss)):
+            raise CaptureError(f"capture: verify: replay {self.replays}'s loss {loss!r} != "
+                               f"the eager step's {eager_loss!r}")
+        return eager_loss
+
+
+def _offset(tape, opt):
+    for o, base, _ in tape.optimizers:
+        if o is opt:
+            return base
+    return 0
+
+
+def _state_arrays(tape):
+    arrays = [p.data for p in tape.compiled.params]
+    for opt, _, _ in tape.optimizers:
+        for name in opt.BUFFERS:
+            arrays += [a for a in getattr(opt, name) if a is not None]
+    return arrays
+
+
+def _snapshot(tape):
+    state = [np.array(a) for a in _state_arrays(tape)]
+    state += [None if p.grad is None else np.array(p.grad) for p in tape.compiled.params]
+    for opt, _, _ in tape.optimizers:
+        state.append((opt.lr, opt.steps, tuple(getattr(opt, "t", ()))))
+    return state
+
+
+def _restore(tape, state):
+    arrays = _state_arrays(tape)
+    for a, saved in zip(arrays, state):
+        a[...] = saved
+    k = len(arrays)
+    for p in tape.compiled.params:
+        p.grad = None if state[k] is None else np.array(state[k])
+        k += 1
+    for opt, _, _ in tape.optimizers:
+        opt.lr, opt.steps, t = state[k]
+        if t:
+            opt.t = list(t)
+        k += 1
+
+
+def _same_bits(a, b):
+    if isinstance(a, tuple) or a is None or b is None:
+        return a == b
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+def _where_differs(a, b):
+    try:
+        return f"max |difference| {np.max(np.abs(np.asarray(a) - np.asarray(b)))!r}"
+    except (TypeError, ValueError):
+        return f"{a!r} != {b!r}"
+
+
+def capture(fn=None, *, verify=0, retrace=0, fallback=False):
+    """Capture a training step: record it once, replay it in compiled code after that.
+
+    Parameters
+    ----------
+    fn : callable
+        The step: takes arrays (or Tensors that do not require grad), runs the forward pass
+        and a fused loss, calls ``loss.backward()`` once and ``optimizer.step()``, and returns
+        the loss tensor. Its parameters must get their gradient from this backward only
+        (``zero_grad()`` in the step, or after the previous one).
+    verify : int
+        Every ``verify``-th replay is checked against an eager step from the same state; a
+        difference raises CaptureError (the eager result is kept). 0: never.
+    retrace : int
+        Keep up to this many tapes, one per input signature (shapes and dtypes): a new
+        signature records a new tape instead of raising; when the cache is full, a warning,
+        and such steps run eagerly. 0: a new signature raises CaptureError.
+    fallback : bool
+        A step that cannot be captured (an op without a tape kernel, ...) runs eagerly from
+        then on, with a warning, instead of raising CaptureError.
+
+    Returns
+    -------
+    Captured
+        Call it like ``fn``; it returns the loss as a Python float. Call 1 runs eagerly,
+        call 2 records (eagerly), later calls replay. ``.tape.arena_bytes`` is the arena's size.
+    """
+    if fn is None:
+        return functools.partial(capture, verify=verify, retrace=retrace, fallback=fallback)
+    return Captured(fn, verify=verify, retrace=retrace, fallback=fallback)
