@@ -45,7 +45,7 @@ from . import _backend, _recording, engine, optim
 from ._py.opcodes import OP_DENSE, OP_LEAF, OP_MSE, OP_NAMES, OP_SOFTMAX_CE
 from ._recording import CaptureError
 
-__all__ = ["capture", "CaptureError", "Captured"]
+__all__ = ["CaptureError", "Captured", "capture"]
 
 _LOSS_OPS = (OP_SOFTMAX_CE, OP_MSE)
 
@@ -131,6 +131,7 @@ class _Recorder:
                 f"must be one of the fused losses ({', '.join(OP_NAMES[op] for op in _LOSS_OPS)}"
                 f") with reduction 'mean' or 'sum'")
         self.root = root
+        self.bk = bk  # the tape replays on the backend the graph was built on
         for node in order:
             if node._op == OP_LEAF:
                 self.leaf(node)
@@ -391,7 +392,7 @@ def _adam_program(rec, opt, grads, base):
     if len(set(opt.t)) != 1:
         raise CaptureError(f"capture: {type(opt).__name__}'s parameters have taken different "
                            f"numbers of steps ({sorted(set(opt.t))})")
-    (lr, wd, beta1, one_m_beta1, beta2, one_m_beta2, eps, step_size, bias2,
+    (_lr, wd, beta1, one_m_beta1, beta2, one_m_beta2, eps, step_size, bias2,
      decay) = (Slot(base + k) for k in range(10))
     for i, p in enumerate(opt.params):
         data, grad = p.data, grads[i]
@@ -549,16 +550,22 @@ class Captured:
         try:
             out = self.fn(*call_args)
         except CaptureError as e:
-            if not self.fallback:
-                raise
-            return self._give_up(e, args)
+            error = e
+        else:
+            error = None
         finally:
             _recording.set_active(previous)
+        if error is not None:
+            for p in rec.params:  # a sweep may have run: leave no gradient behind (they were
+                p.grad = None     # None when backward began, as the recorder checked)
+            if not self.fallback:
+                raise error
+            return self._give_up(error, args)
         if rec.root is None:
             raise CaptureError(f"{where}: the function never called backward(); a captured "
                                f"step is forward, loss.backward(), optimizer.step()")
         result = self._as_result(out, rec.root)
-        tape = _Tape(bk, rec, tuple((a.shape, a.dtype.str) for a in inputs))
+        tape = _Tape(rec.bk, rec, tuple((a.shape, a.dtype.str) for a in inputs))
         self.tape = tape
         if self.retrace:
             self.tapes[tape.signature] = tape

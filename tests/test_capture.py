@@ -1,0 +1,514 @@
+"""fastgrad.capture: a replayed step equals the eager step bit for bit, guards catch what would
+make a replay wrong, bad input raises CaptureError, and a replay is O(1) Python calls."""
+import gc
+import sys
+import warnings
+
+import numpy as np
+import pytest
+from conftest import BACKENDS, IDS
+from helpers import run_python
+
+import fastgrad
+import fastgrad.nn.functional as F
+from fastgrad import CaptureError, nn, optim
+from fastgrad.capture import capture
+
+OPTIMIZERS = {
+    "sgd": lambda ps: optim.SGD(ps, 0.1),
+    "momentum": lambda ps: optim.SGD(ps, 0.05, momentum=0.9),
+    "nesterov_wd": lambda ps: optim.SGD(ps, 0.05, momentum=0.9, nesterov=True,
+                                        weight_decay=1e-3),
+    "dampening": lambda ps: optim.SGD(ps, 0.05, momentum=0.9, dampening=0.1),
+    "adam": lambda ps: optim.Adam(ps, 1e-2),
+    "adam_l2": lambda ps: optim.Adam(ps, 1e-2, weight_decay=1e-3),
+    "adamw": lambda ps: optim.AdamW(ps, 1e-2),
+}
+
+
+@pytest.fixture(params=BACKENDS, ids=[IDS[b] for b in BACKENDS])
+def backend(request):
+    return request.param
+
+
+def make(backend, sizes=(2, 32, 32, 2), dtype=np.float64, opt="momentum", activation="tanh",
+         output_activation=None):
+    model = nn.mlp(list(sizes), activation=activation, output_activation=output_activation,
+                   dtype=dtype, seed=0, backend=backend)
+    return model, OPTIMIZERS[opt](model.parameters())
+
+
+def ce_step(model, opt):
+    def step(x, y):
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+        return loss
+    return step
+
+
+def mse_step(model, opt):
+    def step(x, t):
+        opt.zero_grad()  # the other order: clear first, leave the gradients after the step
+        loss = F.mse_loss(model(x), t)
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
+def batches(n, sizes, dtype, classes=True, batch=32, seed=1):
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        x = rng.standard_normal((batch, sizes[0])).astype(dtype)
+        if classes:
+            y = rng.integers(0, sizes[-1], batch)
+        else:
+            y = rng.standard_normal((batch, sizes[-1])).astype(dtype)
+        out.append((x, y))
+    return out
+
+
+def state(model, opt):
+    arrays = [p.data.copy() for p in model.parameters()]
+    arrays += [None if p.grad is None else p.grad.copy() for p in model.parameters()]
+    for name in opt.BUFFERS:
+        arrays += [None if a is None else a.copy() for a in getattr(opt, name)]
+    return arrays, (opt.lr, opt.steps, tuple(getattr(opt, "t", ())))
+
+
+def assert_same_state(a, b):
+    assert a[1] == b[1]
+    assert len(a[0]) == len(b[0])
+    for x, y in zip(a[0], b[0]):
+        if x is None or y is None:
+            assert x is None and y is None
+        else:
+            assert x.dtype == y.dtype and x.shape == y.shape
+            assert x.tobytes() == y.tobytes()
+
+
+def train(backend, captured, n=100, sizes=(2, 32, 32, 2), dtype=np.float64, opt="momentum",
+          loss="ce", activation="tanh", output_activation=None, **options):
+    model, optimizer = make(backend, sizes, dtype, opt, activation, output_activation)
+    step = (ce_step if loss == "ce" else mse_step)(model, optimizer)
+    if captured:
+        step = capture(step, **options)
+    losses = [step(x, y) for x, y in batches(n, sizes, dtype, loss == "ce")]
+    return losses, state(model, optimizer), step
+
+
+# ---------------------------------------------------------------- bit for bit
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("opt", sorted(OPTIMIZERS))
+def test_replay_equals_eager_bit_for_bit(backend, dtype, opt):
+    eager_losses, eager_state, _ = train(backend, False, dtype=dtype, opt=opt)
+    losses, replay_state, step = train(backend, True, dtype=dtype, opt=opt)
+    assert step.replays == 98  # call 1 eager, call 2 recorded, the rest replayed
+    assert all(type(v) is float for v in losses)
+    assert losses == eager_losses
+    assert_same_state(replay_state, eager_state)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("case", [
+    {"sizes": (16, 64, 64, 10), "activation": "relu", "opt": "adamw"},
+    {"sizes": (8, 40, 3), "activation": "sigmoid", "opt": "nesterov_wd"},
+    {"sizes": (3, 5, 2), "activation": "tanh", "opt": "adam"},  # typed loops only
+    {"sizes": (6, 48, 4), "activation": "tanh", "opt": "momentum", "loss": "mse"},
+    {"sizes": (6, 48, 4), "activation": "relu", "output_activation": "sigmoid",
+     "opt": "adam", "loss": "mse"},
+], ids=["relu_w", "sigmoid", "tiny", "mse_tanh", "mse_sigmoid_out"])
+def test_replay_equals_eager_other_layers_and_losses(backend, dtype, case):
+    eager_losses, eager_state, _ = train(backend, False, n=40, dtype=dtype, **case)
+    losses, replay_state, step = train(backend, True, n=40, dtype=dtype, **case)
+    assert step.replays == 38
+    assert losses == eager_losses
+    assert_same_state(replay_state, eager_state)
+
+
+def test_lr_schedule_takes_effect_without_recapture(backend):
+    def with_schedule(captured):
+        model, opt = make(backend)
+        opt.schedule = lambda k: 0.1 / (1 + k)
+        step = ce_step(model, opt)
+        step = capture(step) if captured else step
+        losses = [step(x, y) for x, y in batches(30, (2, 32, 32, 2), np.float64)]
+        opt.lr = 0.5  # by hand: no schedule from here
+        opt.schedule = None
+        losses += [step(x, y) for x, y in batches(10, (2, 32, 32, 2), np.float64, seed=5)]
+        return losses, state(model, opt), step
+    eager = with_schedule(False)
+    replayed = with_schedule(True)
+    assert replayed[0] == eager[0]
+    assert_same_state(replayed[1], eager[1])
+    assert replayed[2].replays == 38 and len(replayed[2].tapes) == 0  # one tape, never redone
+
+
+def test_earlier_loss_is_a_float_not_overwritten(backend):
+    model, opt = make(backend)
+    step = capture(ce_step(model, opt))
+    data = batches(5, (2, 32, 32, 2), np.float64)
+    losses = [step(x, y) for x, y in data]
+    first_replayed = losses[2]
+    step(*data[0])
+    assert type(first_replayed) is float and losses[2] == first_replayed
+    assert len(set(losses)) == len(losses)
+
+
+def test_noncontiguous_input_is_copied_right(backend):
+    def run(captured):
+        model, opt = make(backend)
+        step = capture(ce_step(model, opt)) if captured else ce_step(model, opt)
+        out = []
+        for x, y in batches(6, (2, 32, 32, 2), np.float64):
+            wide = np.zeros((32, 4))
+            wide[:, ::2] = x
+            out.append(step(wide[:, ::2], y))  # a strided view
+        return out, state(model, opt)
+    a, b = run(False), run(True)
+    assert a[0] == b[0]
+    assert_same_state(a[1], b[1])
+
+
+def test_same_array_passed_twice(backend):
+    def run(captured):  # an autoencoder: the input is its own target
+        model, opt = make(backend, sizes=(4, 16, 4), opt="adam", activation="tanh")
+        step = capture(mse_step(model, opt)) if captured else mse_step(model, opt)
+        out = [step(x, x) for x, _ in batches(8, (4, 16, 4), np.float64, classes=False)]
+        return out, state(model, opt)
+    a, b = run(False), run(True)
+    assert a[0] == b[0]
+    assert_same_state(a[1], b[1])
+
+
+def test_train_eval_train(backend):
+    def run(captured):
+        model, opt = make(backend)
+        step = capture(ce_step(model, opt)) if captured else ce_step(model, opt)
+        data = batches(20, (2, 32, 32, 2), np.float64)
+        out = [step(x, y) for x, y in data[:10]]
+        with fastgrad.no_grad():
+            evaluated = model(data[0][0]).data.copy()
+        out += [step(x, y) for x, y in data[10:]]
+        return out, evaluated, state(model, opt)
+    a, b = run(False), run(True)
+    assert a[0] == b[0]
+    assert a[1].tobytes() == b[1].tobytes()
+    assert_same_state(a[2], b[2])
+
+
+def test_retrace_records_a_tape_per_signature(backend):
+    def run(captured):
+        model, opt = make(backend)
+        step = ce_step(model, opt)
+        if captured:
+            step = capture(step, retrace=2)
+        data = batches(4, (2, 32, 32, 2), np.float64) * 3
+        out = []
+        for i, (x, y) in enumerate(data):
+            if i % 4 == 3:  # the last, partial batch of an "epoch"
+                x, y = x[:7], y[:7]
+            out.append(step(x, y))
+        return out, state(model, opt), step
+    a, b = run(False), run(True)
+    assert a[0] == b[0]
+    assert_same_state(a[1], b[1])
+    assert len(b[2].tapes) == 2
+
+
+def test_retrace_warns_when_full_and_runs_eagerly(backend):
+    model, opt = make(backend)
+    step = capture(ce_step(model, opt), retrace=1)
+    (x, y), = batches(1, (2, 32, 32, 2), np.float64)
+    step(x, y)
+    step(x, y)
+    with pytest.warns(RuntimeWarning, match="retrace"):
+        loss = step(x[:5], y[:5])
+    assert type(loss) is float
+
+
+def test_verify_passes_on_a_good_step_and_catches_divergence(backend, monkeypatch):
+    losses, _, step = train(backend, True, n=12, verify=3)
+    eager, _, _ = train(backend, False, n=12)
+    assert losses == eager
+    cap = sys.modules["fastgrad.capture"]
+    real = cap._slot_values
+    monkeypatch.setattr(cap, "_slot_values", lambda opt, k: [v * 2 for v in real(opt, k)])
+    with pytest.raises(CaptureError, match="verify"):
+        for x, y in batches(3, (2, 32, 32, 2), np.float64):
+            step(x, y)
+
+
+# ---------------------------------------------------------------- guards
+
+def captured_after_replay(backend, **kw):
+    model, opt = make(backend, **kw)
+    step = capture(ce_step(model, opt))
+    data = batches(3, (2, 32, 32, 2), np.float64)
+    for x, y in data:
+        step(x, y)
+    return model, opt, step, data[0]
+
+
+@pytest.mark.parametrize("change", ["shape", "dtype", "count", "type"])
+def test_changed_input_raises_and_changes_nothing(backend, change):
+    model, opt, step, (x, y) = captured_after_replay(backend)
+    before = state(model, opt)
+    args = {"shape": (x[:5], y[:5]), "dtype": (x.astype(np.float32), y),
+            "count": (x,), "type": (x, list(y))}[change]
+    with pytest.raises(CaptureError, match="argument|arguments"):
+        step(*args)
+    assert_same_state(state(model, opt), before)
+
+
+def test_rebound_parameter_raises(backend):
+    model, opt, step, (x, y) = captured_after_replay(backend)
+    p = model.parameters()[0]
+    p.data = p.data.copy()
+    before = state(model, opt)
+    with pytest.raises(CaptureError, match=r"p\.data"):
+        step(x, y)
+    assert_same_state(state(model, opt), before)
+
+
+def test_requires_grad_toggled_raises(backend):
+    model, _, step, (x, y) = captured_after_replay(backend)
+    model.parameters()[1].requires_grad = False
+    with pytest.raises(CaptureError, match="requires_grad"):
+        step(x, y)
+
+
+def test_optimizer_param_groups_guarded(backend):
+    _, opt, step, (x, y) = captured_after_replay(backend)
+    opt.params.pop()
+    with pytest.raises(CaptureError, match="entries|params"):
+        step(x, y)
+
+
+def test_optimizer_structure_change_raises(backend):
+    _, opt, step, (x, y) = captured_after_replay(backend)
+    opt.momentum = 0.0
+    with pytest.raises(CaptureError, match="hyper-parameters"):
+        step(x, y)
+
+
+def test_stale_gradient_raises(backend):
+    model, _, step, (x, y) = captured_after_replay(backend)
+    F.cross_entropy(model(x), y).backward()  # outside the step: eager would add into it
+    with pytest.raises(CaptureError, match="gradient before the step"):
+        step(x, y)
+
+
+def test_grad_mode_off_raises(backend):
+    _, _, step, (x, y) = captured_after_replay(backend)
+    with fastgrad.no_grad(), pytest.raises(CaptureError, match="grad mode"):
+        step(x, y)
+
+
+def test_out_of_range_label_raises_and_changes_nothing(backend):
+    model, opt, step, (x, y) = captured_after_replay(backend)
+    before = state(model, opt)
+    bad = y.copy()
+    bad[3] = 7
+    with pytest.raises(ValueError, match="label 7"):
+        step(x, bad)
+    assert_same_state(state(model, opt), before)
+
+
+def test_nonfinite_loss_stops_before_the_update(backend):
+    model, opt, step, (x, y) = captured_after_replay(backend)
+    before = state(model, opt)
+    with pytest.raises(FloatingPointError):
+        step(np.full_like(x, np.nan), y)
+    assert_same_state(state(model, opt), before)
+
+
+# ---------------------------------------------------------------- bad input at recording
+
+def record(backend, fn_of):
+    model, opt = make(backend)
+    step = capture(fn_of(model, opt))
+    (x, y), = batches(1, (2, 32, 32, 2), np.float64)
+    step(x, y)  # eager
+    return model, opt, step, x, y
+
+
+@pytest.mark.parametrize("what", ["item", "float", "bool", "asarray", "compare"])
+def test_value_dependent_python_raises_while_recording(backend, what):
+    def fn_of(model, opt):
+        def step(x, y):
+            loss = F.cross_entropy(model(x), y)
+            if step.recording:
+                {"item": lambda: loss.item(), "float": lambda: float(loss),
+                 "bool": lambda: bool(loss), "asarray": lambda: np.asarray(loss),
+                 "compare": lambda: loss > 1.0}[what]()
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+            return loss
+        step.recording = False
+        return step
+    model, opt = make(backend)
+    inner = fn_of(model, opt)
+    step = capture(inner)
+    (x, y), = batches(1, (2, 32, 32, 2), np.float64)
+    step(x, y)
+    inner.recording = True
+    before = state(model, opt)
+    with pytest.raises(CaptureError, match="reads a tensor's value"):
+        step(x, y)
+    assert_same_state(state(model, opt), before)  # stopped before backward: nothing changed
+
+
+def test_returning_a_non_tensor_raises(backend):
+    def fn_of(model, opt):
+        def step(x, y):
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+        return step
+    with pytest.raises(CaptureError, match="returned a NoneType"):
+        record(backend, fn_of)
+
+
+def test_never_calling_backward_raises(backend):
+    def fn_of(model, opt):
+        return lambda x, y: F.cross_entropy(model(x), y)
+    model, opt = make(backend)
+    step = capture(fn_of(model, opt))
+    (x, y), = batches(1, (2, 32, 32, 2), np.float64)
+    step(x, y)
+    with pytest.raises(CaptureError, match="never called backward"):
+        step(x, y)
+
+
+def test_capture_inside_no_grad_raises(backend):
+    model, opt = make(backend)
+    step = capture(ce_step(model, opt))
+    (x, y), = batches(1, (2, 32, 32, 2), np.float64)
+    with fastgrad.no_grad():
+        with pytest.raises(RuntimeError):  # the eager call: backward without a graph
+            step(x, y)
+        with pytest.raises(CaptureError, match="grad mode"):
+            step(x, y)
+
+
+def test_op_without_tape_kernel_raises_or_falls_back(backend):
+    def fn_of(model, opt):
+        def step(x, y):
+            loss = F.cross_entropy(model(x) * 2.0, y)
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+            return loss
+        return step
+
+    model, opt = make(backend)
+    step = capture(fn_of(model, opt))
+    (x, y), = batches(1, (2, 32, 32, 2), np.float64)
+    step(x, y)
+    before = state(model, opt)
+    with pytest.raises(CaptureError, match="mul_s"):
+        step(x, y)
+    assert_same_state(state(model, opt), before)
+
+    def run(captured):
+        model, opt = make(backend)
+        step = fn_of(model, opt)
+        if captured:
+            step = capture(step, fallback=True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out = [step(x, y) for x, y in batches(5, (2, 32, 32, 2), np.float64)]
+        return [float(getattr(v, "data", v)) for v in out], state(model, opt), caught
+    a, b = run(False), run(True)
+    assert a[0] == b[0]
+    assert_same_state(a[1], b[1])
+    assert len([w for w in b[2] if "runs eagerly" in str(w.message)]) == 1
+
+
+def test_keyword_arguments_refused(backend):
+    model, opt = make(backend)
+    step = capture(ce_step(model, opt))
+    (x, y), = batches(1, (2, 32, 32, 2), np.float64)
+    with pytest.raises(CaptureError, match="keyword"):
+        step(x, y=y)
+
+
+def test_tape_keeps_its_parameters_alive(backend):
+    """The tape holds strong references: dropping the model and optimizer cannot leave it
+    pointing at freed memory; replays keep working on the (now private) parameters."""
+    model, opt, step, (x, y) = captured_after_replay(backend)
+    params = [id(p) for p in model.parameters()]
+    del model, opt
+    gc.collect()
+    assert type(step(x, y)) is float
+    assert [id(p) for p in step.tape.compiled.params] == params
+
+
+# ---------------------------------------------------------------- cost of a replay
+
+def python_calls(backend, depth, replays=5):
+    sizes = [2] + [16] * depth + [2]
+    model, opt = make(backend, sizes=sizes)
+    step = capture(ce_step(model, opt))
+    data = batches(2 + replays, sizes, np.float64)
+    for x, y in data[:2]:
+        step(x, y)
+    count = [0]
+
+    def profile(frame, event, arg):
+        if event in ("call", "c_call"):
+            count[0] += 1
+    sys.setprofile(profile)
+    try:
+        for x, y in data[2:]:
+            step(x, y)
+    finally:
+        sys.setprofile(None)
+    return count[0]
+
+
+def test_python_calls_per_replay_do_not_grow_with_the_graph():
+    if "cython" not in BACKENDS:
+        pytest.skip("the compiled modules are not available")
+    shallow, deep = python_calls("cython", 2), python_calls("cython", 8)
+    assert shallow == deep
+    assert shallow <= 5 * 30  # a few dozen calls per step, whatever the graph
+
+
+RSS_SCRIPT = """
+import numpy as np, fastgrad.nn.functional as F
+from fastgrad import capture, nn, optim
+model = nn.mlp([2, 32, 32, 2], seed=0, backend="cython")
+opt = optim.Adam(model.parameters(), 1e-3)
+@capture
+def step(x, y):
+    loss = F.cross_entropy(model(x), y)
+    loss.backward(); opt.step(); opt.zero_grad()
+    return loss
+rng = np.random.default_rng(0)
+x, y = rng.standard_normal((32, 2)), rng.integers(0, 2, 32)
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096
+for _ in range(1000):
+    step(x, y)
+before = rss()
+for _ in range(10000):
+    step(x, y)
+print(rss() - before)
+"""
+
+
+def test_rss_flat_over_ten_thousand_replays():
+    if "cython" not in BACKENDS or not sys.platform.startswith("linux"):
+        pytest.skip("compiled modules and /proc needed")
+    out = run_python(["-c", RSS_SCRIPT], check=True)
+    growth = int(out.stdout.strip().splitlines()[-1])
+    assert growth < 1 << 20, f"RSS grew by {growth} bytes over 10^4 replays"
