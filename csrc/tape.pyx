@@ -22,6 +22,7 @@ from libc.math cimport tanh as c_tanh, tanhf
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
 from libc.stdint cimport int32_t, int64_t
+from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 
 import numpy as np
 
@@ -772,6 +773,33 @@ cdef class Tape:
         if cnp.PyArray_TYPE(<cnp.ndarray>self.loss) == cnp.NPY_DOUBLE:
             return (<double*>cnp.PyArray_DATA(<cnp.ndarray>self.loss))[0]
         return <double>(<float*>cnp.PyArray_DATA(<cnp.ndarray>self.loss))[0]
+
+
+    def op_times(self, Py_ssize_t repeats=1000):
+        """[(kind, mean ns)] per op over ``repeats`` runs of the program on the tape's current
+        buffers (for benchmarks: where a replay's time goes). Parameters change: use a copy of
+        the model."""
+        cdef Py_ssize_t i, r
+        cdef timespec t0, t1
+        cdef double* total = <double*>malloc(max(self.n_ops, 1) * sizeof(double))
+        for i in range(self.n_ops):
+            total[i] = 0
+        with nogil:
+            for r in range(repeats):
+                for i in range(self.n_ops):
+                    clock_gettime(CLOCK_MONOTONIC, &t0)
+                    run_op(&self.ops[i])
+                    clock_gettime(CLOCK_MONOTONIC, &t1)
+                    total[i] += (t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)
+        out = [(KIND_NAMES[self.ops[i].kind], total[i] / repeats) for i in range(self.n_ops)]
+        free(total)
+        return out
+
+
+KIND_NAMES = ["labels_i64", "labels_i32", "gemm_nn", "gemm_tn", "gemm_nt", "fg_gemm",
+              "numpy_loop", "bias_act", "add_bias", "sigmoid_from_exp", "act_grad",
+              "ce_shift", "exp", "ce_finish", "ce_grad", "mse_losses", "mse_grad", "reduce",
+              "finite", "add_into"]
 
 
 class _SlotView:

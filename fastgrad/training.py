@@ -71,7 +71,7 @@ def make_progress(progress, total, epochs):
 
 
 def fit(model, X, y, loss, optimizer, epochs=1, batch_size=32, shuffle=True, seed=None,
-        progress=None, validation_data=None):
+        progress=None, validation_data=None, capture=False):
     """Train ``model`` on (X, y) with mini-batches; return the history.
 
     Parameters
@@ -97,6 +97,11 @@ def fit(model, X, y, loss, optimizer, epochs=1, batch_size=32, shuffle=True, see
         False never, True always.
     validation_data : (X_val, y_val), optional
         Evaluated after every epoch (loss, and accuracy for classification losses).
+    capture : bool
+        Run the batches through ``fastgrad.capture`` (recorded once, replayed in compiled
+        code; bit for bit the eager result). A step capture cannot take (another loss, an
+        unsupported layer) runs eagerly, with a warning. ``history["captured"]`` says
+        whether the last batch was replayed.
 
     Returns
     -------
@@ -123,17 +128,21 @@ def fit(model, X, y, loss, optimizer, epochs=1, batch_size=32, shuffle=True, see
     if validation_data is not None:
         history["val_loss"] = []
     bar = make_progress(progress, epochs * n_batches, epochs)
+    step = captured_step(model, loss_fn, optimizer) if capture else None
     try:
         for epoch in range(epochs):
             order = rng.permutation(n) if shuffle and not full_batch else None
             total = 0.0
             for index in batches(n, batch_size, order):
                 xb, yb = X[index], y[index]
-                optimizer.zero_grad()
-                value = loss_fn(model(xb), yb)
-                value.backward()
-                optimizer.step()
-                batch_loss = float(value.data)
+                if step is not None:
+                    batch_loss = step(xb, yb)
+                else:
+                    optimizer.zero_grad()
+                    value = loss_fn(model(xb), yb)
+                    value.backward()
+                    optimizer.step()
+                    batch_loss = float(value.data)
                 total += batch_loss * len(xb)
                 if bar is not None:
                     bar.set_postfix(loss=f"{batch_loss:.4g}", refresh=False)
@@ -149,7 +158,23 @@ def fit(model, X, y, loss, optimizer, epochs=1, batch_size=32, shuffle=True, see
     finally:
         if bar is not None:
             bar.close()
+    if step is not None:
+        history["captured"] = step.tape is not None and not step.eager_only
     return history
+
+
+def captured_step(model, loss_fn, optimizer):
+    """fit's batch step under fastgrad.capture (a tape for the full batches and one for the
+    last, partial batch of an epoch)."""
+    from .capture import capture
+
+    def step(xb, yb):
+        optimizer.zero_grad()
+        value = loss_fn(model(xb), yb)
+        value.backward()
+        optimizer.step()
+        return value
+    return capture(step, retrace=2, fallback=True)
 
 
 def predict(model, X, batch_size=None):

@@ -512,3 +512,34 @@ def test_rss_flat_over_ten_thousand_replays():
     out = run_python(["-c", RSS_SCRIPT], check=True)
     growth = int(out.stdout.strip().splitlines()[-1])
     assert growth < 1 << 20, f"RSS grew by {growth} bytes over 10^4 replays"
+
+
+# ---------------------------------------------------------------- fit
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
+def test_fit_with_capture_equals_eager(backend, loss):
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((100, 4))
+    y = rng.integers(0, 3, 100) if loss == "cross_entropy" else rng.standard_normal((100, 3))
+
+    def run(captured):
+        model = nn.mlp([4, 16, 3], seed=0, backend=backend)
+        opt = optim.Adam(model.parameters(), 1e-2)
+        history = fastgrad.fit(model, X, y, loss, opt, epochs=3, batch_size=32, seed=0,
+                               progress=False, capture=captured)
+        return history, [p.data.copy() for p in model.parameters()]
+    (eager, a), (replayed, b) = run(False), run(True)
+    assert replayed.pop("captured") is True
+    assert replayed == eager
+    assert all(p.tobytes() == q.tobytes() for p, q in zip(a, b))
+
+
+def test_fit_capture_falls_back_with_a_warning(backend):
+    rng = np.random.default_rng(3)
+    X, y = rng.standard_normal((40, 4)), rng.integers(0, 2, 40) * 2 - 1
+    model = nn.mlp([4, 8, 1], seed=0, backend=backend)
+    opt = optim.SGD(model.parameters(), 0.1)
+    with pytest.warns(RuntimeWarning, match="runs eagerly"):
+        history = fastgrad.fit(model, X, y, "hinge", opt, epochs=2, batch_size=16,
+                               progress=False, capture=True)
+    assert history["captured"] is False
