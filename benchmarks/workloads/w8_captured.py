@@ -1,0 +1,195 @@
+"""W8 and captured steps: fastgrad.capture against eager fastgrad, torch eager and jax.jit.
+
+W8 is the fastgrad-demo step: a 2-32-32-2 tanh MLP, batch 32 of two-moons points, softmax
+cross-entropy, SGD with momentum 0.9 (lr 0.1), float64; the same weights in every system.
+Systems: "fastgrad" (eager), "fastgrad-captured" (the same step under fastgrad.capture),
+"torch" (eager), "jax" (jax.jit of value_and_grad plus the momentum update).
+
+W4 and W3 get a "fastgrad-captured" row: their fastgrad-nn step under fastgrad.capture.
+
+Each captured case reports in extra_info the time to its first replayed step (the recording
+call, which runs the step eagerly and builds the tape and its arena, plus the first replay), the
+arena's size, and "eager_step_s" (one eager step, for the ratio); jax cases report the time of
+their first call (tracing and XLA compilation) as "compile_s".
+"""
+import time
+
+import numpy as np
+
+from . import w3_digits, w4_w5_mnist_mlp
+from .data import mlp_init
+from .registry import register
+
+SIZES = (2, 32, 32, 2)
+BATCH = 32
+LR, MOMENTUM = 0.1, 0.9
+
+
+def problem():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((BATCH, 2))
+    labels = (X[:, 0] * X[:, 1] > 0).astype(np.intp)
+    return X, labels, mlp_init(SIZES)
+
+
+def fastgrad_model(layers, dtype=np.float64):
+    from fastgrad import nn
+    activations = ["tanh"] * (len(layers) - 1) + [None]
+    model = nn.Sequential(*[nn.Linear(*W.shape, activation=act, dtype=dtype)
+                            for (W, _), act in zip(layers, activations)])
+    for linear, (W, b) in zip(model, layers):
+        linear.weight.data[...] = W
+        linear.bias.data[...] = b
+    return model
+
+
+def captured(make_step, X, labels):
+    """``make_step()`` -> step(x, y) returning the loss tensor; the zero-argument captured call,
+    with the time to first replay, the arena's size and one eager step's time in extra_info."""
+    import fastgrad
+    eager = make_step()
+    started = time.perf_counter()
+    eager(X, labels)
+    eager_s = time.perf_counter() - started
+    step = fastgrad.capture(make_step())
+    step(X, labels)  # eager: the optimizer creates its state
+    started = time.perf_counter()
+    step(X, labels)  # recorded
+    step(X, labels)  # the first replay
+    first_replay_s = time.perf_counter() - started
+
+    def work():
+        return step(X, labels)
+    work.extra_info = {"first_replay_s": first_replay_s, "eager_step_s": eager_s,
+                       "arena_bytes": step.tape.arena_bytes}
+    return work
+
+
+def demo_step_builder(model, optimizer):
+    import fastgrad.nn.functional as F
+
+    def step(x, y):
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        return loss
+    return step
+
+
+def fastgrad_demo(capture):
+    from fastgrad import optim
+    X, labels, layers = problem()
+
+    def make_step():
+        model = fastgrad_model(layers)
+        opt = optim.SGD(model.parameters(), LR, momentum=MOMENTUM)
+        return demo_step_builder(model, opt)
+    if capture:
+        return captured(make_step, X, labels)
+    step = make_step()
+    return lambda: step(X, labels).item()
+
+
+@register("W8", "fastgrad", reference=True)
+def w8_fastgrad():
+    return fastgrad_demo(False)
+
+
+@register("W8", "fastgrad-captured")
+def w8_fastgrad_captured():
+    return fastgrad_demo(True)
+
+
+@register("W8", "torch", requires=("torch",))
+def w8_torch():
+    import torch
+    import torch.nn.functional as F
+
+    from onecore import limit_torch
+
+    limit_torch(torch)
+    X, labels, layers = problem()
+    X, labels = torch.from_numpy(X), torch.from_numpy(labels)
+    modules = []
+    for W, b in layers:
+        linear = torch.nn.Linear(*W.shape, dtype=torch.float64)
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(W.T))
+            linear.bias.copy_(torch.from_numpy(b))
+        modules += [linear, torch.nn.Tanh()]
+    model = torch.nn.Sequential(*modules[:-1])
+    optimizer = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+
+    def step():
+        loss = F.cross_entropy(model(X), labels)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        return loss.item()
+    return step
+
+
+@register("W8", "jax", requires=("jax",))
+def w8_jax():
+    import jax
+    import jax.numpy as jnp
+
+    jax.config.update("jax_enable_x64", True)
+    X, labels, layers = problem()
+    X, labels = jnp.asarray(X), jnp.asarray(labels)
+    params = [(jnp.asarray(W), jnp.asarray(b)) for W, b in layers]
+    velocity = jax.tree.map(jnp.zeros_like, params)
+
+    def loss(params, X, labels):
+        h = X
+        for W, b in params[:-1]:
+            h = jnp.tanh(h @ W + b)
+        W, b = params[-1]
+        log_p = jax.nn.log_softmax(h @ W + b, axis=1)
+        return -jnp.mean(jnp.take_along_axis(log_p, labels[:, None], axis=1))
+
+    @jax.jit
+    def update(params, velocity, X, labels):
+        value, grads = jax.value_and_grad(loss)(params, X, labels)
+        velocity = jax.tree.map(lambda v, g: MOMENTUM * v + g, velocity, grads)
+        params = jax.tree.map(lambda p, v: p - LR * v, params, velocity)
+        return value, params, velocity
+
+    state = [params, velocity]
+    started = time.perf_counter()
+    jax.block_until_ready(update(params, velocity, X, labels))
+    compile_s = time.perf_counter() - started
+
+    def step():
+        value, state[0], state[1] = update(state[0], state[1], X, labels)
+        jax.block_until_ready(value)
+        return value
+    step.extra_info = {"compile_s": compile_s}
+    return step
+
+
+@register("W4", "fastgrad-captured", **w4_w5_mnist_mlp.W4)
+def w4_fastgrad_captured():
+    from fastgrad import optim
+    X, labels, layers = w4_w5_mnist_mlp.problem(w4_w5_mnist_mlp.BATCHES["W4"])
+
+    def make_step():
+        model = fastgrad_model(layers, np.float32)
+        opt = optim.SGD(model.parameters(), lr=w4_w5_mnist_mlp.LEARNING_RATE)
+        return demo_step_builder(model, opt)
+    return captured(make_step, X, labels)
+
+
+@register("W3", "fastgrad-captured", requires=("sklearn",))
+def w3_fastgrad_captured():
+    from fastgrad import nn, optim
+    X, labels, _, params = w3_digits.problem()
+
+    def make_step():
+        model = nn.Sequential(nn.Linear(64, 64, activation="tanh"), nn.Linear(64, 10))
+        for linear, W, b in zip(model, params[0::2], params[1::2]):
+            linear.weight.data[...] = W
+            linear.bias.data[...] = b
+        return demo_step_builder(model, optim.SGD(model.parameters(), lr=w3_digits.LEARNING_RATE))
+    return captured(make_step, X, labels)
