@@ -1,7 +1,6 @@
 """W8 benchmarks (the demo step, eager and captured): one test per registered system."""
 
 import pytest
-
 from workloads.registry import pytest_params
 
 

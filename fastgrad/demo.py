@@ -3,10 +3,13 @@ on two moons.
 
 It prints the loss as training goes, the test accuracy, and the time per training step of the
 compiled engine against the pure-Python twin (run in a second process with
-FASTGRAD_NO_EXTENSIONS=1, so both use exactly this code). No data is downloaded: the moons are
-generated here.
+FASTGRAD_NO_EXTENSIONS=1, so both use exactly this code). Then the same step written with
+nn.mlp, the fused cross-entropy and optim.SGD, side by side: eager, captured (fastgrad.capture:
+recorded once, replayed in compiled code), the twin eager and captured, and PyTorch eager and
+jax.jit when they are installed. No data is downloaded: the moons are generated here.
 """
 import argparse
+import itertools
 import json
 import os
 import subprocess
@@ -77,6 +80,97 @@ def train(steps, log_every=0, seed=0, batch=32):
     return losses, accuracy, seconds
 
 
+def time_per_call(fn, steps):
+    fn()
+    fn()
+    fn()  # eager, recorded, first replay (for a captured step); warm caches otherwise
+    started = time.perf_counter()
+    for _ in range(steps):
+        fn()
+    return (time.perf_counter() - started) / steps
+
+
+def side_by_side(steps, batch=32):
+    """Seconds per step of the demo step (nn.mlp + fused cross-entropy + momentum SGD):
+    {"eager": ..., "captured": ...} on this backend, plus "torch" and "jax" if installed."""
+    import fastgrad as fg
+    import fastgrad.nn.functional as F
+
+    rng = np.random.default_rng(0)
+    X, y = two_moons(400, 0.15, rng)
+    x, labels = X[:batch], y[:batch]
+    times = {}
+    for name in ("eager", "captured"):
+        model = fg.nn.mlp(list(SIZES), seed=0)
+        opt = fg.optim.SGD(model.parameters(), 0.1, momentum=0.9)
+
+        def step(xb, yb, model=model, opt=opt):
+            loss = F.cross_entropy(model(xb), yb)
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+            return loss
+        call = fg.capture(step) if name == "captured" else step
+        times[name] = time_per_call(lambda call=call: call(x, labels), steps)
+    try:
+        times["torch"] = torch_seconds(x, labels, steps)
+    except ImportError:
+        pass
+    try:
+        times["jax.jit"] = jax_seconds(x, labels, steps)
+    except ImportError:
+        pass
+    return times
+
+
+def torch_seconds(x, labels, steps):
+    import torch
+    torch.set_num_threads(1)
+    layers = []
+    for fan_in, fan_out in itertools.pairwise(SIZES):
+        layers += [torch.nn.Linear(fan_in, fan_out, dtype=torch.float64), torch.nn.Tanh()]
+    model = torch.nn.Sequential(*layers[:-1])
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(labels)
+
+    def step():
+        loss = torch.nn.functional.cross_entropy(model(xt), yt)
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+        return loss.item()
+    return time_per_call(step, steps)
+
+
+def jax_seconds(x, labels, steps):
+    import jax
+    import jax.numpy as jnp
+    jax.config.update("jax_enable_x64", True)
+    rng = np.random.default_rng(0)
+    params = [(jnp.asarray(rng.standard_normal((i, o)) / np.sqrt(i)), jnp.zeros(o))
+              for i, o in itertools.pairwise(SIZES)]
+    state = [params, jax.tree.map(jnp.zeros_like, params)]
+    xj, yj = jnp.asarray(x), jnp.asarray(labels)
+
+    def loss(params):
+        h = xj
+        for W, b in params[:-1]:
+            h = jnp.tanh(h @ W + b)
+        log_p = jax.nn.log_softmax(h @ params[-1][0] + params[-1][1], axis=1)
+        return -jnp.mean(jnp.take_along_axis(log_p, yj[:, None], axis=1))
+
+    @jax.jit
+    def update(params, velocity):
+        value, grads = jax.value_and_grad(loss)(params)
+        velocity = jax.tree.map(lambda v, g: 0.9 * v + g, velocity, grads)
+        return value, jax.tree.map(lambda p, v: p - 0.1 * v, params, velocity), velocity
+
+    def step():
+        value, state[0], state[1] = update(*state)
+        return float(value)
+    return time_per_call(step, steps)
+
+
 def twin_seconds_per_step(steps):
     """Time per step of this same training on the pure-Python twin, in a fresh process."""
     import fastgrad
@@ -86,7 +180,7 @@ def twin_seconds_per_step(steps):
     home = os.path.dirname(os.path.dirname(os.path.abspath(fastgrad.__file__)))
     out = subprocess.run([sys.executable, "-m", "fastgrad.demo", "--measure", str(steps)],
                          env=env, cwd=home, capture_output=True, text=True, check=True)
-    return json.loads(out.stdout)["seconds_per_step"]
+    return json.loads(out.stdout)
 
 
 def main(argv=None):
@@ -96,7 +190,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.measure:
         _, _, seconds = train(args.measure)
-        print(json.dumps({"seconds_per_step": seconds}))
+        steps = max(args.measure, 20)
+        times = side_by_side(steps)
+        print(json.dumps({"seconds_per_step": seconds, "eager": times["eager"],
+                          "captured": times["captured"]}))
         return
 
     import fastgrad
@@ -109,8 +206,15 @@ def main(argv=None):
         print("(the compiled engine is not built here, so there is nothing to compare with)")
         return
     twin = twin_seconds_per_step(max(args.steps // 5, 20))
-    print(f"time per step (pure-Python twin): {twin * 1e3:.3f} ms, "
-          f"so the compiled engine is {twin / seconds:.1f}x faster on this step")
+    print(f"time per step (pure-Python twin): {twin['seconds_per_step'] * 1e3:.3f} ms, "
+          f"so the compiled engine is {twin['seconds_per_step'] / seconds:.1f}x faster on "
+          f"this step")
+    times = side_by_side(max(args.steps, 200))
+    times["twin eager"], times["twin captured"] = twin["eager"], twin["captured"]
+    print("the same step with nn.mlp, the fused cross-entropy and optim.SGD (momentum):")
+    for name, value in times.items():
+        print(f"  {name:14s} {value * 1e6:9.1f} us per step   "
+              f"({times['eager'] / value:5.2f}x eager compiled)")
 
 
 if __name__ == "__main__":

@@ -105,7 +105,6 @@ def w8_fastgrad_captured():
 def w8_torch():
     import torch
     import torch.nn.functional as F
-
     from onecore import limit_torch
 
     limit_torch(torch)
