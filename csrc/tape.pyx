@@ -53,7 +53,19 @@ cdef enum:
 cdef enum Kind:
     K_LABELS_I64, K_LABELS_I32, K_GEMM_NN, K_GEMM_TN, K_GEMM_NT, K_FG_GEMM, K_LOOP,
     K_BIAS_ACT, K_ADD_BIAS, K_SIGMOID_FROM_EXP, K_ACT_GRAD, K_CE_SHIFT, K_EXP, K_CE_FINISH,
-    K_CE_GRAD, K_MSE_LOSSES, K_MSE_GRAD, K_REDUCE, K_FINITE, K_ADD_INTO
+    K_CE_GRAD, K_MSE_LOSSES, K_MSE_GRAD, K_REDUCE, K_FINITE, K_ADD_INTO, K_BINARY, K_SCALAR,
+    K_UNARY, K_UNARY_GRAD, K_COPY, K_FILL, K_SUM_LEADING, K_SUM_ALL, K_SIGMOID_NUMPY
+
+# element-wise op codes of K_BINARY / K_SCALAR / K_UNARY / K_UNARY_GRAD
+cdef enum:
+    F_ADD, F_SUB, F_MUL, F_DIV, F_RSUB, F_NEG, F_EXP, F_LOG, F_TANH, F_RELU, F_SIGMOID, F_NEGABS
+
+FUNCTIONS = {"add": F_ADD, "sub": F_SUB, "mul": F_MUL, "div": F_DIV, "rsub": F_RSUB,
+             "neg": F_NEG, "exp": F_EXP, "log": F_LOG, "tanh": F_TANH, "relu": F_RELU,
+             "sigmoid": F_SIGMOID}
+# elementwise.pyx's FORWARD_LOOP_MAX: above it the eager unary ops call numpy (the tests of
+# both regimes fail if the two disagree)
+cdef Py_ssize_t FORWARD_LOOP_MAX = 512
 
 # why a replay stopped (raised after the nogil loop)
 cdef enum Status:
@@ -69,7 +81,7 @@ cdef struct Op:
     int kind
     bint f64
     char* p[6]               # the arrays (NULL: absent)
-    Py_ssize_t n[6]          # sizes, strides in elements, codes
+    Py_ssize_t n[8]          # sizes, strides in elements, codes
     double s                 # a static scalar
     loop_fn loop             # K_LOOP: a numpy inner loop
     void* loop_data
@@ -207,6 +219,16 @@ cdef void sigmoid_from_exp(real* Y, const real* E, Py_ssize_t n) noexcept nogil:
     cdef real r
     for i in range(n):
         r = 1 / (1 + E[i])
+        Y[i] = r if Y[i] >= 0 else E[i] * r
+
+
+cdef void sigmoid_from_exp_numpy(real* Y, const real* E, Py_ssize_t n) noexcept nogil:
+    """Y = σ(Y) given E = e^-|Y|, in Y's precision throughout, as numpy computes
+    sigmoid_values (sigmoid_from_exp's literals make Cython compute 1/(1 + E) in double)"""
+    cdef Py_ssize_t i
+    cdef real r, one = 1
+    for i in range(n):
+        r = one / (one + E[i])
         Y[i] = r if Y[i] >= 0 else E[i] * r
 
 
@@ -349,6 +371,88 @@ cdef void reduce_loss(real* out, const real* L, Py_ssize_t n, bint mean) noexcep
     out[0] = total / <real>n if mean else total
 
 
+# ---------------------------------------------------------------- kernels (as in elementwise.pyx)
+
+cdef inline real apply2(int f, real x, real y) noexcept nogil:
+    if f == F_ADD:
+        return x + y
+    if f == F_SUB:
+        return x - y
+    if f == F_MUL:
+        return x * y
+    return x / y
+
+
+cdef void binary(real* o, const real* a, const real* b, Py_ssize_t m, Py_ssize_t n, int f,
+                 Py_ssize_t ai, Py_ssize_t aj, Py_ssize_t bi, Py_ssize_t bj) noexcept nogil:
+    """o[i, j] = a[i·ai + j·aj] f b[i·bi + j·bj] (strides 0 repeat a row or one value)"""
+    cdef Py_ssize_t i, j
+    for i in range(m):
+        for j in range(n):
+            o[i * n + j] = apply2(f, a[i * ai + j * aj], b[i * bi + j * bj])
+
+
+cdef void scalar(real* o, const real* x, real c, Py_ssize_t n, int f) noexcept nogil:
+    """o = x + c, x·c, x / c or c - x"""
+    cdef Py_ssize_t i
+    if f == F_RSUB:
+        for i in range(n):
+            o[i] = c - x[i]
+    else:
+        for i in range(n):
+            o[i] = apply2(f, x[i], c)
+
+
+cdef void unary(real* o, const real* x, Py_ssize_t n, int f) noexcept nogil:
+    """o = f(x) by the C library (the eager typed loops)"""
+    cdef Py_ssize_t i
+    for i in range(n):
+        if f == F_NEG:
+            o[i] = -x[i]
+        elif f == F_EXP:
+            o[i] = exp_(x[i])
+        elif f == F_LOG:
+            o[i] = log_(x[i])
+        elif f == F_TANH:
+            o[i] = tanh_(x[i])
+        elif f == F_RELU:
+            o[i] = x[i] if (x[i] >= 0 or x[i] != x[i]) else 0
+        elif f == F_SIGMOID:
+            o[i] = sigmoid_(x[i])
+        else:  # F_NEGABS
+            o[i] = -(x[i] if x[i] >= 0 else -x[i])
+
+
+cdef void unary_grad(real* o, const real* g, const real* y, Py_ssize_t n, int f) noexcept nogil:
+    """o = g·(1 - y·y), g·[y > 0] or g·y·(1 - y)"""
+    cdef Py_ssize_t i
+    for i in range(n):
+        if f == F_TANH:
+            o[i] = g[i] * (1 - y[i] * y[i])
+        elif f == F_RELU:
+            o[i] = g[i] * (y[i] > 0)
+        else:
+            o[i] = g[i] * y[i] * (1 - y[i])
+
+
+cdef void fill(real* o, const real* g, Py_ssize_t n, bint mean) noexcept nogil:
+    """o = g, or g / n (in o's precision)"""
+    cdef Py_ssize_t i
+    cdef real v = g[0] / <real>n if mean else g[0]
+    for i in range(n):
+        o[i] = v
+
+
+cdef void sum_leading(real* out, const real* g, Py_ssize_t m, Py_ssize_t r) noexcept nogil:
+    """out[j] = g[0, j] + g[1, j] + ... (node.pyx's order for a broadcast row's gradient)"""
+    cdef Py_ssize_t i, j
+    for j in range(r):
+        out[j] = g[j]
+    for i in range(1, m):
+        for j in range(r):
+            out[j] = out[j] + g[i * r + j]
+
+
 # ---------------------------------------------------------------- the walk
 
 cdef int run_op(Op* op) noexcept nogil:
@@ -378,6 +482,8 @@ cdef int run_op(Op* op) noexcept nogil:
                               op.dims[1], 1, <float*>op.p[3], 0)
         if status != 0:
             return GEMM_FAILED
+    elif k == K_COPY:
+        memcpy(op.p[0], op.p[1], op.n[0])
     elif k == K_FINITE:
         if not isfinite((<double*>op.p[0])[0] if op.f64 else (<float*>op.p[0])[0]):
             return NOT_FINITE
@@ -423,6 +529,23 @@ cdef void run_typed(Op* op, real like) noexcept nogil:
         reduce_loss(<real*>op.p[0], <real*>op.p[1], op.n[0], op.n[1] != 0)
     elif k == K_ADD_INTO:
         add_into(<real*>op.p[0], <real*>op.p[1], op.n[0])
+    elif k == K_BINARY:
+        binary(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], op.n[0], op.n[1], <int>op.n[2],
+               op.n[3], op.n[4], op.n[5], op.n[6])
+    elif k == K_SCALAR:
+        scalar(<real*>op.p[0], <real*>op.p[1], <real>op.s, op.n[0], <int>op.n[1])
+    elif k == K_UNARY:
+        unary(<real*>op.p[0], <real*>op.p[1], op.n[0], <int>op.n[1])
+    elif k == K_UNARY_GRAD:
+        unary_grad(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], op.n[0], <int>op.n[1])
+    elif k == K_FILL:
+        fill(<real*>op.p[0], <real*>op.p[1], op.n[0], op.n[1] != 0)
+    elif k == K_SUM_LEADING:
+        sum_leading(<real*>op.p[0], <real*>op.p[1], op.n[0], op.n[1])
+    elif k == K_SIGMOID_NUMPY:
+        sigmoid_from_exp_numpy(<real*>op.p[0], <real*>op.p[1], op.n[0])
+    elif k == K_SUM_ALL:
+        reduce_loss(<real*>op.p[0], <real*>op.p[1], op.n[0], op.n[1] != 0)
 
 
 # ---------------------------------------------------------------- building the ops
@@ -656,6 +779,61 @@ cdef class Tape:
                                  "its parameter's shape")
         self.loop(ufunc, arrays, out.size)
 
+    def add_binary(self, name, a, b, out):
+        m, n = out.shape if out.ndim == 2 else (1, out.size)
+
+        def strides(x):
+            if x.shape == out.shape:
+                return n, 1
+            if x.size == 1:
+                return 0, 0
+            return 0, 1  # a row repeated over out's rows
+        self.op(K_BINARY, out.dtype == np.float64, (out, a, b),
+                (m, n, FUNCTIONS[name]) + strides(a) + strides(b))
+
+    def add_scalar(self, name, x, c, out):
+        self.op(K_SCALAR, out.dtype == np.float64, (out, x), (out.size, FUNCTIONS[name]),
+                float(c))
+
+    def add_unary(self, name, x, out):
+        f64 = out.dtype == np.float64
+        n = out.size
+        if n <= FORWARD_LOOP_MAX or name in ("neg", "relu"):  # typed loops (neg, relu: exact)
+            self.op(K_UNARY, f64, (out, x), (n, FUNCTIONS[name]))
+        elif name == "sigmoid":  # sigmoid_values: e = exp(-|x|), then r = 1/(1 + e) per sign
+            E = np.empty_like(out)
+            self.op(K_UNARY, f64, (E, x), (n, F_NEGABS))
+            self.loop(np.exp, (E, E), n)
+            self.op(K_COPY, f64, (out, x), (out.nbytes,))
+            self.op(K_SIGMOID_NUMPY, f64, (out, E), (n,))
+        else:
+            self.loop({"exp": np.exp, "log": np.log, "tanh": np.tanh}[name], (x, out), n)
+
+    def add_unary_grad(self, name, g, y, out):
+        self.op(K_UNARY_GRAD, out.dtype == np.float64, (out, g, y), (out.size, FUNCTIONS[name]))
+
+    def sum_all(self, out, x, mean):
+        if not 0 < x.size <= PAIRWISE_EXACT:
+            raise self.error(f"capture: a sum over {x.size} elements is not captured (numpy "
+                             f"sums more than {PAIRWISE_EXACT} in blocks)")
+        self.op(K_SUM_ALL, out.dtype == np.float64, (out, x), (x.size, bool(mean)))
+
+    def add_reduce_all(self, kind, x, out):
+        self.sum_all(out, x, kind == "mean")
+
+    def add_fill(self, out, g, mean):
+        self.op(K_FILL, out.dtype == np.float64, (out, g), (out.size, bool(mean)))
+
+    def add_reduce_to(self, out, full):
+        if out.size == 1:
+            self.sum_all(out, full, False)
+        else:
+            self.op(K_SUM_LEADING, out.dtype == np.float64, (out, full),
+                    (full.size // out.size, out.size))
+
+    def add_copy(self, out, src):
+        self.op(K_COPY, out.dtype == np.float64, (out, src), (out.nbytes,))
+
     # -------------------------------------------------------- packing
     def pack(self):
         cdef Py_ssize_t i, j, count = len(self.pending)
@@ -799,7 +977,8 @@ cdef class Tape:
 KIND_NAMES = ["labels_i64", "labels_i32", "gemm_nn", "gemm_tn", "gemm_nt", "fg_gemm",
               "numpy_loop", "bias_act", "add_bias", "sigmoid_from_exp", "act_grad",
               "ce_shift", "exp", "ce_finish", "ce_grad", "mse_losses", "mse_grad", "reduce",
-              "finite", "add_into"]
+              "finite", "add_into", "binary", "scalar", "unary", "unary_grad", "copy", "fill",
+              "sum_leading", "sum_all", "sigmoid_numpy"]
 
 
 class _SlotView:

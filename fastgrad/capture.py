@@ -42,12 +42,20 @@ import warnings
 import numpy as np
 
 from . import _backend, _recording, engine, optim
-from ._py.opcodes import OP_DENSE, OP_LEAF, OP_MSE, OP_NAMES, OP_SOFTMAX_CE
+from ._py.opcodes import (OP_ADD, OP_ADD_S, OP_DENSE, OP_DIV_S, OP_EXP, OP_LEAF, OP_LOG,
+                          OP_MEAN, OP_MSE, OP_MUL, OP_MUL_S, OP_NAMES, OP_NEG, OP_RELU,
+                          OP_RSUB_S, OP_SIGMOID, OP_SOFTMAX_CE, OP_SUB, OP_SUM, OP_TANH)
 from ._recording import CaptureError
 
 __all__ = ["CaptureError", "Captured", "capture"]
 
 _LOSS_OPS = (OP_SOFTMAX_CE, OP_MSE)
+# element-wise ops a tape holds (generic Tensor code): their names in the tape's instructions
+_BINARY = {OP_ADD: "add", OP_SUB: "sub", OP_MUL: "mul"}
+_SCALAR = {OP_ADD_S: "add", OP_MUL_S: "mul", OP_DIV_S: "div", OP_RSUB_S: "rsub"}
+_UNARY = {OP_NEG: "neg", OP_EXP: "exp", OP_LOG: "log", OP_TANH: "tanh", OP_RELU: "relu",
+          OP_SIGMOID: "sigmoid"}
+_REDUCE = {OP_SUM: "sum", OP_MEAN: "mean"}
 
 
 def _tape_module(bk):
@@ -125,11 +133,6 @@ class _Recorder:
         if gradient is not None:
             raise CaptureError("capture: backward(gradient) is not captured; call backward() "
                                "on the scalar loss")
-        if root._op not in _LOSS_OPS:
-            raise CaptureError(
-                f"capture: backward() starts from {_describe(root)}; a captured step's loss "
-                f"must be one of the fused losses ({', '.join(OP_NAMES[op] for op in _LOSS_OPS)}"
-                f") with reduction 'mean' or 'sum'")
         self.root = root
         self.bk = bk  # the tape replays on the backend the graph was built on
         for node in order:
@@ -141,14 +144,31 @@ class _Recorder:
                 self.ce_forward(node, node is root)
             elif node._op == OP_MSE:
                 self.mse_forward(node, node is root)
+            elif node._op in _BINARY:
+                self.binary_forward(node)
+            elif node._op in _SCALAR:
+                self.program.append(("scalar", _SCALAR[node._op], node._prev[0].data,
+                                     float(node._ctx), node.data))
+            elif node._op in _UNARY:
+                self.program.append(("unary", _UNARY[node._op], node._prev[0].data,
+                                     node.data))
+            elif node._op in _REDUCE and node._ctx[0] is None and not node._ctx[1]:
+                self.program.append(("reduce_all", _REDUCE[node._op], node._prev[0].data,
+                                     node.data))
             else:
                 raise CaptureError(
                     f"capture: the op {_describe(node)} has no tape kernel yet (a tape holds "
-                    f"dense layers, softmax_ce and mse); use fastgrad.capture(fn, "
-                    f"fallback=True) to run such a step eagerly")
+                    f"dense layers, softmax_ce and mse, add/sub/mul (same shape, a bias row or "
+                    f"one value), scalar add/mul/div/rsub, neg/exp/log/tanh/relu/sigmoid, and "
+                    f"sum/mean of all elements); use fastgrad.capture(fn, fallback=True) to "
+                    f"run such a step eagerly")
         self.loss = root.data
         self.program.append(("finite", self.loss))
-        contributions = {id(root): None}  # the root's gradient is the seed, folded into scale
+        # the root's gradient is the seed, 1: a fused loss folds it into its scale
+        seed = None if root._op in _LOSS_OPS else np.ones(root.data.shape, root.data.dtype)
+        if seed is not None:
+            self.arena.append(seed)
+        contributions = {id(root): seed}
         for node in reversed(order):
             if node._op == OP_LEAF or id(node) not in contributions:
                 continue
@@ -156,8 +176,10 @@ class _Recorder:
                 self.dense_backward(node, contributions)
             elif node._op == OP_SOFTMAX_CE:
                 self.ce_backward(node, contributions)
-            else:
+            elif node._op == OP_MSE:
                 self.mse_backward(node, contributions)
+            else:
+                self.elementwise_backward(node, contributions)
 
     def leaf(self, node):
         if node.requires_grad:
@@ -190,6 +212,104 @@ class _Recorder:
         tmp = self.new(shape, parent.data.dtype)
         return tmp, ("add_into", contributions[key], tmp)
 
+    # ------------------------------------------------------------ element-wise ops
+    @staticmethod
+    def broadcast_kind(shape, out_shape):
+        """How an operand of ``shape`` meets a result of ``out_shape``: "full" (the same),
+        "row" (a row repeated: (n,) or (1, n) against (m, n)), "one" (one value), or None."""
+        if shape == out_shape:
+            return "full"
+        if int(np.prod(shape)) == 1 and len(shape) <= len(out_shape):
+            return "one"
+        if (len(out_shape) == 2 and len(shape) in (1, 2) and shape[-1] == out_shape[1]
+                and int(np.prod(shape)) == out_shape[1]):
+            return "row"
+        return None
+
+    def binary_forward(self, node):
+        a, b = node._prev
+        for x in (a, b):
+            if self.broadcast_kind(x.data.shape, node.data.shape) is None:
+                raise CaptureError(f"capture: {_describe(node)} broadcasts an operand of shape "
+                                   f"{x.data.shape}; a tape broadcasts rows and single values")
+            self.contiguous(x.data, f"an operand of {OP_NAMES[node._op]}")
+        self.program.append(("binary", _BINARY[node._op], a.data, b.data, node.data))
+
+    def contribute(self, parent, contributions, shape, emit):
+        """A contribution of ``shape`` to ``parent``'s gradient, computed by ``emit(out)``; summed
+        to the parent's shape first when it was broadcast (as accumulate does)."""
+        if not parent.requires_grad:
+            return
+        target = parent.data.shape
+        if tuple(shape) == target:
+            buf, add = self.grad_buffer(parent, contributions, target)
+            emit(buf)
+            if add is not None:
+                self.program.append(add)
+            return
+        kind = self.broadcast_kind(target, tuple(shape))
+        if kind not in ("row", "one"):
+            raise CaptureError(f"capture: a gradient of shape {tuple(shape)} summed to "
+                               f"{target} is not captured")
+        full = self.new(shape, parent.data.dtype)
+        emit(full)
+        buf, add = self.grad_buffer(parent, contributions, target)
+        self.program.append(("reduce_to", buf, full))
+        if add is not None:
+            self.program.append(add)
+
+    def pass_through(self, parent, contributions, G):
+        """accumulate(parent, G, owned=False): the same values, copied (or added)."""
+        self.contribute(parent, contributions, G.shape,
+                        lambda out: self.program.append(("copy", out, G)))
+
+    def elementwise_backward(self, node, contributions):
+        G = contributions[id(node)]
+        op = node._op
+        emit = self.program.append
+        if op in _BINARY:
+            a, b = node._prev
+            if op == OP_MUL:
+                self.contribute(a, contributions, G.shape,
+                                lambda out: emit(("binary", "mul", G, b.data, out)))
+                self.contribute(b, contributions, G.shape,
+                                lambda out: emit(("binary", "mul", G, a.data, out)))
+                return
+            self.pass_through(a, contributions, G)
+            if op == OP_SUB:
+                self.contribute(b, contributions, G.shape,
+                                lambda out: emit(("unary", "neg", G, out)))
+            else:
+                self.pass_through(b, contributions, G)
+        elif op in _SCALAR:
+            a, c = node._prev[0], float(node._ctx)
+            if op == OP_ADD_S:
+                self.pass_through(a, contributions, G)
+            elif op == OP_RSUB_S:
+                self.contribute(a, contributions, G.shape,
+                                lambda out: emit(("unary", "neg", G, out)))
+            else:
+                self.contribute(a, contributions, G.shape,
+                                lambda out: emit(("scalar", _SCALAR[op], G, c, out)))
+        elif op in _UNARY:
+            a, y = node._prev[0], node.data
+            name = _UNARY[op]
+            if name == "exp":
+                instruction = ("binary", "mul", G, y)
+            elif name == "log":
+                instruction = ("binary", "div", G, a.data)
+            elif name == "neg":
+                instruction = ("unary", "neg", G)
+            else:
+                instruction = ("unary_grad", name, G, y)
+            self.contribute(a, contributions, G.shape,
+                            lambda out: emit((*instruction, out)))
+        else:  # sum or mean of all elements: every element gets g (or g/count)
+            a = node._prev[0]
+            mean = op == OP_MEAN
+            self.contribute(a, contributions, a.data.shape,
+                            lambda out: emit(("fill", out, G, mean)))
+
     def dense_forward(self, node):
         x, W = node._prev[0], node._prev[1]
         b = node._prev[2] if len(node._prev) == 3 else None
@@ -215,12 +335,18 @@ class _Recorder:
             if add is not None:
                 self.program.append(add)
 
+    def loss_is_root(self, node, is_root):
+        if not is_root:
+            raise CaptureError(f"capture: {_describe(node)} is not the loss backward() starts "
+                               f"from; a tape takes a fused loss only as the step's loss")
+
     def reduction(self, node, L, reduction):
         if reduction == "none":
             raise CaptureError("capture: a loss with reduction='none' is not captured")
         self.program.append(("reduce", L, node.data, reduction == "mean"))
 
     def ce_forward(self, node, is_root):
+        self.loss_is_root(node, is_root)
         P, labels, T, reduction = node._ctx
         Z = self.contiguous(node._prev[0].data, "softmax_ce's logits")
         if labels is not None:
@@ -247,6 +373,7 @@ class _Recorder:
         return out
 
     def mse_forward(self, node, is_root):
+        self.loss_is_root(node, is_root)
         D, reduction = node._ctx
         p, t = node._prev
         if t.requires_grad:

@@ -10,6 +10,15 @@ step; each names a kernel and the arrays it reads and writes:
 - ``("reduce", L, out, mean)``: out = Σ L (/ L.size when mean), as reduce_losses does it
 - ``("finite", loss)``: stop (FloatingPointError, nothing updated) if the loss is NaN/Inf
 - ``("add_into", dst, src)``: dst += src (a second contribution to a gradient)
+- ``("binary", op, a, b, out)``: out = a op b, op in add/sub/mul/div, b (or a) the same shape,
+  a repeated row or one value
+- ``("scalar", op, x, c, out)``: out = x + c, x·c, x / c or c - x (op add/mul/div/rsub)
+- ``("unary", f, x, out)``: out = f(x), f in neg/exp/log/tanh/relu/sigmoid
+- ``("unary_grad", f, g, y, out)``: out = g·f'(x) from y = f(x), f in tanh/relu/sigmoid
+- ``("reduce_all", "sum" | "mean", x, out)``: out = Σ x (/ x.size)
+- ``("fill", out, g, mean)``: every element of out = g (/ out.size when mean)
+- ``("reduce_to", out, g)``: g summed to out's shape (the axes broadcasting added)
+- ``("copy", out, g)``
 - ``("ufunc", ufunc, operands, out)``: out = ufunc(*operands), an operand being an array or
   an int subclass naming a scalar slot (an optimizer's update, operation by operation)
 
@@ -19,6 +28,11 @@ equals an eager step of the twin bit for bit.
 import numpy as np
 
 from . import dense, losses
+from .elementwise import sigmoid_values
+from .node import sum_to_shape
+
+_BINARY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide}
+_UNARY = {"neg": np.negative, "exp": np.exp, "log": np.log, "tanh": np.tanh}
 
 
 def _ufunc(ins, slots):
@@ -47,7 +61,54 @@ def _finite(ins):
                                  f"replay stopped before backward (nothing was updated)")
 
 
+def _scalar(ins):
+    _, op, x, c, out = ins
+    if op == "rsub":
+        np.subtract(c, x, out=out)
+    else:
+        _BINARY[op](x, c, out=out)
+
+
+def _unary(ins):
+    _, f, x, out = ins
+    if f == "relu":
+        np.maximum(x, 0, out=out)
+    elif f == "sigmoid":
+        out[...] = sigmoid_values(x)
+    else:
+        _UNARY[f](x, out=out)
+
+
+def _unary_grad(ins):
+    _, f, g, y, out = ins
+    if f == "tanh":
+        np.multiply(g, 1 - y * y, out=out)
+    elif f == "relu":
+        np.multiply(g, y > 0, out=out)
+    else:
+        np.multiply(g * y, 1 - y, out=out)
+
+
+def _reduce_all(ins):
+    _, kind, x, out = ins
+    total = np.add.reduce(x, axis=None)
+    out[...] = total / x.size if kind == "mean" else total
+
+
+def _fill(ins):
+    _, out, g, mean = ins
+    out[...] = g / out.size if mean else g
+
+
 _RUN = {
+    "binary": lambda ins: _BINARY[ins[1]](ins[2], ins[3], out=ins[4]),
+    "scalar": _scalar,
+    "unary": _unary,
+    "unary_grad": _unary_grad,
+    "reduce_all": _reduce_all,
+    "fill": _fill,
+    "reduce_to": lambda ins: ins[1].__setitem__(Ellipsis, sum_to_shape(ins[2], ins[1].shape)),
+    "copy": lambda ins: np.copyto(ins[1], ins[2]),
     "labels": _labels,
     "dense_fwd": lambda ins: dense.dense_forward(*ins[1:]),
     "dense_bwd": lambda ins: dense.dense_backward(*ins[1:]),
