@@ -42,9 +42,28 @@ import warnings
 import numpy as np
 
 from . import _backend, _recording, engine, optim
-from ._py.opcodes import (OP_ADD, OP_ADD_S, OP_DENSE, OP_DIV_S, OP_EXP, OP_LEAF, OP_LOG,
-                          OP_MEAN, OP_MSE, OP_MUL, OP_MUL_S, OP_NAMES, OP_NEG, OP_RELU,
-                          OP_RSUB_S, OP_SIGMOID, OP_SOFTMAX_CE, OP_SUB, OP_SUM, OP_TANH)
+from ._py.opcodes import (
+    OP_ADD,
+    OP_ADD_S,
+    OP_DENSE,
+    OP_DIV_S,
+    OP_EXP,
+    OP_LEAF,
+    OP_LOG,
+    OP_MEAN,
+    OP_MSE,
+    OP_MUL,
+    OP_MUL_S,
+    OP_NAMES,
+    OP_NEG,
+    OP_RELU,
+    OP_RSUB_S,
+    OP_SIGMOID,
+    OP_SOFTMAX_CE,
+    OP_SUB,
+    OP_SUM,
+    OP_TANH,
+)
 from ._recording import CaptureError
 
 __all__ = ["CaptureError", "Captured", "capture"]
