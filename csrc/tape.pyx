@@ -54,7 +54,7 @@ cdef enum Kind:
     K_LABELS_I64, K_LABELS_I32, K_GEMM_NN, K_GEMM_TN, K_GEMM_NT, K_FG_GEMM, K_LOOP,
     K_BIAS_ACT, K_ADD_BIAS, K_SIGMOID_FROM_EXP, K_ACT_GRAD, K_CE_SHIFT, K_EXP, K_CE_FINISH,
     K_CE_GRAD, K_MSE_LOSSES, K_MSE_GRAD, K_REDUCE, K_FINITE, K_ADD_INTO, K_BINARY, K_SCALAR,
-    K_UNARY, K_UNARY_GRAD, K_COPY, K_FILL, K_SUM_LEADING, K_SUM_ALL, K_SIGMOID_NUMPY
+    K_UNARY, K_UNARY_GRAD, K_COPY, K_FILL, K_SUM_LEADING, K_SUM_ALL, K_SIGMOID_NUMPY, K_SMALL_GEMM
 
 # element-wise op codes of K_BINARY / K_SCALAR / K_UNARY / K_UNARY_GRAD
 cdef enum:
@@ -66,6 +66,10 @@ FUNCTIONS = {"add": F_ADD, "sub": F_SUB, "mul": F_MUL, "div": F_DIV, "rsub": F_R
 # elementwise.pyx's FORWARD_LOOP_MAX: above it the eager unary ops call numpy (the tests of
 # both regimes fail if the two disagree)
 cdef Py_ssize_t FORWARD_LOOP_MAX = 512
+# linalg.pyx's MATMUL_LOOP_MAX and KERNEL_LOOP_MAX: the largest products (multiply-adds) its typed
+# loop computes, by numpy's matmul / by fastgrad's GEMM otherwise (tested in both regimes)
+cdef Py_ssize_t MATMUL_LOOP_MAX = 4096
+cdef Py_ssize_t KERNEL_LOOP_MAX = 512
 
 # why a replay stopped (raised after the nogil loop)
 cdef enum Status:
@@ -371,6 +375,22 @@ cdef void reduce_loss(real* out, const real* L, Py_ssize_t n, bint mean) noexcep
     out[0] = total / <real>n if mean else total
 
 
+# ---------------------------------------------------------------- kernels (as in linalg.pyx)
+
+cdef void small_gemm(real* C, const real* A, Py_ssize_t a_row, Py_ssize_t a_col,
+                     const real* B, Py_ssize_t b_row, Py_ssize_t b_col,
+                     Py_ssize_t m, Py_ssize_t k, Py_ssize_t n) noexcept nogil:
+    """C[i, j] = sum_l A[i, l] * B[l, j] for C (m, n) contiguous; A and B given by strides"""
+    cdef Py_ssize_t i, j, l
+    cdef real acc
+    for i in range(m):
+        for j in range(n):
+            acc = 0
+            for l in range(k):
+                acc = acc + A[i * a_row + l * a_col] * B[l * b_row + j * b_col]
+            C[i * n + j] = acc
+
+
 # ---------------------------------------------------------------- kernels (as in elementwise.pyx)
 
 cdef inline real apply2(int f, real x, real y) noexcept nogil:
@@ -544,6 +564,9 @@ cdef void run_typed(Op* op, real like) noexcept nogil:
         sum_leading(<real*>op.p[0], <real*>op.p[1], op.n[0], op.n[1])
     elif k == K_SIGMOID_NUMPY:
         sigmoid_from_exp_numpy(<real*>op.p[0], <real*>op.p[1], op.n[0])
+    elif k == K_SMALL_GEMM:
+        small_gemm(<real*>op.p[0], <real*>op.p[1], op.n[0], op.n[1], <real*>op.p[2], op.n[2],
+                   op.n[3], op.n[4], op.n[5], op.n[6])
     elif k == K_SUM_ALL:
         reduce_loss(<real*>op.p[0], <real*>op.p[1], op.n[0], op.n[1] != 0)
 
@@ -809,6 +832,38 @@ cdef class Tape:
         else:
             self.loop({"exp": np.exp, "log": np.log, "tanh": np.tanh}[name], (x, out), n)
 
+    def matmul_loop_max(self, A, B, m, n):
+        if self.opts["uses_kernel"](m, 1, n, A.dtype):
+            return KERNEL_LOOP_MAX
+        return MATMUL_LOOP_MAX
+
+    def small_gemm(self, C, A, a_row, a_col, B, b_row, b_col, m, k, n):
+        self.op(K_SMALL_GEMM, C.dtype == np.float64, (C, A, B),
+                (a_row, a_col, b_row, b_col, m, k, n))
+
+    def add_matmul(self, A, B, out):
+        m, k = A.shape
+        n = B.shape[1]
+        if contiguous(A) and contiguous(B) and m * k * n <= self.matmul_loop_max(A, B, m, n):
+            self.small_gemm(out, A, k, 1, B, n, 1, m, k, n)
+        else:
+            self.product(A, B, out, None, None, None, None, m, k, n)
+
+    def add_matmul_vjp(self, A, B, G, GA, GB):
+        m, k = A.shape
+        n = B.shape[1]
+        if (contiguous(A) and contiguous(B) and contiguous(G)
+                and m * k * n <= self.matmul_loop_max(A, B, m, n)):
+            if GA is not None:  # ga (m x k) = g (m x n) @ B^T
+                self.small_gemm(GA, G, n, 1, B, 1, n, m, n, k)
+            if GB is not None:  # gb (k x n) = A^T (k x m) @ g (m x n)
+                self.small_gemm(GB, A, 1, k, G, n, 1, k, m, n)
+            return
+        if GA is not None:
+            self.product(G, B.T, GA, None, None, None, None, m, n, k)
+        if GB is not None:
+            self.product(A.T, G, GB, None, None, None, None, k, m, n)
+
     def add_unary_grad(self, name, g, y, out):
         self.op(K_UNARY_GRAD, out.dtype == np.float64, (out, g, y), (out.size, FUNCTIONS[name]))
 
@@ -978,7 +1033,7 @@ KIND_NAMES = ["labels_i64", "labels_i32", "gemm_nn", "gemm_tn", "gemm_nt", "fg_g
               "numpy_loop", "bias_act", "add_bias", "sigmoid_from_exp", "act_grad",
               "ce_shift", "exp", "ce_finish", "ce_grad", "mse_losses", "mse_grad", "reduce",
               "finite", "add_into", "binary", "scalar", "unary", "unary_grad", "copy", "fill",
-              "sum_leading", "sum_all", "sigmoid_numpy"]
+              "sum_leading", "sum_all", "sigmoid_numpy", "small_gemm"]
 
 
 class _SlotView:

@@ -50,6 +50,7 @@ from ._py.opcodes import (
     OP_EXP,
     OP_LEAF,
     OP_LOG,
+    OP_MATMUL,
     OP_MEAN,
     OP_MSE,
     OP_MUL,
@@ -171,13 +172,15 @@ class _Recorder:
             elif node._op in _UNARY:
                 self.program.append(("unary", _UNARY[node._op], node._prev[0].data,
                                      node.data))
+            elif node._op == OP_MATMUL:
+                self.matmul_forward(node)
             elif node._op in _REDUCE and node._ctx[0] is None and not node._ctx[1]:
                 self.program.append(("reduce_all", _REDUCE[node._op], node._prev[0].data,
                                      node.data))
             else:
                 raise CaptureError(
                     f"capture: the op {_describe(node)} has no tape kernel yet (a tape holds "
-                    f"dense layers, softmax_ce and mse, add/sub/mul (same shape, a bias row or "
+                    f"dense layers, 2-D matmul, softmax_ce and mse, add/sub/mul (same shape, a bias row or "
                     f"one value), scalar add/mul/div/rsub, neg/exp/log/tanh/relu/sigmoid, and "
                     f"sum/mean of all elements); use fastgrad.capture(fn, fallback=True) to "
                     f"run such a step eagerly")
@@ -197,6 +200,8 @@ class _Recorder:
                 self.ce_backward(node, contributions)
             elif node._op == OP_MSE:
                 self.mse_backward(node, contributions)
+            elif node._op == OP_MATMUL:
+                self.matmul_backward(node, contributions)
             else:
                 self.elementwise_backward(node, contributions)
 
@@ -253,6 +258,24 @@ class _Recorder:
                                    f"{x.data.shape}; a tape broadcasts rows and single values")
             self.contiguous(x.data, f"an operand of {OP_NAMES[node._op]}")
         self.program.append(("binary", _BINARY[node._op], a.data, b.data, node.data))
+
+    def matmul_forward(self, node):
+        a, b = node._prev
+        for x in (a, b):
+            if x.data.ndim != 2:
+                raise CaptureError(f"capture: {_describe(node)} has an operand of shape "
+                                   f"{x.data.shape}; a tape takes 2-D matrix products")
+        self.program.append(("matmul", a.data, b.data, node.data))
+
+    def matmul_backward(self, node, contributions):
+        a, b = node._prev
+        G = contributions[id(node)]
+        GA, add_a = self.grad_buffer(a, contributions, a.data.shape)
+        GB, add_b = self.grad_buffer(b, contributions, b.data.shape)
+        self.program.append(("matmul_vjp", a.data, b.data, G, GA, GB))
+        for add in (add_a, add_b):  # vjp_matmul's order: a, then b
+            if add is not None:
+                self.program.append(add)
 
     def contribute(self, parent, contributions, shape, emit):
         """A contribution of ``shape`` to ``parent``'s gradient, computed by ``emit(out)``; summed

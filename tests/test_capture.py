@@ -294,6 +294,43 @@ def test_generic_ops_replay_bit_for_bit(backend, dtype, size, act):
     assert all(p.tobytes() == q.tobytes() for p, q in zip(a[1], b[1]))
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("size", [(4, 3, 5, 2), (32, 2, 32, 2), (64, 20, 48, 6)],
+                         ids=["loops", "mixed", "products"])
+def test_matmul_mlp_replays_bit_for_bit(backend, dtype, size):
+    """The demo's way of writing an MLP: tanh(x @ W + b) @ W2 + b2, fused cross-entropy."""
+    from fastgrad.nn.functional import resolve_backend
+    from fastgrad.tensor import tensor_class
+    bk = resolve_backend(backend)
+    T = tensor_class(bk)
+    batch, n_in, hidden, classes = size
+
+    def run(captured):
+        rng = np.random.default_rng(0)
+        params = [T(rng.standard_normal(shape).astype(dtype) * 0.3, requires_grad=True)
+                  for shape in ((n_in, hidden), (hidden,), (hidden, classes), (classes,))]
+        W1, b1, W2, b2 = params
+        opt = optim.SGD(params, 0.1, momentum=0.9)
+
+        def step(x, y):
+            h = bk.elementwise.tanh(bk.linalg.matmul(x, W1) + b1)
+            loss = bk.losses.softmax_cross_entropy(bk.linalg.matmul(h, W2) + b2, y)
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+            return loss
+        f = capture(step) if captured else step
+        out = []
+        for _ in range(20):
+            x = rng.standard_normal((batch, n_in)).astype(dtype)
+            v = f(x, rng.integers(0, classes, batch))
+            out.append(v if isinstance(v, float) else float(v.data))
+        return out, [p.data.copy() for p in params]
+    a, b = run(False), run(True)
+    assert a[0] == b[0]
+    assert all(p.tobytes() == q.tobytes() for p, q in zip(a[1], b[1]))
+
+
 # ---------------------------------------------------------------- guards
 
 def captured_after_replay(backend, **kw):

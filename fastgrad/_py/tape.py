@@ -19,6 +19,8 @@ step; each names a kernel and the arrays it reads and writes:
 - ``("fill", out, g, mean)``: every element of out = g (/ out.size when mean)
 - ``("reduce_to", out, g)``: g summed to out's shape (the axes broadcasting added)
 - ``("copy", out, g)``
+- ``("matmul", A, B, out)`` / ``("matmul_vjp", A, B, G, GA, GB)``: out = A·B; GA = G·Bᵀ and
+  GB = Aᵀ·G (each if not None), 2-D
 - ``("ufunc", ufunc, operands, out)``: out = ufunc(*operands), an operand being an array or
   an int subclass naming a scalar slot (an optimizer's update, operation by operation)
 
@@ -100,7 +102,17 @@ def _fill(ins):
     out[...] = g / out.size if mean else g
 
 
+def _matmul_vjp(ins):
+    _, A, B, G, GA, GB = ins
+    if GA is not None:
+        np.matmul(G, np.swapaxes(B, -1, -2), out=GA)
+    if GB is not None:
+        np.matmul(np.swapaxes(A, -1, -2), G, out=GB)
+
+
 _RUN = {
+    "matmul": lambda ins: np.matmul(ins[1], ins[2], out=ins[3]),
+    "matmul_vjp": _matmul_vjp,
     "binary": lambda ins: _BINARY[ins[1]](ins[2], ins[3], out=ins[4]),
     "scalar": _scalar,
     "unary": _unary,
