@@ -20,11 +20,13 @@ twin calls. The arrays of the recording step (node values, the losses' saved arr
 new ones (gradients, scratch) are the tape's arena; parameters, their optimizer state and the
 optimizer's scratch are the user's arrays, used in place.
 
-What a tape holds: the fused dense layer (any activation), softmax cross-entropy with class
-labels or probability rows, MSE (mean or sum reduction, as the loss of the step), and SGD
-(momentum, Nesterov, dampening, weight decay), Adam and AdamW updates. A step that uses
-another op raises CaptureError naming it when recorded (``fallback=True``: a one-time warning
-and the step stays eager from then on).
+What a tape holds: the fused dense layer (any activation), 2-D matmul, add/sub/mul of
+tensors of one shape or with a broadcast row or single value, scalar add/mul/div/rsub,
+neg/exp/log/tanh/relu/sigmoid, sum/mean of all elements; softmax cross-entropy with class
+labels or probability rows and MSE (mean or sum, as the step's loss); the updates of SGD
+(momentum, Nesterov, dampening, weight decay), Adam and AdamW. A step that uses another op
+raises CaptureError naming it when recorded (``fallback=True``: a one-time warning and the step
+stays eager from then on). The loss may be any scalar built from these.
 
 Guards, before every replay: argument count and kinds; each input's shape and dtype (a
 non-contiguous input is copied, which is right); the identity of every parameter's array
