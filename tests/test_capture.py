@@ -331,6 +331,39 @@ def test_matmul_mlp_replays_bit_for_bit(backend, dtype, size):
     assert all(p.tobytes() == q.tobytes() for p, q in zip(a[1], b[1]))
 
 
+@pytest.mark.parametrize("variant", ["onehot", "mse_sum", "tensor_args"])
+def test_other_targets_and_arguments(backend, variant):
+    """Probability-row targets, MSE with reduction='sum', Tensors as arguments."""
+    def run(captured):
+        model, opt = make(backend, sizes=(3, 12, 4), opt="adam")
+        T = type(model.parameters()[0])
+
+        def step(x, t):
+            out = model(x)
+            if variant == "mse_sum":
+                loss = F.mse_loss(out, t, reduction="sum")
+            else:
+                loss = F.cross_entropy(out, t)
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+            return loss
+        f = capture(step) if captured else step
+        rng = np.random.default_rng(2)
+        out = []
+        for _ in range(10):
+            x = rng.standard_normal((16, 3))
+            labels = rng.integers(0, 4, 16)
+            t = np.eye(4)[labels] if variant != "tensor_args" else labels
+            if variant == "tensor_args":
+                x = T(x)
+            out.append(f(x, t))
+        return [float(getattr(v, "data", v)) for v in out], state(model, opt)
+    a, b = run(False), run(True)
+    assert a[0] == b[0]
+    assert_same_state(a[1], b[1])
+
+
 # ---------------------------------------------------------------- guards
 
 def captured_after_replay(backend, **kw):
