@@ -187,7 +187,8 @@ class _Recorder:
                     f"sum/mean of all elements); use fastgrad.capture(fn, fallback=True) to "
                     f"run such a step eagerly")
         self.loss = root.data
-        self.program.append(("finite", self.loss))
+        if engine._check_finite:  # eager backward raises on a NaN/Inf loss: so does a replay
+            self.program.append(("finite", self.loss))
         # the root's gradient is the seed, 1: a fused loss folds it into its scale
         seed = None if root._op in _LOSS_OPS else np.ones(root.data.shape, root.data.dtype)
         if seed is not None:
@@ -627,8 +628,12 @@ class _Tape:
         self.optimizers = rec.optimizers
         # (parameter, its gradient buffer, the step clears its grad before backward, the
         # step leaves a gradient in it)
-        params = [(p, rec.grads[id(p)], id(p) in rec.cleared, p.grad is not None)
-                  for p in rec.params]
+        params = []
+        for p in rec.params:
+            if id(p) not in rec.grads:
+                raise CaptureError(f"capture: a parameter ({p.data.dtype} {p.data.shape}) is in "
+                                   f"the graph but gets no gradient from its ops")
+            params.append((p, rec.grads[id(p)], id(p) in rec.cleared, p.grad is not None))
         self.compiled = bk.tape.Tape(rec.program, rec.inputs, params, rec.guards,
                                      np.array(rec.scalars, dtype=np.float64), rec.loss,
                                      rec.arena, CaptureError)
