@@ -3,11 +3,12 @@
  * Method: range reduction to |r| <= ln2/2 (exp, expm1) or to m in [√½, √2) (log), then
  * near-minimax polynomials (coefficients from tools/vmath_coefficients.py), with special values
  * (±0, subnormals, overflow and underflow, ±inf, NaN) chosen by selects, not branches, so that
- * the compiler vectorises the loops. float32 is computed in double with shorter polynomials and
- * rounded once. The measured error bounds against numpy are in fastgrad/_py/vmath.py (ULP_BOUNDS)
- * and the README; tests/test_vmath.py checks them.
+ * the compiler vectorises the loops. float32 has its own float arithmetic (shorter polynomials,
+ * twice the lanes of float64), written once with float64's in vmath_body.h. The measured error
+ * bounds are in fastgrad/_py/vmath.py (ULP_BOUNDS) and the README; tests/test_vmath.py checks
+ * them.
  *
- * Dispatch: the element functions and loops (csrc/vmath_body.h) are compiled once per level:
+ * Dispatch: the element functions and loops (csrc/vmath_level.h) are compiled once per level:
  * baseline (whatever the build targets: SSE2 on x86-64, NEON on arm64; no FMA), and on x86-64
  * with GCC or Clang also AVX2+FMA and AVX-512 (F, DQ, VL, BW), which use explicit fused
  * multiply-adds (setup.py compiles with -ffp-contract=off, so nothing is fused implicitly). The
@@ -33,10 +34,6 @@ typedef struct {
 
 enum { VM_BASELINE = 0, VM_AVX2 = 1, VM_AVX512 = 2 };
 
-#define VM_LOG2E 1.4426950408889634
-#define VM_LN2_HI 6.93147180369123816490e-01 /* 0x3fe62e42fee00000: 32 significant bits */
-#define VM_LN2_LO 1.90821492927058770002e-10
-#define VM_SHIFT 6755399441055744.0          /* 1.5·2^52: adding it rounds to an integer */
 #define VM_INF ((double)INFINITY)
 #define VM_NAN ((double)NAN)
 
@@ -80,26 +77,40 @@ VM_INLINE double vm_from_bits(uint64_t u)
     return x;
 }
 
+VM_INLINE uint32_t vm_bits_f(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+
+VM_INLINE float vm_from_bits_f(uint32_t u)
+{
+    float x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
 /* ---- baseline: no target attribute, no FMA */
-#define VM(name) vm_base_##name
+#define VM_LEVEL(name) vm_base_##name
 #define VM_ATTR
-#define VM_MADD(a, b, c) ((a) * (b) + (c))
-#include "vmath_body.h"
-#undef VM
+#define VM_FMA 0
+#include "vmath_level.h"
+#undef VM_LEVEL
 #undef VM_ATTR
-#undef VM_MADD
+#undef VM_FMA
 
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
 #define VM_X86_DISPATCH 1
 
-#define VM(name) vm_avx2_##name
+#define VM_LEVEL(name) vm_avx2_##name
 #define VM_ATTR __attribute__((target("avx2,fma")))
-#define VM_MADD(a, b, c) __builtin_fma((a), (b), (c))
-#include "vmath_body.h"
-#undef VM
+#define VM_FMA 1
+#include "vmath_level.h"
+#undef VM_LEVEL
 #undef VM_ATTR
 
-#define VM(name) vm_avx512_##name
+#define VM_LEVEL(name) vm_avx512_##name
 #if defined(__clang__)
 #define VM_ATTR __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,avx2,fma"), \
                                       min_vector_width(512)))
@@ -107,10 +118,10 @@ VM_INLINE double vm_from_bits(uint64_t u)
 #define VM_ATTR __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,avx2,fma," \
                                       "prefer-vector-width=512")))
 #endif
-#include "vmath_body.h"
-#undef VM
+#include "vmath_level.h"
+#undef VM_LEVEL
 #undef VM_ATTR
-#undef VM_MADD
+#undef VM_FMA
 #endif
 
 /* The highest level this CPU (and OS) runs. */

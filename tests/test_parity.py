@@ -2,8 +2,8 @@
 (float64 to ~1e-12, float32 to ~1e-5), and float32 stays float32 on both.
 
 The transcendentals (exp, log, log1p, tanh, sigmoid) are fastgrad's own kernels on the compiled
-side and numpy's on the twin: they differ by at most ULP_BOUNDS (fastgrad/_py/vmath.py, <= 3 ulp)
-plus numpy's own error, about 1e-15 relative in float64 and 1e-6 in float32. The general
+side and numpy's on the twin: each is within ULP_BOUNDS (fastgrad/_py/vmath.py, <= 3 ulp) of the
+exact result, numpy within its own few ulp: about 1e-15 relative in float64, 1e-6 in float32. The general
 tolerances below already hold that with room for the amplification a few further operations
 bring (float64: 1e-12; float32: 1e-5), so they stay as they were; the row paths, which used to
 match bit for bit, now use helpers.kernel_tolerance, derived from those bounds.

@@ -59,7 +59,8 @@ def specials(dtype):
               np.inf, -np.inf, np.nan, -np.nan] + THRESHOLDS
     with np.errstate(over="ignore"):
         x = np.array(values, dtype=dtype)
-    return np.concatenate([x, np.nextafter(x, dtype(np.inf)), np.nextafter(x, dtype(-np.inf))])
+        return np.concatenate([x, np.nextafter(x, dtype(np.inf)),
+                               np.nextafter(x, dtype(-np.inf))])
 
 
 def sweep(name, dtype, n=60_000, seed=0):
