@@ -100,7 +100,9 @@ VM_INLINE float vm_from_bits_f(uint32_t u)
 #undef VM_ATTR
 #undef VM_FMA
 
-#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+/* FASTGRAD_VMATH_NO_DISPATCH builds the baseline alone (what other CPUs and compilers get) */
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__)) \
+    && !defined(FASTGRAD_VMATH_NO_DISPATCH)
 #define VM_X86_DISPATCH 1
 
 #define VM_LEVEL(name) vm_avx2_##name
