@@ -50,6 +50,8 @@ enum { VM_BASELINE = 0, VM_AVX2 = 1, VM_AVX512 = 2 };
 
 #if defined(__GNUC__) || defined(__clang__)
 #define VM_INLINE static inline __attribute__((always_inline))
+#elif defined(_MSC_VER)
+#define VM_INLINE static __forceinline  /* MSVC's C has no `inline` before C11 mode */
 #else
 #define VM_INLINE static inline
 #endif
