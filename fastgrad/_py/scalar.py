@@ -101,6 +101,12 @@ class Value:
         return {_parent_at(self, i) for i in range(_parent_count(self))}
 
     @property
+    def _prev_ordered(self):
+        """The parent Values as a tuple, in recorded order (a fused neuron's are b, w0, x0, w1,
+        x1, ...): ``_prev`` without the set's run-to-run order, for deterministic drawings."""
+        return tuple(_parents(self))
+
+    @property
     def _op(self):
         """The op that made this Value, as micrograd labels it ('+', '*', 'ReLU', '**2', ...)."""
         if self._code == POWC:
