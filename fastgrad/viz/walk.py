@@ -158,28 +158,21 @@ def sort(roots, values):
     for root in roots:
         if id(root) in index:
             continue
-        index[id(root)] = -1  # on the path
-        path = [root]
-        pending = [_parents_of(root, values)]
-        positions = [0]
+        # a Value's parents are Values, a tensor's are tensors: one way to read them per root
+        parents_of = _value_parents if isinstance(root, values) else _tensor_parents
+        index[id(root)] = -1  # found, not yet placed
+        prev = parents_of(root)
+        path = [(root, prev, iter(prev or ()))]
         while path:
-            prev = pending[-1]
-            i = positions[-1]
-            n = len(prev) if prev is not None else 0
-            while i < n:
-                p = prev[i]
-                i += 1
+            node, prev, pending = path[-1]
+            for p in pending:
                 if id(p) not in index:
                     index[id(p)] = -1
-                    positions[-1] = i
-                    path.append(p)
-                    pending.append(_parents_of(p, values))
-                    positions.append(0)
+                    grand = parents_of(p)
+                    path.append((p, grand, iter(grand or ())))
                     break
             else:
-                node = path.pop()
-                pending.pop()
-                positions.pop()
+                path.pop()
                 index[id(node)] = len(nodes)
                 nodes.append(node)
                 parents.append(prev)
@@ -189,9 +182,11 @@ def sort(roots, values):
     return nodes, parents
 
 
-def _parents_of(node, values):
-    if isinstance(node, values):
-        return node._prev_ordered
+def _value_parents(node):
+    return node._prev_ordered
+
+
+def _tensor_parents(node):
     prev = node._prev
     if prev is None:
         return None if node._op != OP_LEAF else ()
@@ -302,9 +297,8 @@ def picture(root, params=None, max_nodes=500, max_elements=8, where="to_dot"):
             if id(node) in is_root:
                 _mark_output(pic, box_id)
             for p in parents[i] or ():
-                pid = unit_id(p)
-                if pid != box_id:
-                    edge(pid, box_id)
+                if unit[p] != u:
+                    edge(unit_id(p), box_id)
             continue
         pic.shown += 1
         nid = f"n{i}"
@@ -355,6 +349,8 @@ def picture(root, params=None, max_nodes=500, max_elements=8, where="to_dot"):
 def _modules(nodes, parents, name_of):
     """Each node's module: a parameter's own; an op's, the innermost module holding every
     named parameter it uses directly; else "" (outside every module)."""
+    if not any(name is not None for name in name_of):
+        return [""] * len(nodes)
     module = []
     for i in range(len(nodes)):
         name = name_of[i]
@@ -372,27 +368,31 @@ def _units(n, module, max_nodes, pic):
     unit = [-1] * n
     if n <= max_nodes:
         return unit
-    names = sorted({m for m in module if m})
-    depth = {m: len(_chain(m)) for m in names}
+    chains = {m: _chain(m) for m in set(module) if m}
+    if not chains:  # no modules: the nodes nearest the output, and one box for the rest
+        cut = n - (max_nodes - 1)
+        pic.units.append(["summary", None, cut])
+        unit[:cut] = [0] * cut
+        pic.hidden = cut
+        return unit
     collapsed_to = None
-    for d in sorted(set(depth.values()), reverse=True):
+    for d in range(max(len(c) for c in chains.values()), 0, -1):
         # modules at depth >= d become their ancestor at depth d
-        to = [(_chain(m)[-d] if m and depth[m] >= d else None) for m in module]
+        to = [(chains[m][-d] if m and len(chains[m]) >= d else None) for m in module]
         count = len({t for t in to if t is not None}) + sum(1 for t in to if t is None)
         collapsed_to = to
         if count <= max_nodes:
             break
-    if collapsed_to is not None:
-        index = {}
-        for i, t in enumerate(collapsed_to):
-            if t is not None:
-                u = index.get(t)
-                if u is None:
-                    u = index[t] = len(pic.units)
-                    pic.units.append(["module", t, 0])
-                pic.units[u][2] += 1
-                unit[i] = u
-        pic.collapsed = len(index)
+    index = {}
+    for i, t in enumerate(collapsed_to):
+        if t is not None:
+            u = index.get(t)
+            if u is None:
+                u = index[t] = len(pic.units)
+                pic.units.append(["module", t, 0])
+            pic.units[u][2] += 1
+            unit[i] = u
+    pic.collapsed = len(index)
     # what is drawn, each at the position of its last node (the one nearest the output)
     last = {}
     for i in range(n):
