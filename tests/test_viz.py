@@ -72,7 +72,7 @@ digraph fastgrad {
   n6 [label="dense | (1, 1) float64 | data [-0.2892] | grad None", shape=record];
   n7 [label="constant | (1, 1) float64 | data [1] | grad None", shape=record, fillcolor=gray93, style="filled"];
   n8 [label="sub | (1, 1) float64 | data [-1.289] | grad None", shape=record];
-  n9 [label="pow_s | (1, 1) float64 | data [1.662] | grad None", shape=record];
+  n9 [label="pow_s (x ** 2) | (1, 1) float64 | data [1.662] | grad None", shape=record];
   n10 [label="mean | () float64 | data 1.662 | grad None", shape=record, fillcolor=darkolivegreen1, style="filled"];
   subgraph cluster_0 {
     label="0"; style=dashed; color=gray50;

@@ -10,6 +10,7 @@ the nodes nearest the output, behind one box that says how many were left out.
 import warnings
 
 from .. import _backend
+from .._py import opcodes
 from .._py.dense import ACTIVATION_NAMES
 from .._py.opcodes import OP_DENSE, OP_LEAF, OP_NAMES
 
@@ -208,10 +209,20 @@ def _array_summary(arr, max_elements):
     return "[" + ", ".join(_number(x) for x in arr.reshape(-1).tolist()) + "]"
 
 
+# ops of a tensor and a Python number c (kept in ctx): the formula they compute
+SCALAR_FORMULAS = {opcodes.OP_ADD_S: "x + {}", opcodes.OP_MUL_S: "x * {}",
+                   opcodes.OP_DIV_S: "x / {}", opcodes.OP_RSUB_S: "{} - x",
+                   opcodes.OP_RDIV_S: "{} / x", opcodes.OP_POW_S: "x ** {}",
+                   opcodes.OP_RPOW_S: "{} ** x"}
+
+
 def _op_name(node):
-    name = OP_NAMES.get(node._op, str(node._op))
-    if node._op == OP_DENSE and isinstance(node._ctx, int) and node._ctx:
-        name = f"dense+{ACTIVATION_NAMES[node._ctx]}"
+    op, ctx = node._op, node._ctx
+    name = OP_NAMES.get(op, str(op))
+    if op == OP_DENSE and isinstance(ctx, int) and ctx:
+        name = f"dense+{ACTIVATION_NAMES[ctx]}"
+    elif op in SCALAR_FORMULAS and isinstance(ctx, (int, float)):
+        name = f"{name} ({SCALAR_FORMULAS[op].format(_number(ctx))})"
     return name
 
 
