@@ -468,3 +468,14 @@ def test_drawing_is_the_public_type(fg):
     assert isinstance(drawing, Drawing)
     assert str(drawing) == drawing.source == to_dot(out)
     assert "9 of 9 nodes" in repr(drawing)
+
+
+def test_ipython_displays_the_drawing(fg, monkeypatch):
+    formatters = pytest.importorskip("IPython.core.formatters")
+    out, _ = value_expression(fg.bk.scalar.Value)
+    data, _ = formatters.DisplayFormatter().format(draw_dot(out))
+    ET.fromstring(data["image/svg+xml"])
+    monkeypatch.setattr(render, "find_executable", lambda name: None)
+    with pytest.warns(RuntimeWarning, match="showing SVG instead"):
+        data, _ = formatters.DisplayFormatter().format(draw_dot(out, format="png"))
+    ET.fromstring(data["image/svg+xml"])
