@@ -151,11 +151,12 @@ def _common(modules):
 # ---------------------------------------------------------------- the walk
 
 def sort(roots, values):
-    """(nodes, parents): nodes parents-first with the roots last, found without recursion;
-    parents[i] lists node i's parents' positions in recorded order (None: freed by backward)."""
+    """(nodes, prevs, index): nodes parents-first with the roots last, found without
+    recursion; prevs[i] is node i's parents in recorded order (None: freed by backward);
+    index maps id(node) to its position."""
     index = {}
     nodes = []
-    parents = []
+    prevs = []
     for root in roots:
         if id(root) in index:
             continue
@@ -176,11 +177,8 @@ def sort(roots, values):
                 path.pop()
                 index[id(node)] = len(nodes)
                 nodes.append(node)
-                parents.append(prev)
-    for j, prev in enumerate(parents):
-        if prev is not None:
-            parents[j] = [index[id(p)] for p in prev]
-    return nodes, parents
+                prevs.append(prev)
+    return nodes, prevs, index
 
 
 def _value_parents(node):
@@ -261,16 +259,18 @@ def picture(root, params=None, max_nodes=500, max_elements=8, where="to_dot"):
         raise ValueError(f"{where}: max_elements must be an integer >= 0, got {max_elements!r}")
     roots, values = as_roots(root, where)
     names, keep_alive = parameter_names(params, where)
-    nodes, parents = sort(roots, values)
+    nodes, prevs, index = sort(roots, values)
     n = len(nodes)
     pic = Picture()
     pic.total = n
     pic.max_nodes = max_nodes
     is_root = {id(r) for r in roots}
 
-    name_of = [names.get(id(node)) for node in nodes]
-    module = _modules(nodes, parents, name_of)
+    name_of = [names.get(id(node)) for node in nodes] if names else [None] * n
+    module = _modules(prevs, index, name_of)
     unit = _units(n, module, max_nodes, pic)
+    unit_ids = [_unit_box_id(u, pic) for u in range(len(pic.units))]
+    summary = next((u for u, kind in enumerate(pic.units) if kind[0] == "summary"), None)
 
     clusters = {}  # module name -> cluster index
 
@@ -295,21 +295,22 @@ def picture(root, params=None, max_nodes=500, max_elements=8, where="to_dot"):
 
     def unit_id(i):
         u = unit[i]
-        return f"n{i}" if u < 0 else _unit_box_id(u, pic)
+        return f"n{i}" if u < 0 else unit_ids[u]
 
-    freed = 0
     for i, node in enumerate(nodes):
         u = unit[i]
         if u >= 0:  # drawn as a module box or the summary box
-            box_id = _unit_box_id(u, pic)
+            box_id = unit_ids[u]
             if box_id not in emitted:
                 emitted.add(box_id)
                 pic.boxes.append(_unit_box(u, pic, cluster_of))
             if id(node) in is_root:
                 _mark_output(pic, box_id)
-            for p in parents[i] or ():
-                if unit[p] != u:
-                    edge(unit_id(p), box_id)
+            if u != summary:  # (a hidden node's parents are hidden too: they come before it)
+                for p in prevs[i] or ():
+                    j = index[id(p)]
+                    if unit[j] != u:
+                        edge(unit_id(j), box_id)
             continue
         pic.shown += 1
         nid = f"n{i}"
@@ -320,7 +321,9 @@ def picture(root, params=None, max_nodes=500, max_elements=8, where="to_dot"):
             name = name[len(module[i]) + 1:]  # the cluster's label says the rest
         if id(node) in is_root:
             fill = OUTPUT_FILL
-        prev = parents[i]
+        prev = prevs[i]
+        if prev is not None:
+            prev = [index[id(p)] for p in prev]
         if isinstance(node, values):
             pic.boxes.append(Box(nid, "record", _value_fields(node, name), fill, cluster=c))
             if prev:  # micrograd's op node: parents -> op -> value
@@ -335,12 +338,10 @@ def picture(root, params=None, max_nodes=500, max_elements=8, where="to_dot"):
             fill = CONSTANT_FILL
         pic.boxes.append(Box(nid, "record", _tensor_fields(node, name, is_freed, max_elements),
                              fill, dashed=is_freed, cluster=c, vertical=True))
-        if is_freed:
-            freed += 1
         for p in prev or ():
             edge(unit_id(p), nid)
     del keep_alive
-    pic.freed = freed
+    pic.freed = freed = prevs.count(None)
     if pic.collapsed or pic.hidden:
         note = f"{n} nodes, over max_nodes={max_nodes}: "
         parts = []
@@ -357,18 +358,19 @@ def picture(root, params=None, max_nodes=500, max_elements=8, where="to_dot"):
     return pic
 
 
-def _modules(nodes, parents, name_of):
+def _modules(prevs, index, name_of):
     """Each node's module: a parameter's own; an op's, the innermost module holding every
     named parameter it uses directly; else "" (outside every module)."""
     if not any(name is not None for name in name_of):
-        return [""] * len(nodes)
+        return [""] * len(name_of)
     module = []
-    for i in range(len(nodes)):
+    for i in range(len(name_of)):
         name = name_of[i]
         if name is not None:
             module.append(module_of(name))
             continue
-        used = [module[p] for p in parents[i] or () if name_of[p] is not None]
+        positions = [index[id(p)] for p in prevs[i] or ()]
+        used = [module[p] for p in positions if name_of[p] is not None]
         module.append(_common(used) if used else "")
     return module
 
