@@ -479,3 +479,15 @@ def test_ipython_displays_the_drawing(fg, monkeypatch):
     with pytest.warns(RuntimeWarning, match="showing SVG instead"):
         data, _ = formatters.DisplayFormatter().format(draw_dot(out, format="png"))
     ET.fromstring(data["image/svg+xml"])
+
+
+def test_a_value_subclass_with_a_label_is_drawn_with_it(fg):
+    class Labelled(fg.bk.scalar.Value):  # the micrograd lecture's Value(data, label=...)
+        def __init__(self, data, label=""):
+            super().__init__(data)
+            self.label = label
+
+    a = Labelled(2.0, "a")
+    text = to_dot(a * 3)
+    assert 'n0 [label="{ a | data 2.0000 | grad 0.0000 }"' in text
+    assert 'n0 [label="{ x | data' in to_dot(a * 3, params={"x": a})  # a given name wins

@@ -244,8 +244,12 @@ def _tensor_fields(node, name, freed, max_elements):
 
 
 def _value_fields(node, name):
-    # micrograd's draw_dot: "{ data %.4f | grad %.4f }"
+    # micrograd's draw_dot: "{ data %.4f | grad %.4f }"; its lecture's "{ label | ... }" for a
+    # Value subclass that carries a label
     fields = [f"data {node.data:.4f}", f"grad {node.grad:.4f}"]
+    if name is None:
+        label = getattr(node, "label", None)
+        name = label if isinstance(label, str) and label else None
     return [name] + fields if name is not None else fields
 
 
