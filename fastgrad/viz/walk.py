@@ -274,7 +274,8 @@ def picture(root, params=None, max_nodes=500, max_elements=8, where="to_dot"):
     module = _modules(prevs, index, name_of)
     unit = _units(n, module, max_nodes, pic)
     unit_ids = [_unit_box_id(u, pic) for u in range(len(pic.units))]
-    summary = next((u for u, kind in enumerate(pic.units) if kind[0] == "summary"), None)
+    # without modules the hidden nodes are a prefix of the order: their parents are hidden too
+    only_summary = len(pic.units) == 1 and pic.units[0][0] == "summary"
 
     clusters = {}  # module name -> cluster index
 
@@ -310,7 +311,7 @@ def picture(root, params=None, max_nodes=500, max_elements=8, where="to_dot"):
                 pic.boxes.append(_unit_box(u, pic, cluster_of))
             if id(node) in is_root:
                 _mark_output(pic, box_id)
-            if u != summary:  # (a hidden node's parents are hidden too: they come before it)
+            if not only_summary:
                 for p in prevs[i] or ():
                     j = index[id(p)]
                     if unit[j] != u:
