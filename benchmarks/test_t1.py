@@ -1,7 +1,6 @@
 """T1 benchmarks: one test per registered system (see workloads/ and conftest.run_case)."""
 
 import pytest
-
 from workloads.registry import pytest_params
 
 

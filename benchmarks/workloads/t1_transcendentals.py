@@ -53,7 +53,6 @@ def numpy_call(name, dtype):
 
 def torch_call(name, dtype):
     import torch
-
     from onecore import limit_torch
 
     limit_torch(torch)
@@ -78,8 +77,8 @@ def jax_call(name, dtype):
 def register_all():
     for name in FUNCTIONS:
         for tag, dtype in DTYPES.items():
-            options = dict(variant=f"{name} {tag}", unit="array",
-                           params={"shape": "x".join(map(str, SHAPE)), "dtype": tag})
+            options = {"variant": f"{name} {tag}", "unit": "array",
+                       "params": {"shape": "x".join(map(str, SHAPE)), "dtype": tag}}
             register("T1", "fastgrad", reference=True, **options)(
                 lambda n=name, d=dtype: fastgrad_call(n, d))
             register("T1", "fastgrad-avx2", twin=False, **options)(
