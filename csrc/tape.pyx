@@ -10,15 +10,15 @@ and no allocation per op.
 Bit for bit: each op is expanded here exactly as the eager compiled kernel runs it (the same
 size crossovers, read at recording). Typed loops are the eager modules' formulas, copied
 (dense.pyx, losses.pyx; the same code under the same compiler flags rounds the same way);
-where the eager kernel calls numpy (np.tanh/np.exp of large arrays, np.matmul, the optimizers'
-ufuncs), the tape calls the same numpy inner loop through the ufunc's loop table; where it
-calls fastgrad's GEMM (csrc/gemm.h), the tape calls it with the same strides.
+exp, log, tanh and sigmoid are fastgrad's vectorised kernels (fastgrad/_cy/vmath.pxd), as in
+eager; where the eager kernel calls numpy (np.matmul, the optimizers' ufuncs), the tape calls
+the same numpy inner loop through the ufunc's loop table; where it calls fastgrad's GEMM
+(csrc/gemm.h), the tape calls it with the same strides.
 tests/test_capture.py checks replay against eager bit for bit, so a change on either side that
 breaks this fails there.
 """
 cimport numpy as cnp
-from libc.math cimport exp as c_exp, expf, fabs, fabsf, isfinite, log as c_log, logf
-from libc.math cimport tanh as c_tanh, tanhf
+from libc.math cimport isfinite
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
 from libc.stdint cimport int32_t, int64_t
@@ -27,6 +27,7 @@ from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 import numpy as np
 
 from fastgrad._cy.node cimport Node, pairwise_sum, real
+from fastgrad._cy.vmath cimport v_exp, v_log, v_sigmoid, v_tanh
 
 from fastgrad._py.tape import _guard_message
 
@@ -52,20 +53,17 @@ cdef enum:
 
 cdef enum Kind:
     K_LABELS_I64, K_LABELS_I32, K_GEMM_NN, K_GEMM_TN, K_GEMM_NT, K_FG_GEMM, K_LOOP,
-    K_BIAS_ACT, K_ADD_BIAS, K_SIGMOID_FROM_EXP, K_ACT_GRAD, K_CE_SHIFT, K_EXP, K_CE_FINISH,
+    K_BIAS_ACT, K_ACT_GRAD, K_CE_ROWS,
     K_CE_GRAD, K_MSE_LOSSES, K_MSE_GRAD, K_REDUCE, K_FINITE, K_ADD_INTO, K_BINARY, K_SCALAR,
-    K_UNARY, K_UNARY_GRAD, K_COPY, K_FILL, K_SUM_LEADING, K_SUM_ALL, K_SIGMOID_NUMPY, K_SMALL_GEMM
+    K_UNARY, K_UNARY_GRAD, K_COPY, K_FILL, K_SUM_LEADING, K_SUM_ALL, K_SMALL_GEMM
 
 # element-wise op codes of K_BINARY / K_SCALAR / K_UNARY / K_UNARY_GRAD
 cdef enum:
-    F_ADD, F_SUB, F_MUL, F_DIV, F_RSUB, F_NEG, F_EXP, F_LOG, F_TANH, F_RELU, F_SIGMOID, F_NEGABS
+    F_ADD, F_SUB, F_MUL, F_DIV, F_RSUB, F_NEG, F_EXP, F_LOG, F_TANH, F_RELU, F_SIGMOID
 
 FUNCTIONS = {"add": F_ADD, "sub": F_SUB, "mul": F_MUL, "div": F_DIV, "rsub": F_RSUB,
              "neg": F_NEG, "exp": F_EXP, "log": F_LOG, "tanh": F_TANH, "relu": F_RELU,
              "sigmoid": F_SIGMOID}
-# elementwise.pyx's FORWARD_LOOP_MAX: above it the eager unary ops call numpy (the tests of
-# both regimes fail if the two disagree)
-cdef Py_ssize_t FORWARD_LOOP_MAX = 512
 # linalg.pyx's MATMUL_LOOP_MAX and KERNEL_LOOP_MAX: the largest products (multiply-adds) its typed
 # loop computes, by numpy's matmul / by fastgrad's GEMM otherwise (tested in both regimes)
 cdef Py_ssize_t MATMUL_LOOP_MAX = 4096
@@ -163,40 +161,9 @@ cdef void gemm_nt(real* GX, const real* GZ, const real* W,
             GX[i * k + l] = acc
 
 
-cdef inline real tanh_(real z) noexcept nogil:
-    if real is float:
-        return tanhf(z)
-    else:
-        return c_tanh(z)
-
-
-cdef inline real exp_(real x) noexcept nogil:
-    if real is float:
-        return expf(x)
-    else:
-        return c_exp(x)
-
-
-cdef inline real log_(real x) noexcept nogil:
-    if real is float:
-        return logf(x)
-    else:
-        return c_log(x)
-
-
-cdef inline real sigmoid_(real z) noexcept nogil:
-    """1/(1 + e^-z) as e/(1 + e) with e = e^z below 0"""
-    cdef real e, r
-    if real is float:
-        e = expf(-fabsf(z))
-    else:
-        e = c_exp(-fabs(z))
-    r = 1 / (1 + e)
-    return r if z >= 0 else e * r
-
-
 cdef void bias_act(real* Y, const real* B, Py_ssize_t m, Py_ssize_t n, int act) noexcept nogil:
-    """Y = act(Y + B) row by row, in place (B may be NULL)"""
+    """Y = act(Y + B) in place (B may be NULL): the bias row by row, then tanh and sigmoid by
+    the vectorised kernels over all of Y at once"""
     cdef Py_ssize_t i, j
     cdef real z
     cdef real* y
@@ -205,45 +172,14 @@ cdef void bias_act(real* Y, const real* B, Py_ssize_t m, Py_ssize_t n, int act) 
         if B != NULL:
             for j in range(n):
                 y[j] = y[j] + B[j]
-        if act == ACT_TANH:
-            for j in range(n):
-                y[j] = tanh_(y[j])
-        elif act == ACT_RELU:
+        if act == ACT_RELU:  # max(z, 0), NaN passing through as in numpy.maximum
             for j in range(n):
                 z = y[j]
                 y[j] = z if (z >= 0 or z != z) else 0
-        elif act == ACT_SIGMOID:
-            for j in range(n):
-                y[j] = sigmoid_(y[j])
-
-
-cdef void sigmoid_from_exp(real* Y, const real* E, Py_ssize_t n) noexcept nogil:
-    """Y = σ(Y) given E = e^-|Y|"""
-    cdef Py_ssize_t i
-    cdef real r
-    for i in range(n):
-        r = 1 / (1 + E[i])
-        Y[i] = r if Y[i] >= 0 else E[i] * r
-
-
-cdef void sigmoid_from_exp_numpy(real* Y, const real* E, Py_ssize_t n) noexcept nogil:
-    """Y = σ(Y) given E = e^-|Y|, in Y's precision throughout, as numpy computes
-    sigmoid_values (sigmoid_from_exp's literals make Cython compute 1/(1 + E) in double)"""
-    cdef Py_ssize_t i
-    cdef real r, one = 1
-    for i in range(n):
-        r = one / (one + E[i])
-        Y[i] = r if Y[i] >= 0 else E[i] * r
-
-
-cdef void add_bias(real* Y, const real* B, Py_ssize_t m, Py_ssize_t n) noexcept nogil:
-    """Y += B on every row"""
-    cdef Py_ssize_t i, j
-    cdef real* y
-    for i in range(m):
-        y = Y + i * n
-        for j in range(n):
-            y[j] = y[j] + B[j]
+    if act == ACT_TANH:
+        v_tanh(Y, Y, m * n)
+    elif act == ACT_SIGMOID:
+        v_sigmoid(Y, Y, m * n)
 
 
 cdef void act_grad(real* GZ, real* GB, const real* G, const real* Y,
@@ -294,18 +230,10 @@ cdef void ce_shift(real* P, real* M, const real* Z, Py_ssize_t n, Py_ssize_t c) 
             P[i * c + j] = z[j] - m
 
 
-cdef void exp_inplace(real* P, Py_ssize_t n) noexcept nogil:
-    cdef Py_ssize_t i
-    for i in range(n):
-        P[i] = exp_(P[i])
-
-
-cdef void ce_finish(real* P, real* L, const real* M, const real* Z, const Py_ssize_t* labels,
-                    const real* T, Py_ssize_t n, Py_ssize_t c) noexcept nogil:
-    """P holds e^(Z - M): normalise it by rows; L = lse - (Z - M)[label], or
-    Σ T·lse - Σ T·(Z - M)"""
+cdef void ce_normalise(real* P, real* L, Py_ssize_t n, Py_ssize_t c) noexcept nogil:
+    """P holds e^(Z - M): L = its row sums, and P /= L by rows"""
     cdef Py_ssize_t i, j
-    cdef real s, lse, st, ts
+    cdef real s
     cdef real* p
     for i in range(n):
         p = P + i * c
@@ -314,7 +242,17 @@ cdef void ce_finish(real* P, real* L, const real* M, const real* Z, const Py_ssi
             s = s + p[j]
         for j in range(c):
             p[j] = p[j] / s
-        lse = log_(s)
+        L[i] = s
+
+
+cdef void ce_losses(real* L, const real* M, const real* Z, const Py_ssize_t* labels,
+                    const real* T, Py_ssize_t n, Py_ssize_t c) noexcept nogil:
+    """L holds lse = log Σ e^(Z - M) per row: L = lse - (Z - M)[label], or
+    Σ T·lse - Σ T·(Z - M)"""
+    cdef Py_ssize_t i, j
+    cdef real lse, st, ts
+    for i in range(n):
+        lse = L[i]
         if labels != NULL:
             L[i] = lse - (Z[i * c + labels[i]] - M[i])
         else:
@@ -324,6 +262,16 @@ cdef void ce_finish(real* P, real* L, const real* M, const real* Z, const Py_ssi
                 st = st + T[i * c + j]
                 ts = ts + T[i * c + j] * (Z[i * c + j] - M[i])
             L[i] = st * lse - ts
+
+
+cdef void softmax_ce_rows(real* P, real* L, real* M, const real* Z, const Py_ssize_t* labels,
+                          const real* T, Py_ssize_t n, Py_ssize_t c) noexcept nogil:
+    """P = softmax(Z) by rows, L the losses (M scratch for the row maxima)"""
+    ce_shift(P, M, Z, n, c)
+    v_exp(P, P, n * c)
+    ce_normalise(P, L, n, c)
+    v_log(L, L, n)
+    ce_losses(L, M, Z, labels, T, n, c)
 
 
 cdef void ce_grad(real* GZ, const real* P, const Py_ssize_t* labels, const real* T,
@@ -424,23 +372,22 @@ cdef void scalar(real* o, const real* x, real c, Py_ssize_t n, int f) noexcept n
 
 
 cdef void unary(real* o, const real* x, Py_ssize_t n, int f) noexcept nogil:
-    """o = f(x) by the C library (the eager typed loops)"""
+    """o = f(x): neg and relu in loops, the others by the vectorised kernels"""
     cdef Py_ssize_t i
-    for i in range(n):
-        if f == F_NEG:
+    if f == F_NEG:
+        for i in range(n):
             o[i] = -x[i]
-        elif f == F_EXP:
-            o[i] = exp_(x[i])
-        elif f == F_LOG:
-            o[i] = log_(x[i])
-        elif f == F_TANH:
-            o[i] = tanh_(x[i])
-        elif f == F_RELU:
+    elif f == F_RELU:
+        for i in range(n):
             o[i] = x[i] if (x[i] >= 0 or x[i] != x[i]) else 0
-        elif f == F_SIGMOID:
-            o[i] = sigmoid_(x[i])
-        else:  # F_NEGABS
-            o[i] = -(x[i] if x[i] >= 0 else -x[i])
+    elif f == F_EXP:
+        v_exp(o, x, n)
+    elif f == F_LOG:
+        v_log(o, x, n)
+    elif f == F_TANH:
+        v_tanh(o, x, n)
+    else:
+        v_sigmoid(o, x, n)
 
 
 cdef void unary_grad(real* o, const real* g, const real* y, Py_ssize_t n, int f) noexcept nogil:
@@ -524,20 +471,12 @@ cdef void run_typed(Op* op, real like) noexcept nogil:
         gemm_nt(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], op.n[0], op.n[1], op.n[2])
     elif k == K_BIAS_ACT:
         bias_act(<real*>op.p[0], <real*>op.p[1], op.n[0], op.n[1], <int>op.n[2])
-    elif k == K_ADD_BIAS:
-        add_bias(<real*>op.p[0], <real*>op.p[1], op.n[0], op.n[1])
-    elif k == K_SIGMOID_FROM_EXP:
-        sigmoid_from_exp(<real*>op.p[0], <real*>op.p[1], op.n[0])
     elif k == K_ACT_GRAD:
         act_grad(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], <real*>op.p[3], op.n[0],
                  op.n[1], <int>op.n[2])
-    elif k == K_CE_SHIFT:
-        ce_shift(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], op.n[0], op.n[1])
-    elif k == K_EXP:
-        exp_inplace(<real*>op.p[0], op.n[0])
-    elif k == K_CE_FINISH:
-        ce_finish(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], <real*>op.p[3],
-                  <Py_ssize_t*>op.p[4], <real*>op.p[5], op.n[0], op.n[1])
+    elif k == K_CE_ROWS:
+        softmax_ce_rows(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], <real*>op.p[3],
+                        <Py_ssize_t*>op.p[4], <real*>op.p[5], op.n[0], op.n[1])
     elif k == K_CE_GRAD:
         ce_grad(<real*>op.p[0], <real*>op.p[1], <Py_ssize_t*>op.p[2], <real*>op.p[3],
                 <real>op.s, op.n[0], op.n[1])
@@ -562,8 +501,6 @@ cdef void run_typed(Op* op, real like) noexcept nogil:
         fill(<real*>op.p[0], <real*>op.p[1], op.n[0], op.n[1] != 0)
     elif k == K_SUM_LEADING:
         sum_leading(<real*>op.p[0], <real*>op.p[1], op.n[0], op.n[1])
-    elif k == K_SIGMOID_NUMPY:
-        sigmoid_from_exp_numpy(<real*>op.p[0], <real*>op.p[1], op.n[0])
     elif k == K_SMALL_GEMM:
         small_gemm(<real*>op.p[0], <real*>op.p[1], op.n[0], op.n[1], <real*>op.p[2], op.n[2],
                    op.n[3], op.n[4], op.n[5], op.n[6])
@@ -626,7 +563,7 @@ cdef class Tape:
         free(self.ops)
 
     def __init__(self, program, inputs, params, guards, scalars, loss, arena, error):
-        from fastgrad._cy import dense, gemm, losses
+        from fastgrad._cy import dense, gemm
         self.error = error
         self.inputs = list(inputs)
         self.param_info = [tuple(p) for p in params]
@@ -636,11 +573,7 @@ cdef class Tape:
         self.slots64 = np.array(scalars, dtype=np.float64)
         self.slots32 = self.slots64.astype(np.float32)
         self.keep = list(arena) + self.inputs + [loss]
-        crossovers = dense._crossovers()
-        self.opts = {"loop_max": crossovers["loop_max"],
-                     "tanh_min": crossovers["tanh_vector_min"],
-                     "sigmoid_min": crossovers["sigmoid_vector_min"],
-                     "exp_min": losses._crossovers()["exp_vector_min"],
+        self.opts = {"loop_max": dense._crossovers()["loop_max"],
                      "uses_kernel": gemm.uses_kernel}
         self.pending = []
         for ins in program:
@@ -709,26 +642,11 @@ cdef class Tape:
         m, k = X.shape
         n = W.shape[1]
         f64 = Y.dtype == np.float64
-        o = self.opts
-        vector = ((act == ACT_TANH and m * n > o["tanh_min"])
-                  or (act == ACT_SIGMOID and m * n > o["sigmoid_min"]))
-        if m * k * n <= o["loop_max"] and contiguous(X) and contiguous(W):
+        if m * k * n <= self.opts["loop_max"] and contiguous(X) and contiguous(W):
             self.op(K_GEMM_NN, f64, (Y, X, W), (m, k, n))
         elif self.product(X, W, Y, B, None, X, W, m, k, n):
             B = None
-        if vector:
-            if B is not None:
-                self.op(K_ADD_BIAS, f64, (Y, B), (m, n))
-            if act == ACT_TANH:
-                self.loop(np.tanh, (Y, Y), m * n)
-            else:
-                E = np.empty_like(Y)
-                self.loop(np.absolute, (Y, E), m * n)
-                self.loop(np.negative, (E, E), m * n)
-                self.loop(np.exp, (E, E), m * n)
-                self.op(K_SIGMOID_FROM_EXP, f64, (Y, E), (m * n,))
-        else:
-            self.op(K_BIAS_ACT, f64, (Y, B), (m, n, act))
+        self.op(K_BIAS_ACT, f64, (Y, B), (m, n, act))
 
     def add_dense_bwd(self, X, W, Y, G, act, GZ, GX, GW, GB):
         m, k = X.shape
@@ -752,16 +670,10 @@ cdef class Tape:
 
     def add_ce_fwd(self, Z, labels, T, P, L):
         n, c = Z.shape
-        f64 = Z.dtype == np.float64
         if n == 0:
             return
         M = np.empty(n, Z.dtype)
-        self.op(K_CE_SHIFT, f64, (P, M, Z), (n, c))
-        if n * c > self.opts["exp_min"]:
-            self.loop(np.exp, (P, P), n * c)
-        else:
-            self.op(K_EXP, f64, (P,), (n * c,))
-        self.op(K_CE_FINISH, f64, (P, L, M, Z, labels, T), (n, c))
+        self.op(K_CE_ROWS, Z.dtype == np.float64, (P, L, M, Z, labels, T), (n, c))
 
     def add_ce_bwd(self, P, labels, T, scale, GZ):
         n, c = P.shape
@@ -819,18 +731,8 @@ cdef class Tape:
                 float(c))
 
     def add_unary(self, name, x, out):
-        f64 = out.dtype == np.float64
-        n = out.size
-        if n <= FORWARD_LOOP_MAX or name in ("neg", "relu"):  # typed loops (neg, relu: exact)
-            self.op(K_UNARY, f64, (out, x), (n, FUNCTIONS[name]))
-        elif name == "sigmoid":  # sigmoid_values: e = exp(-|x|), then r = 1/(1 + e) per sign
-            E = np.empty_like(out)
-            self.op(K_UNARY, f64, (E, x), (n, F_NEGABS))
-            self.loop(np.exp, (E, E), n)
-            self.op(K_COPY, f64, (out, x), (out.nbytes,))
-            self.op(K_SIGMOID_NUMPY, f64, (out, E), (n,))
-        else:
-            self.loop({"exp": np.exp, "log": np.log, "tanh": np.tanh}[name], (x, out), n)
+        # neg and relu: typed loops (exact, as numpy's); the others: the vectorised kernels
+        self.op(K_UNARY, out.dtype == np.float64, (out, x), (out.size, FUNCTIONS[name]))
 
     def matmul_loop_max(self, A, B, m, n):
         if self.opts["uses_kernel"](m, 1, n, A.dtype):
@@ -1030,10 +932,9 @@ cdef class Tape:
 
 
 KIND_NAMES = ["labels_i64", "labels_i32", "gemm_nn", "gemm_tn", "gemm_nt", "fg_gemm",
-              "numpy_loop", "bias_act", "add_bias", "sigmoid_from_exp", "act_grad",
-              "ce_shift", "exp", "ce_finish", "ce_grad", "mse_losses", "mse_grad", "reduce",
-              "finite", "add_into", "binary", "scalar", "unary", "unary_grad", "copy", "fill",
-              "sum_leading", "sum_all", "sigmoid_numpy", "small_gemm"]
+              "numpy_loop", "bias_act", "act_grad", "softmax_ce_rows", "ce_grad", "mse_losses",
+              "mse_grad", "reduce", "finite", "add_into", "binary", "scalar", "unary",
+              "unary_grad", "copy", "fill", "sum_leading", "sum_all", "small_gemm"]
 
 
 class _SlotView:
