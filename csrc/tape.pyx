@@ -55,7 +55,7 @@ cdef enum Kind:
     K_LABELS_I64, K_LABELS_I32, K_GEMM_NN, K_GEMM_TN, K_GEMM_NT, K_FG_GEMM, K_LOOP,
     K_BIAS_ACT, K_ACT_GRAD, K_CE_ROWS,
     K_CE_GRAD, K_MSE_LOSSES, K_MSE_GRAD, K_REDUCE, K_FINITE, K_ADD_INTO, K_BINARY, K_SCALAR,
-    K_UNARY, K_UNARY_GRAD, K_COPY, K_FILL, K_SUM_LEADING, K_SUM_ALL, K_SMALL_GEMM
+    K_UNARY, K_UNARY_GRAD, K_COPY, K_FILL, K_SUM_LEADING, K_SUM_ALL, K_SMALL_GEMM, K_HINGE_LOSSES, K_HINGE_GRAD
 
 # element-wise op codes of K_BINARY / K_SCALAR / K_UNARY / K_UNARY_GRAD
 cdef enum:
@@ -310,6 +310,25 @@ cdef void mse_grad(real* GP, const real* D, real scale, Py_ssize_t n) noexcept n
         GP[i] = D[i] * scale
 
 
+cdef void hinge_losses(real* M, real* L, const real* S, const real* T,
+                       Py_ssize_t n) noexcept nogil:
+    """M = 1 - T·S; L = max(M, 0) (NaN passing through)"""
+    cdef Py_ssize_t i
+    cdef real m
+    for i in range(n):
+        m = 1 - T[i] * S[i]
+        M[i] = m
+        L[i] = m if (m >= 0 or m != m) else 0
+
+
+cdef void hinge_grad(real* GS, const real* T, const real* M, real scale,
+                     Py_ssize_t n) noexcept nogil:
+    """GS = T·[M > 0] * scale (scale = -s)"""
+    cdef Py_ssize_t i
+    for i in range(n):
+        GS[i] = T[i] * (M[i] > 0) * scale
+
+
 cdef void add_into(real* out, const real* x, Py_ssize_t n) noexcept nogil:
     """out += x"""
     cdef Py_ssize_t i
@@ -501,6 +520,10 @@ cdef void run_typed(Op* op, real like) noexcept nogil:
         fill(<real*>op.p[0], <real*>op.p[1], op.n[0], op.n[1] != 0)
     elif k == K_SUM_LEADING:
         sum_leading(<real*>op.p[0], <real*>op.p[1], op.n[0], op.n[1])
+    elif k == K_HINGE_LOSSES:
+        hinge_losses(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], <real*>op.p[3], op.n[0])
+    elif k == K_HINGE_GRAD:
+        hinge_grad(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], <real>op.s, op.n[0])
     elif k == K_SMALL_GEMM:
         small_gemm(<real*>op.p[0], <real*>op.p[1], op.n[0], op.n[1], <real*>op.p[2], op.n[2],
                    op.n[3], op.n[4], op.n[5], op.n[6])
@@ -685,6 +708,13 @@ cdef class Tape:
     def add_mse_bwd(self, D, scale, GP):
         # mse_backward: s = 2·scale in double, then the kernel's precision
         self.op(K_MSE_GRAD, D.dtype == np.float64, (GP, D), (D.size,), 2 * float(scale))
+
+    def add_hinge_fwd(self, S, T, M, L):
+        self.op(K_HINGE_LOSSES, S.dtype == np.float64, (M, L, S, T), (S.size,))
+
+    def add_hinge_bwd(self, T, M, scale, GS):
+        # hinge_backward: s = -scale in double, then the kernel's precision
+        self.op(K_HINGE_GRAD, M.dtype == np.float64, (GS, T, M), (M.size,), -float(scale))
 
     def add_reduce(self, L, out, mean):
         if L.size > PAIRWISE_EXACT:
@@ -934,7 +964,8 @@ cdef class Tape:
 KIND_NAMES = ["labels_i64", "labels_i32", "gemm_nn", "gemm_tn", "gemm_nt", "fg_gemm",
               "numpy_loop", "bias_act", "act_grad", "softmax_ce_rows", "ce_grad", "mse_losses",
               "mse_grad", "reduce", "finite", "add_into", "binary", "scalar", "unary",
-              "unary_grad", "copy", "fill", "sum_leading", "sum_all", "small_gemm"]
+              "unary_grad", "copy", "fill", "sum_leading", "sum_all", "small_gemm",
+              "hinge_losses", "hinge_grad"]
 
 
 class _SlotView:

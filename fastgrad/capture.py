@@ -23,7 +23,7 @@ optimizer's scratch are the user's arrays, used in place.
 What a tape holds: the fused dense layer (any activation), 2-D matmul, add/sub/mul of
 tensors of one shape or with a broadcast row or single value, scalar add/mul/div/rsub,
 neg/exp/log/tanh/relu/sigmoid, sum/mean of all elements; softmax cross-entropy with class
-labels or probability rows and MSE (mean or sum, as the step's loss); the updates of SGD
+labels or probability rows, MSE and hinge (mean or sum, as the step's loss); the updates of SGD
 (momentum, Nesterov, dampening, weight decay), Adam and AdamW. A step that uses another op
 raises CaptureError naming it when recorded (``fallback=True``: a one-time warning and the step
 stays eager from then on). The loss may be any scalar built from these.
@@ -50,6 +50,7 @@ from ._py.opcodes import (
     OP_DENSE,
     OP_DIV_S,
     OP_EXP,
+    OP_HINGE,
     OP_LEAF,
     OP_LOG,
     OP_MATMUL,
@@ -71,7 +72,7 @@ from ._recording import CaptureError
 
 __all__ = ["CaptureError", "Captured", "capture"]
 
-_LOSS_OPS = (OP_SOFTMAX_CE, OP_MSE)
+_LOSS_OPS = (OP_SOFTMAX_CE, OP_MSE, OP_HINGE)
 # element-wise ops a tape holds (generic Tensor code): their names in the tape's instructions
 _BINARY = {OP_ADD: "add", OP_SUB: "sub", OP_MUL: "mul"}
 _SCALAR = {OP_ADD_S: "add", OP_MUL_S: "mul", OP_DIV_S: "div", OP_RSUB_S: "rsub"}
@@ -166,6 +167,8 @@ class _Recorder:
                 self.ce_forward(node, node is root)
             elif node._op == OP_MSE:
                 self.mse_forward(node, node is root)
+            elif node._op == OP_HINGE:
+                self.hinge_forward(node, node is root)
             elif node._op in _BINARY:
                 self.binary_forward(node)
             elif node._op in _SCALAR:
@@ -182,7 +185,7 @@ class _Recorder:
             else:
                 raise CaptureError(
                     f"capture: the op {_describe(node)} has no tape kernel yet (a tape holds "
-                    f"dense layers, 2-D matmul, softmax_ce and mse, add/sub/mul (same shape, a bias row or "
+                    f"dense layers, 2-D matmul, softmax_ce, mse and hinge, add/sub/mul (same shape, a bias row or "
                     f"one value), scalar add/mul/div/rsub, neg/exp/log/tanh/relu/sigmoid, and "
                     f"sum/mean of all elements); use fastgrad.capture(fn, fallback=True) to "
                     f"run such a step eagerly")
@@ -203,6 +206,8 @@ class _Recorder:
                 self.ce_backward(node, contributions)
             elif node._op == OP_MSE:
                 self.mse_backward(node, contributions)
+            elif node._op == OP_HINGE:
+                self.hinge_backward(node, contributions)
             elif node._op == OP_MATMUL:
                 self.matmul_backward(node, contributions)
             else:
@@ -432,6 +437,24 @@ class _Recorder:
         L = self.new(P.shape, P.dtype)
         self.program.append(("mse_fwd", P, T, D, L))
         self.reduction(node, L, reduction)
+
+    def hinge_forward(self, node, is_root):
+        self.loss_is_root(node, is_root)
+        T, M, reduction = node._ctx
+        S = self.contiguous(node._prev[0].data, "hinge_loss's scores")
+        self.input_of(T, "hinge_loss's target")
+        L = self.new(S.shape, S.dtype)
+        self.program.append(("hinge_fwd", S, T, M, L))
+        self.reduction(node, L, reduction)
+
+    def hinge_backward(self, node, contributions):
+        T, M, _ = node._ctx
+        GS, add = self.grad_buffer(node._prev[0], contributions, M.shape)
+        if GS is None:
+            return
+        self.program.append(("hinge_bwd", T, M, self.scale(node, M.size), GS))
+        if add is not None:
+            self.program.append(add)
 
     def scale(self, node, count):
         """gradient_scale of the seed (1) for the loss's reduction."""

@@ -331,7 +331,7 @@ def test_matmul_mlp_replays_bit_for_bit(backend, dtype, size):
     assert all(p.tobytes() == q.tobytes() for p, q in zip(a[1], b[1]))
 
 
-@pytest.mark.parametrize("variant", ["onehot", "mse_sum", "tensor_args"])
+@pytest.mark.parametrize("variant", ["onehot", "mse_sum", "tensor_args", "hinge"])
 def test_other_targets_and_arguments(backend, variant):
     """Probability-row targets, MSE with reduction='sum', Tensors as arguments."""
     def run(captured):
@@ -342,6 +342,8 @@ def test_other_targets_and_arguments(backend, variant):
             out = model(x)
             if variant == "mse_sum":
                 loss = F.mse_loss(out, t, reduction="sum")
+            elif variant == "hinge":
+                loss = F.hinge_loss(out, t)
             else:
                 loss = F.cross_entropy(out, t)
             loss.backward()
@@ -355,6 +357,8 @@ def test_other_targets_and_arguments(backend, variant):
             x = rng.standard_normal((16, 3))
             labels = rng.integers(0, 4, 16)
             t = np.eye(4)[labels] if variant != "tensor_args" else labels
+            if variant == "hinge":  # targets in {-1, 1}, one per output
+                t = np.where(np.eye(4)[labels] > 0, 1.0, -1.0)
             if variant == "tensor_args":
                 x = T(x)
             out.append(f(x, t))
@@ -657,10 +661,10 @@ def test_fit_with_capture_equals_eager(backend, loss):
 
 def test_fit_capture_falls_back_with_a_warning(backend):
     rng = np.random.default_rng(3)
-    X, y = rng.standard_normal((40, 4)), rng.integers(0, 2, 40) * 2 - 1
+    X, y = rng.standard_normal((40, 4)), rng.integers(0, 2, 40).astype(float)
     model = nn.mlp([4, 8, 1], seed=0, backend=backend)
     opt = optim.SGD(model.parameters(), 0.1)
-    with pytest.warns(RuntimeWarning, match="runs eagerly"):
-        history = fastgrad.fit(model, X, y, "hinge", opt, epochs=2, batch_size=16,
+    with pytest.warns(RuntimeWarning, match="runs eagerly"):  # no tape kernel for BCE (yet)
+        history = fastgrad.fit(model, X, y, "bce_with_logits", opt, epochs=2, batch_size=16,
                                progress=False, capture=True)
     assert history["captured"] is False

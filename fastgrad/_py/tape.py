@@ -7,6 +7,7 @@ step; each names a kernel and the arrays it reads and writes:
 - ``("dense_fwd", X, W, B, act, Y)`` / ``("dense_bwd", X, W, Y, G, act, GZ, GX, GW, GB)``
 - ``("ce_fwd", Z, labels, T, P, L)`` / ``("ce_bwd", P, labels, T, scale, GZ)``
 - ``("mse_fwd", P, T, D, L)`` / ``("mse_bwd", D, scale, GP)``
+- ``("hinge_fwd", S, T, M, L)`` / ``("hinge_bwd", T, M, scale, GS)``
 - ``("reduce", L, out, mean)``: out = Σ L (/ L.size when mean), as reduce_losses does it
 - ``("finite", loss)``: stop (FloatingPointError, nothing updated) if the loss is NaN/Inf
 - ``("add_into", dst, src)``: dst += src (a second contribution to a gradient)
@@ -128,6 +129,8 @@ _RUN = {
     "ce_bwd": lambda ins: losses.softmax_ce_backward(*ins[1:]),
     "mse_fwd": lambda ins: losses.mse_forward(*ins[1:]),
     "mse_bwd": lambda ins: losses.mse_backward(*ins[1:]),
+    "hinge_fwd": lambda ins: losses.hinge_forward(*ins[1:]),
+    "hinge_bwd": lambda ins: losses.hinge_backward(*ins[1:]),
     "reduce": _reduce,
     "finite": _finite,
     "add_into": lambda ins: np.add(ins[1], ins[2], out=ins[1]),
