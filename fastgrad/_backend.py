@@ -9,7 +9,7 @@ import os
 import warnings
 
 # The engine modules; each exists as fastgrad._cy.<name> (compiled) and fastgrad._py.<name>.
-MODULES = ("opcodes", "node", "toposort", "sweep", "elementwise", "reduce", "shape", "gemm",
+MODULES = ("opcodes", "node", "toposort", "sweep", "elementwise", "reduce", "shape", "blas",
            "linalg", "scalar", "dense", "losses", "memory")
 
 PACKAGES = {"cython": "fastgrad._cy", "python": "fastgrad._py"}
