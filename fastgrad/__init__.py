@@ -6,8 +6,6 @@
 >>> x.grad
 array([2., 4., 6.])
 """
-import os as _os
-
 from . import memory, nn, optim
 from ._backend import active as _active
 from .autodiff import elementwise_grad, grad, grad_and_aux, jacobian, make_vjp, value_and_grad
@@ -20,9 +18,6 @@ from .serialization import load_parameters, load_state, save_parameters
 from .tensor import Tensor
 from .training import evaluate, fit, predict
 from .value import Value
-
-if _os.environ.get("FASTGRAD_NUMPY_CACHE", "1").strip() != "0":
-    memory.enable()  # large-buffer reuse: see fastgrad.memory
 
 BACKEND = _active.name
 """Which engine is live: "cython" (compiled) or "python" (the pure-Python twins)."""
