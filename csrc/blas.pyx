@@ -63,14 +63,14 @@ SIGNATURES = {
 
 # ---------------------------------------------------------------- crossovers
 # Products of at most this many multiply-adds (m*k*n) run in fastgrad's typed loops, above it in
-# BLAS. Set by benchmarks/test_crossovers.py (typed loops vs BLAS for the dense layer's three
-# products and for matmul's, float32 and float64, one core); the report prints both medians.
-# Where BLAS is not loaded the products go through numpy's matmul, whose fixed cost per call is
-# higher, so the loops keep more of them (the _NUMPY values, from the same benchmark run with
-# FASTGRAD_BLAS=numpy).
-cdef Py_ssize_t DENSE_LOOP_MAX_BLAS = 512
+# BLAS. Set by the XO rows of benchmarks/report.py (benchmarks/workloads/crossovers.py: typed
+# loops vs BLAS for the dense layer's forward + backward kernels and for a Tensor matmul,
+# float32 and float64, one core): the loops lead at 4x4x4, BLAS from 8x8x8 on. Where BLAS is not
+# loaded the products go through numpy's matmul, whose fixed cost per call is higher, so the
+# loops keep more of them (the _NUMPY values: the same rows with FASTGRAD_BLAS=numpy).
+cdef Py_ssize_t DENSE_LOOP_MAX_BLAS = 256
 cdef Py_ssize_t DENSE_LOOP_MAX_NUMPY = 4096
-cdef Py_ssize_t MATMUL_LOOP_MAX_BLAS = 512
+cdef Py_ssize_t MATMUL_LOOP_MAX_BLAS = 256
 cdef Py_ssize_t MATMUL_LOOP_MAX_NUMPY = 4096
 # Products of at least this many multiply-adds release the GIL while BLAS runs.
 cdef Py_ssize_t GIL_RELEASE_MIN = 1 << 15
