@@ -199,7 +199,8 @@ print(json.dumps({"backend": fastgrad.BACKEND, "library": blas.library(),
 def test_numpy_can_be_chosen():
     if "cython" not in BACKENDS:
         pytest.skip("the compiled modules are not available")
-    out = run_python(["-c", "import fastgrad; b = fastgrad._backend.active.blas; "
-                      "print(b.library(), b.why_numpy())"],
+    code = ("import fastgrad; b = fastgrad._backend.active.blas; "
+            "print(b.library(), b.why_numpy())")
+    out = run_python(["-c", code],
                      env={"FASTGRAD_BLAS": "numpy"}, check=True)
     assert out.stdout.split() == ["numpy.matmul", "FASTGRAD_BLAS=numpy"]

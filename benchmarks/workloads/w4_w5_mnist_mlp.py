@@ -173,7 +173,7 @@ def fastgrad_blas_floor(batch):
     return flop_floor(batch, _backend.active.blas.matmul_into)
 
 
-FLOOR = dict(unit="step (matmuls only)", blas_floor=True)
+FLOOR = {"unit": "step (matmuls only)", "blas_floor": True}
 
 
 @register("W4", "flop-floor", **FLOOR, **W4)
