@@ -193,7 +193,8 @@ print(json.dumps({"backend": fastgrad.BACKEND, "library": blas.library(),
     assert r["numpy"] > 0
     X = np.arange(1200.0).reshape(30, 40) / 1000
     expected = (1 - np.tanh(X @ np.ones((40, 50))) ** 2) @ np.ones((50, 40))
-    np.testing.assert_allclose(r["grad"], expected, rtol=1e-12)
+    # (1 - tanh²) near tanh = ±1 cancels: the few ulp of fastgrad's tanh show up absolutely
+    np.testing.assert_allclose(r["grad"], expected, rtol=1e-12, atol=1e-12)
 
 
 def test_numpy_can_be_chosen():
