@@ -547,7 +547,7 @@ class FitHook:
         return broadcast_object(compute() if self.root else None)
 
 
-__all__ = ["init", "is_initialized", "rank", "size", "is_root", "barrier", "communicator",
-           "broadcast_parameters", "broadcast_optimizer_state", "broadcast_object",
-           "DistributedOptimizer", "check_identical", "allreduce_gradients", "split", "shard",
-           "shard_batches", "epoch_order", "save_parameters", "sum_in_rank_order"]
+__all__ = ["DistributedOptimizer", "allreduce_gradients", "barrier", "broadcast_object",
+           "broadcast_optimizer_state", "broadcast_parameters", "check_identical", "communicator",
+           "epoch_order", "init", "is_initialized", "is_root", "rank", "save_parameters", "shard",
+           "shard_batches", "size", "split", "sum_in_rank_order"]
