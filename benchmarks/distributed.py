@@ -11,7 +11,9 @@ rank is pinned to its own CPU (rank r to the r-th allowed CPU) with one BLAS thr
 - weak scaling: a fixed batch per rank (the global batch grows with K); time per step and
   efficiency T1/TK;
 - the step split into compute (forward + backward), reduce (DistributedOptimizer's copy into
-  the flat buffer, Allreduce, division: includes waiting for the slower rank) and update; and
+  the flat buffer, Allreduce, division: includes waiting for the slower rank) and update, as
+  means over the timed steps (what the rest of the step, mostly gathering the batch, takes is
+  the per-step time minus their sum); and
   the Allreduce of a buffer of the model's size alone, after a barrier (pure communication).
 
 Workloads: W5 (MLP 784-256-256-10 tanh, softmax CE, float32, SGD, global batch 1024, an epoch
@@ -271,7 +273,8 @@ def table(results, ranks):
                     eff = f"{base_step / step:.0%}"
             phases = alone = ""
             if "compute" in r:
-                c, d, u = (median(r[key]) for key in ("compute", "reduce", "update"))
+                # means, not medians: a step that waits long for a descheduled rank counts
+                c, d, u = (sum(r[key]) / len(r[key]) for key in ("compute", "reduce", "update"))
                 phases = (f"{c * 1e3:.2f} / {d * 1e3:.2f} / {u * 1e3:.2f} ms "
                           f"(reduce {d / (c + d + u):.0%})")
                 alone = f"{median(r['allreduce_alone']) * 1e6:.0f} µs ({r['bytes'] / 1e6:.2f} MB)"

@@ -18,6 +18,9 @@ from fastgrad import distributed as dist
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
+# the children import the very fastgrad these tests import (installed, or this checkout): its
+# home goes first on PYTHONPATH, and is the working directory of ``python -c``
+HOME = os.path.dirname(os.path.dirname(os.path.abspath(fastgrad.__file__)))
 WORKER = os.path.join(HERE, "distributed_worker.py")
 TIMEOUT = 60  # seconds; a run takes about one
 
@@ -41,7 +44,7 @@ needs_mpi = pytest.mark.skipif(not mpi_available(), reason="needs mpi4py and mpi
 
 def child_env(**extra):
     env = dict(os.environ, **extra)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [REPO, env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [HOME, env.get("PYTHONPATH")]))
     env["OMP_NUM_THREADS"] = env["OPENBLAS_NUM_THREADS"] = "1"  # ranks share 2 cores
     return env
 
@@ -50,7 +53,7 @@ def run_ranks(k, mode):
     """Run the worker on k ranks; return (completed process, rank 0's result or None)."""
     command = [find_mpiexec(), "-n", str(k), sys.executable, WORKER, mode]
     done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=TIMEOUT,
-                          env=child_env(), cwd=REPO)
+                          env=child_env(), cwd=HOME)
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     return done, (json.loads(lines[-1][len("RESULT "):]) if lines else None)
 
@@ -142,7 +145,7 @@ def test_a_rank_that_raises_stops_the_whole_job_with_its_error():
 def test_init_outside_mpiexec_is_one_rank():
     code = ("from fastgrad import distributed as d; print(d.init(), d.rank(), d.size())")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False,
-                          timeout=TIMEOUT, env=child_env(), cwd=REPO)
+                          timeout=TIMEOUT, env=child_env(), cwd=HOME)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["(0,", "1)", "0", "1"]
 
@@ -151,7 +154,7 @@ def test_init_outside_mpiexec_is_one_rank():
 def test_a_missing_mpi_library_says_what_to_install():
     code = "from fastgrad import distributed as d; d.init()"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False,
-                          timeout=TIMEOUT, cwd=REPO,
+                          timeout=TIMEOUT, cwd=HOME,
                           env=child_env(MPI4PY_LIBMPI="/nonexistent/libmpi.so.12"))
     assert done.returncode != 0
     assert 'pip install "fastgrad[mpi]"' in done.stderr
@@ -177,7 +180,7 @@ def test_calls_before_init_raise_a_clear_error(monkeypatch):
 def test_importing_fastgrad_does_not_load_mpi():
     code = "import sys, fastgrad; print('mpi4py' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False,
-                          timeout=TIMEOUT, env=child_env(), cwd=REPO)
+                          timeout=TIMEOUT, env=child_env(), cwd=HOME)
     assert done.stdout.strip() == "False", done.stderr
 
 
