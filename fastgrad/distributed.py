@@ -520,9 +520,15 @@ class FitHook:
     weights and optimizer state, take this rank's part of each batch, reduce, and share the
     epoch's loss and the validation scores so that every rank returns the same history."""
 
-    def __init__(self, model, optimizer, seed):
+    def __init__(self, model, optimizer, seed, n_samples):
         init()
         self.root = rank() == 0
+        self.model = model
+        counts = communicator().allgather(n_samples)
+        if any(n != counts[0] for n in counts):
+            raise ValueError(f"fit(distributed=True): every rank must pass all of (X, y) (the "
+                             f"ranks take their parts themselves), but the ranks have "
+                             f"{counts} samples")
         broadcast_parameters(model)
         inner = getattr(optimizer, "optimizer", optimizer)
         broadcast_optimizer_state(inner)
@@ -540,8 +546,10 @@ class FitHook:
         # one rank: the batch as fit() takes it (a slice stays a view), so -n 1 is plain fit
         return index if size() == 1 else split(index)
 
-    def total(self, value):
-        return sum_in_rank_order(value)
+    def end_epoch(self, total):
+        """The epoch's summed loss over all ranks; raises if the ranks' weights diverged."""
+        check_identical(self.model, "fit(distributed=True)")
+        return sum_in_rank_order(total)
 
     def from_root(self, compute):
         return broadcast_object(compute() if self.root else None)

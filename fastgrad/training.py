@@ -126,7 +126,7 @@ def fit(model, X, y, loss, optimizer, epochs=1, batch_size=32, shuffle=True, see
     hook = None
     if distributed:
         from .distributed import FitHook
-        hook = FitHook(model, optimizer, seed)
+        hook = FitHook(model, optimizer, seed, n)
         optimizer, seed = hook.optimizer, hook.seed
         progress = progress if hook.root else False
     rng = np.random.default_rng(seed)
@@ -159,7 +159,7 @@ def fit(model, X, y, loss, optimizer, epochs=1, batch_size=32, shuffle=True, see
                     bar.set_postfix(loss=f"{batch_loss:.4g}", refresh=False)
                     bar.update()
             if hook is not None:
-                total = hook.total(total)
+                total = hook.end_epoch(total)
             history["loss"].append(total / n)
             if validation_data is not None:
                 scores = evaluate(model, *validation_data, loss=loss_fn) if hook is None else \

@@ -187,7 +187,10 @@ def mode_errors():
     results["dtype"] = error_of(lambda: dist.broadcast_parameters(mixed))
     results["dtype_opt"] = error_of(
         lambda: dist.DistributedOptimizer(optim.SGD(mixed.parameters(), lr=0.1)))
+    X, y = data(10 + rank)
     model = nn.mlp([5, 8, 3], seed=0)
+    results["local_data"] = error_of(lambda: fastgrad.fit(
+        model, X, y, "cross_entropy", optim.SGD(model.parameters(), lr=0.1), distributed=True))
     dist.broadcast_parameters(model)
     results["same_is_fine"] = error_of(lambda: dist.check_identical(model))
     if rank == dist.size() - 1:

@@ -127,6 +127,8 @@ def test_mismatched_models_raise_on_every_rank(k):
                           f"every rank must build the same model")
     assert "a dtype mix across ranks" in r["dtype"] and "float32 (5, 8)" in r["dtype"]
     assert r["dtype_opt"].startswith("ValueError: DistributedOptimizer: a dtype mix")
+    assert r["local_data"].startswith("ValueError: fit(distributed=True): every rank must pass "
+                                      "all of (X, y)")
     assert r["same_is_fine"] is None
     assert r["diverged"] == (f"RuntimeError: check_identical: the ranks' parameters have "
                              f"diverged: '0.bias' differs between rank 0 and rank(s) {k - 1}")
