@@ -207,13 +207,23 @@ def find_mpiexec():
     return which("mpiexec")
 
 
+def fastgrad_home():
+    """Where the ranks import fastgrad from: the installed one if any (compiled), else this
+    checkout."""
+    try:
+        import fastgrad
+    except ImportError:
+        return REPO_DIR
+    return os.path.dirname(os.path.dirname(os.path.abspath(fastgrad.__file__)))
+
+
 def launch(system, workload, ranks, scaling, epochs, allreduce_rounds, port):
     command = [find_mpiexec(), "-n", str(ranks), sys.executable, os.path.abspath(__file__),
                "--worker", "--system", system, "--workload", workload, "--scaling", scaling,
                "--epochs", str(epochs), "--allreduce-rounds", str(allreduce_rounds),
                "--port", str(port)]
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [REPO_DIR, env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [fastgrad_home(), env.get("PYTHONPATH")]))
     done = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env,
                           check=False)
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
@@ -330,6 +340,9 @@ def launcher_main(args):
     if args.json:
         with open(args.json, "w") as out:
             json.dump({f"{w}|{s}|{sy}": v for (w, s, sy), v in named.items()}, out, indent=1)
+    failed = [key for key, by_ranks in named.items() if any("error" in r
+                                                             for r in by_ranks.values())]
+    return 1 if failed else 0
 
 
 def main():
@@ -354,7 +367,7 @@ def main():
     if args.worker:
         worker_main(args)
     else:
-        launcher_main(args)
+        sys.exit(launcher_main(args))  # a row that failed fails the command (CI)
 
 
 if __name__ == "__main__":
