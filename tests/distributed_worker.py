@@ -158,6 +158,42 @@ def broadcast_from_different_seeds(results):
         results["broadcast_is_rank0s"] = max_diff(model, nn.mlp(SIZES, seed=1000)) == 0.0
 
 
+def optimizer_state_and_saving(results, tmp):
+    """broadcast_optimizer_state gives every rank rank 0's moments and counts; save_parameters
+    writes from rank 0 only; fit's progress bar is made on rank 0 only."""
+    from fastgrad import serialization, training
+
+    X, y = data(12, seed=6)
+    rank = dist.rank()
+    model = nn.mlp(SIZES, seed=11)
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    for _ in range(rank == 0 and 3):                # only rank 0 has trained: its moments
+        opt.zero_grad()
+        nn.CrossEntropyLoss()(model(X), y).backward()
+        opt.step()
+    dist.broadcast_optimizer_state(opt)
+    state = {k: v.tobytes() for k, v in sorted(opt.state_dict().items())}
+    results["opt_state_identical"] = all(
+        s == state for s in dist.communicator().allgather(state)) and opt.steps == 3
+
+    calls = []
+    real_save = serialization.save_parameters
+    serialization.save_parameters = lambda *a: calls.append(a) or real_save(*a)
+    bars = []
+    real_progress = training.make_progress
+    training.make_progress = lambda progress, *a: bars.append(progress) or None
+    try:
+        name = dist.save_parameters(model, f"{tmp}/weights")
+        fastgrad.fit(model, X, y, "cross_entropy", optim.SGD(model.parameters(), lr=0.1),
+                     epochs=1, progress=True, distributed=True)
+    finally:
+        serialization.save_parameters = real_save
+        training.make_progress = real_progress
+    results["saves_by_rank"] = dist.communicator().allgather(len(calls))
+    results["saved_names"] = dist.communicator().allgather(name)
+    results["progress_by_rank"] = dist.communicator().allgather(bars)
+
+
 def mode_train():
     results = {"size": dist.size(), "backend": fastgrad.BACKEND}
     broadcast_from_different_seeds(results)
@@ -166,6 +202,7 @@ def mode_train():
         loop_vs_union(kind, results)
     full_batch_uneven(results)
     hips_pytree(results)
+    optimizer_state_and_saving(results, sys.argv[2])
     return results
 
 

@@ -49,9 +49,9 @@ def child_env(**extra):
     return env
 
 
-def run_ranks(k, mode):
+def run_ranks(k, mode, *args):
     """Run the worker on k ranks; return (completed process, rank 0's result or None)."""
-    command = [find_mpiexec(), "-n", str(k), sys.executable, WORKER, mode]
+    command = [find_mpiexec(), "-n", str(k), sys.executable, WORKER, mode, *map(str, args)]
     done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=TIMEOUT,
                           env=child_env(), cwd=HOME)
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
@@ -59,8 +59,8 @@ def run_ranks(k, mode):
 
 
 @pytest.fixture(scope="module", params=[1, 2, 3], ids=lambda k: f"n{k}")
-def trained(request):
-    done, result = run_ranks(request.param, "train")
+def trained(request, tmp_path_factory):
+    done, result = run_ranks(request.param, "train", tmp_path_factory.mktemp("ranks"))
     assert done.returncode == 0 and result is not None, done.stderr[-3000:]
     assert result["size"] == request.param
     assert result["backend"] == fastgrad.BACKEND
@@ -114,6 +114,15 @@ def test_broadcast_parameters_makes_different_seeds_identical(trained):
     _, r = trained
     assert r["differ_before_broadcast"]
     assert r["identical_after_broadcast"] and r["broadcast_is_rank0s"]
+
+
+@needs_mpi
+def test_optimizer_state_saving_and_progress_bar(trained):
+    k, r = trained
+    assert r["opt_state_identical"]             # rank 0's Adam moments and counts everywhere
+    assert r["saves_by_rank"] == [1] + [0] * (k - 1)
+    assert len(set(r["saved_names"])) == 1 and r["saved_names"][0].endswith("weights.npz")
+    assert r["progress_by_rank"] == [[True]] + [[False]] * (k - 1)
 
 
 @needs_mpi
