@@ -418,30 +418,31 @@ def check_identical(model_or_params, where="check_identical"):
 # ---------------------------------------------------------------- the HIPS face
 
 def flatten_tree(tree, where):
-    """(leaves, rebuild): the arrays and numbers of nested lists, tuples and dicts."""
+    """(leaves, rebuild): the float arrays and numbers of nested lists, tuples (named ones too)
+    and dicts, and a function that builds the same structure around new leaves."""
     leaves = []
 
     def walk(node):
-        if isinstance(node, (list, tuple)):
-            parts = [walk(child) for child in node]
-            return lambda values: type(node)(part(values) for part in parts) \
-                if not hasattr(node, "_fields") else type(node)(*(part(values) for part in parts))
         if isinstance(node, dict):
             keys = list(node)
             parts = [walk(node[k]) for k in keys]
-            return lambda values: type(node)((k, part(values)) for k, part in zip(keys, parts))
+            return lambda new: type(node)((k, part(new)) for k, part in zip(keys, parts))
+        if isinstance(node, (list, tuple)):
+            parts = [walk(child) for child in node]
+            if hasattr(node, "_fields"):  # a namedtuple takes its fields as arguments
+                return lambda new: type(node)(*(part(new) for part in parts))
+            return lambda new: type(node)(part(new) for part in parts)
         arr = np.asarray(getattr(node, "data", node))
-        if arr.dtype.kind != "f":
-            raise TypeError(f"{where}: a gradient leaf is not floating point ({arr.dtype}, "
-                            f"{type(node).__name__})")
+        if arr.dtype not in (np.float32, np.float64):
+            raise TypeError(f"{where}: gradient leaf {len(leaves)} is {arr.dtype} "
+                            f"({type(node).__name__}); expected float32 or float64")
         index = len(leaves)
-        scalar = arr.ndim == 0 and not isinstance(node, np.ndarray)
         leaves.append(arr)
-        return (lambda values: float(values[index])) if scalar else \
-            (lambda values: values[index])
+        if arr.ndim == 0 and not isinstance(node, np.ndarray):  # a number stays a number
+            return lambda new: float(new[index])
+        return lambda new: new[index]
 
-    rebuild = walk(tree)
-    return leaves, rebuild
+    return leaves, walk(tree)
 
 
 def allreduce_gradients(grads, batch_size=None, deterministic=False):

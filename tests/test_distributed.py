@@ -218,3 +218,20 @@ def test_the_example_trains_on_two_ranks(tmp_path, how):
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.count("test accuracy") == 1     # printed by rank 0 only
     assert "2 rank(s)" in done.stdout and weights.stat().st_size > 0
+
+
+def test_pytree_flattening_keeps_the_structure():
+    import collections
+
+    import numpy as np
+    Pair = collections.namedtuple("Pair", "w b")
+    tree = {"layers": [Pair(np.ones((2, 3)), np.zeros(3, np.float32))], "scale": 0.5,
+            "t": (np.float64(2.0),)}
+    leaves, rebuild = dist.flatten_tree(tree, "test")
+    assert [a.shape for a in leaves] == [(2, 3), (3,), (), ()]
+    again = rebuild([a * 2 for a in leaves])
+    assert isinstance(again["layers"][0], Pair) and again["layers"][0].b.dtype == np.float32
+    assert again["scale"] == 1.0 and isinstance(again["scale"], float)
+    assert isinstance(again["t"], tuple) and again["t"][0] == 4.0
+    with pytest.raises(TypeError, match="gradient leaf 1 is int64"):
+        dist.flatten_tree([np.ones(2), np.arange(3)], "test")
