@@ -72,13 +72,14 @@ def init(comm=None, abort_on_error=True):
 
 
 def _abort_hook(kind, value, tb):
+    if _comm is None or _MPI.COMM_WORLD.Get_size() == 1:  # alone: nobody waits for us
+        _abort_hook.previous(kind, value, tb)
+        return
     text = "".join(traceback.format_exception(kind, value, tb))
-    rank = _comm.Get_rank() if _comm is not None else "?"
-    sys.stderr.write(f"fastgrad.distributed: rank {rank} raised, aborting the job:\n{text}")
+    sys.stderr.write(f"fastgrad.distributed: rank {_comm.Get_rank()} raised, aborting the "
+                     f"job:\n{text}")
     sys.stderr.flush()
-    if _comm is not None and _comm.Get_size() > 1:
-        _MPI.COMM_WORLD.Abort(1)
-    _abort_hook.previous(kind, value, tb)
+    _MPI.COMM_WORLD.Abort(1)
 
 
 _abort_hook.previous = sys.__excepthook__

@@ -194,7 +194,7 @@ def optimizer_state_and_saving(results, tmp):
     results["progress_by_rank"] = dist.communicator().allgather(bars)
 
 
-def mode_train():
+def mode_train(tmp):
     results = {"size": dist.size(), "backend": fastgrad.BACKEND}
     broadcast_from_different_seeds(results)
     for kind in ("sgd", "adam"):
@@ -202,7 +202,7 @@ def mode_train():
         loop_vs_union(kind, results)
     full_batch_uneven(results)
     hips_pytree(results)
-    optimizer_state_and_saving(results, sys.argv[2])
+    optimizer_state_and_saving(results, tmp)
     return results
 
 
@@ -238,21 +238,32 @@ def mode_errors():
     return results
 
 
-def mode_raise():
+def mode_raise(when="early"):
+    """Rank 1 raises before training (rank 0 waits in fit's first collective) or in its 5th
+    step's loss (rank 0 waits in that step's allreduce)."""
     X, y = data(40)
     model = nn.mlp(SIZES, seed=0)
     opt = optim.SGD(model.parameters(), lr=0.1)
-    if dist.rank() == 1:
+    if dist.rank() == 1 and when == "early":
         raise ValueError("rank one failed on purpose")
-    # rank 0 goes on into fit's broadcasts and allreduces, which rank 1 never joins
-    fastgrad.fit(model, X, y, "cross_entropy", opt, epochs=1000, batch_size=4,
-                 progress=False, distributed=True)
+    calls = []
+    cross_entropy = nn.CrossEntropyLoss()
+
+    def loss(out, target):
+        calls.append(1)
+        if dist.rank() == 1 and len(calls) == 5:
+            raise ValueError("rank one failed on purpose in step 5")
+        return cross_entropy(out, target)
+
+    fastgrad.fit(model, X, y, loss, opt, epochs=1000, batch_size=4, progress=False,
+                 distributed=True)
     return {"finished": True}
 
 
 def main():
     dist.init()
-    results = {"train": mode_train, "errors": mode_errors, "raise": mode_raise}[sys.argv[1]]()
+    mode = {"train": mode_train, "errors": mode_errors, "raise": mode_raise}[sys.argv[1]]
+    results = mode(*sys.argv[2:])
     if dist.rank() == 0:
         print("RESULT " + json.dumps(results), flush=True)
 

@@ -145,11 +145,13 @@ def test_mismatched_models_raise_on_every_rank(k):
 
 
 @needs_mpi
-def test_a_rank_that_raises_stops_the_whole_job_with_its_error():
-    done, r = run_ranks(2, "raise")   # rank 0 would otherwise wait in fit forever
+@pytest.mark.parametrize("when", ["early", "late"])
+def test_a_rank_that_raises_stops_the_whole_job_with_its_error(when):
+    done, r = run_ranks(2, "raise", when)   # rank 0 would otherwise wait in fit forever
     assert done.returncode != 0 and r is None
     assert "rank 1 raised" in done.stderr
-    assert "ValueError: rank one failed on purpose" in done.stderr
+    message = {"early": "rank one failed on purpose\n", "late": "in step 5"}[when]
+    assert "ValueError: rank one failed on purpose" in done.stderr and message in done.stderr
 
 
 @needs_mpi
