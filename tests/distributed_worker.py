@@ -149,6 +149,41 @@ def hips_pytree(results):
                                    abs(mean["scale"] - whole["scale"]))
 
 
+def two_dtypes(results):
+    """Parameters of two dtypes: one flat buffer (and one Allreduce) per dtype."""
+    rng = np.random.default_rng(12)
+    X = rng.standard_normal((9, 4))
+    start = [rng.standard_normal(4).astype(np.float32), rng.standard_normal(4)]
+
+    def train(params, parts):
+        opt = optim.SGD(params, lr=0.05)
+        if parts:
+            opt = dist.DistributedOptimizer(opt)
+        for _ in range(3):
+            index = dist.split(len(X)) if parts else np.arange(len(X))
+            opt.zero_grad()
+            for p in params:
+                Xp = fastgrad.Tensor(X[index].astype(p.data.dtype))
+                ((Xp @ p) ** 2).mean().backward()
+            if parts:
+                opt.step(batch_size=len(index))
+            else:
+                opt.step()
+        return opt
+
+    params = [fastgrad.Tensor(a.copy(), requires_grad=True) for a in start]
+    opt = train(params, True)
+    reference = [fastgrad.Tensor(a.copy(), requires_grad=True) for a in start]
+    train(reference, False)
+    results["two_dtypes_buffers"] = sorted(str(d) for d in opt.flat.buffers) \
+        if dist.size() > 1 else ["float32", "float64"]
+    results["two_dtypes_views"] = dist.size() == 1 or all(
+        np.shares_memory(p.grad, opt.flat.buffers[p.data.dtype]) for p in params)
+    results["two_dtypes_diff"] = [float(np.max(np.abs(p.data - r.data)))
+                                  for p, r in zip(params, reference)]
+    results["two_dtypes_dtypes"] = [str(p.data.dtype) for p in params]
+
+
 def broadcast_from_different_seeds(results):
     model = nn.mlp(SIZES, seed=1000 + dist.rank())
     results["differ_before_broadcast"] = not gathered_identical(model) or dist.size() == 1
@@ -202,6 +237,7 @@ def mode_train(tmp):
         loop_vs_union(kind, results)
     full_batch_uneven(results)
     hips_pytree(results)
+    two_dtypes(results)
     optimizer_state_and_saving(results, tmp)
     return results
 

@@ -103,6 +103,15 @@ def test_ten_samples_full_batch_on_k_ranks(trained):
 
 
 @needs_mpi
+def test_parameters_of_two_dtypes_reduce_in_one_buffer_each(trained):
+    _, r = trained
+    assert r["two_dtypes_buffers"] == ["float32", "float64"] and r["two_dtypes_views"]
+    assert r["two_dtypes_dtypes"] == ["float32", "float64"]
+    f32, f64 = r["two_dtypes_diff"]
+    assert f32 <= 1e-5 and f64 <= 1e-12
+
+
+@needs_mpi
 def test_hips_pytree_allreduce_is_the_gradient_on_all_the_data(trained):
     _, r = trained
     assert r["hips_same_structure"]
