@@ -28,6 +28,7 @@ Rules:
 """
 import hashlib
 import sys
+import time
 import traceback
 
 import numpy as np
@@ -79,6 +80,7 @@ def _abort_hook(kind, value, tb):
     sys.stderr.write(f"fastgrad.distributed: rank {_comm.Get_rank()} raised, aborting the "
                      f"job:\n{text}")
     sys.stderr.flush()
+    time.sleep(0.2)  # let mpiexec forward the message before Abort tears the job down
     _MPI.COMM_WORLD.Abort(1)
 
 

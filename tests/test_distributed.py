@@ -157,10 +157,12 @@ def test_mismatched_models_raise_on_every_rank(k):
 @pytest.mark.parametrize("when", ["early", "late"])
 def test_a_rank_that_raises_stops_the_whole_job_with_its_error(when):
     done, r = run_ranks(2, "raise", when)   # rank 0 would otherwise wait in fit forever
-    assert done.returncode != 0 and r is None
-    assert "rank 1 raised" in done.stderr
+    output = f"exit code {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+    assert done.returncode != 0 and r is None, output
+    assert "rank 1 raised" in done.stderr, output
     message = {"early": "rank one failed on purpose\n", "late": "in step 5"}[when]
-    assert "ValueError: rank one failed on purpose" in done.stderr and message in done.stderr
+    assert "ValueError: rank one failed on purpose" in done.stderr, output
+    assert message in done.stderr, output
 
 
 @needs_mpi
