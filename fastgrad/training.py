@@ -71,7 +71,7 @@ def make_progress(progress, total, epochs):
 
 
 def fit(model, X, y, loss, optimizer, epochs=1, batch_size=32, shuffle=True, seed=None,
-        progress=None, validation_data=None):
+        progress=None, validation_data=None, distributed=False):
     """Train ``model`` on (X, y) with mini-batches; return the history.
 
     Parameters
@@ -97,6 +97,13 @@ def fit(model, X, y, loss, optimizer, epochs=1, batch_size=32, shuffle=True, see
         False never, True always.
     validation_data : (X_val, y_val), optional
         Evaluated after every epoch (loss, and accuracy for classification losses).
+    distributed : bool
+        Data-parallel training over MPI (run under ``mpiexec -n N``; needs mpi4py, see
+        ``fastgrad.distributed``): every rank holds all of (X, y) and takes its part of each
+        batch (``batch_size`` counts the samples of a step over all ranks), starting from rank
+        0's weights and optimizer state; the gradients are averaged over ranks. N ranks take
+        the steps one process takes, the progress bar shows on rank 0 only, and every rank
+        returns the same history.
 
     Returns
     -------
@@ -116,6 +123,12 @@ def fit(model, X, y, loss, optimizer, epochs=1, batch_size=32, shuffle=True, see
     if batch_size is not None and (int(batch_size) != batch_size or batch_size < 1):
         raise ValueError(f"fit: batch_size must be a positive integer or None, "
                          f"got {batch_size!r}")
+    hook = None
+    if distributed:
+        from .distributed import FitHook
+        hook = FitHook(model, optimizer, seed, n)
+        optimizer, seed = hook.optimizer, hook.seed
+        progress = progress if hook.root else False
     rng = np.random.default_rng(seed)
     full_batch = batch_size is None or batch_size >= n
     n_batches = 1 if full_batch else -(-n // batch_size)
@@ -128,19 +141,29 @@ def fit(model, X, y, loss, optimizer, epochs=1, batch_size=32, shuffle=True, see
             order = rng.permutation(n) if shuffle and not full_batch else None
             total = 0.0
             for index in batches(n, batch_size, order):
+                if hook is not None:
+                    index = hook.local_part(index)
                 xb, yb = X[index], y[index]
                 optimizer.zero_grad()
-                value = loss_fn(model(xb), yb)
-                value.backward()
-                optimizer.step()
-                batch_loss = float(value.data)
+                batch_loss = 0.0
+                if len(xb):  # a rank may get no sample of a small batch
+                    value = loss_fn(model(xb), yb)
+                    value.backward()
+                    batch_loss = float(value.data)
+                if hook is not None:
+                    optimizer.step(batch_size=len(xb))
+                else:
+                    optimizer.step()
                 total += batch_loss * len(xb)
                 if bar is not None:
                     bar.set_postfix(loss=f"{batch_loss:.4g}", refresh=False)
                     bar.update()
+            if hook is not None:
+                total = hook.end_epoch(total)
             history["loss"].append(total / n)
             if validation_data is not None:
-                scores = evaluate(model, *validation_data, loss=loss_fn)
+                scores = evaluate(model, *validation_data, loss=loss_fn) if hook is None else \
+                    hook.from_root(lambda: evaluate(model, *validation_data, loss=loss_fn))
                 for key, value in scores.items():
                     history.setdefault("val_" + key, []).append(value)
             if bar is not None:
