@@ -97,6 +97,7 @@ def tensor_class(bk):
         _backend = bk
 
         def __init__(self, data, requires_grad=False, dtype=None):
+            self._born = self._version = 0  # (versions: see node.mark_modified)
             self.data = as_float_array(data_of(data), dtype)
             self.grad = None
             self._prev = None
