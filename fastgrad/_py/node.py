@@ -356,15 +356,13 @@ def has_vjp(op):
 
 # ---------------------------------------------------------------- epochs
 
-_epoch = 0
+_epochs = itertools.count(1)  # (next() on it is atomic: threads never share an epoch)
 
 
 def next_epoch():
     """A number no node has seen yet: the sort marks visited nodes with it, the sweep marks the
     gradients it allocated with it. Marks never need resetting."""
-    global _epoch
-    _epoch += 1
-    return _epoch
+    return next(_epochs)
 
 
 # ---------------------------------------------------------------- accumulation
