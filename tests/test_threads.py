@@ -96,7 +96,7 @@ def test_training_beside_a_no_grad_evaluation(fast_switching):
     for _ in range(REPEATS):
         stop = threading.Event()
 
-        def training():
+        def training(stop=stop):
             try:
                 return train(3)
             finally:
