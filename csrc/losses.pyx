@@ -20,7 +20,8 @@ from fastgrad._cy.node cimport Node, accumulate, as_constant, lift, make_result,
 from fastgrad._cy.opcodes cimport OP_BCE_LOGITS, OP_HINGE, OP_MSE, OP_SOFTMAX_CE
 
 # argument checks and their messages live once, in the twin
-from fastgrad._py.losses import (REDUCTIONS, check_reduction, class_labels, fits_shape,
+from fastgrad._py.losses import (REDUCTIONS, check_reduction, class_labels,
+                                 empty_mean_error, fits_shape,
                                  gradient_scale)
 
 cnp.import_array()
@@ -80,10 +81,13 @@ def same_shape_target(target, P, opname):
     return fits_shape(np.shape(data), P, opname)
 
 
-cpdef object reduce_losses(cnp.ndarray L, str reduction):
-    """The losses L (one per row or element) reduced as asked."""
+cpdef object reduce_losses(cnp.ndarray L, str reduction, str opname, object x):
+    """The losses L (one per row or element) of op ``opname`` on input node x, reduced as
+    asked."""
     if reduction == "none":
         return L
+    if cnp.PyArray_SIZE(L) == 0 and reduction == "mean":
+        raise empty_mean_error(opname, x)
     total = np.add.reduce(L.reshape(-1))
     return total / L.size if reduction == "mean" else total
 
@@ -324,7 +328,7 @@ def softmax_cross_entropy(logits, target, reduction="mean"):
     cdef cnp.ndarray P = cnp.PyArray_EMPTY(2, cnp.PyArray_DIMS(Z), cnp.PyArray_TYPE(Z), 0)
     cdef cnp.ndarray L = cnp.PyArray_EMPTY(1, cnp.PyArray_DIMS(Z), cnp.PyArray_TYPE(Z), 0)
     softmax_ce_forward(Z, labels, T, P, L)
-    return make_result(reduce_losses(L, reduction), OP_SOFTMAX_CE, (z,),
+    return make_result(reduce_losses(L, reduction, opname, z), OP_SOFTMAX_CE, (z,),
                        (P, labels, T, reduction))
 
 
@@ -422,7 +426,7 @@ def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
     E = np.empty_like(Z)
     L = np.empty_like(Z)
     bce_logits_forward(Z, T, E, L)
-    return make_result(reduce_losses(L, reduction), OP_BCE_LOGITS, (z,), (T, E, reduction))
+    return make_result(reduce_losses(L, reduction, opname, z), OP_BCE_LOGITS, (z,), (T, E, reduction))
 
 
 cdef int vjp_bce_logits(Node node, object g) except -1:
@@ -505,7 +509,7 @@ def mse_loss(input, target, reduction="mean"):
     D = np.empty_like(P)
     L = np.empty_like(P)
     mse_forward(P, T, D, L)
-    return make_result(reduce_losses(L, reduction), OP_MSE, (p, t), (D, reduction))
+    return make_result(reduce_losses(L, reduction, opname, p), OP_MSE, (p, t), (D, reduction))
 
 
 cdef int vjp_mse(Node node, object g) except -1:
@@ -589,7 +593,7 @@ def hinge_loss(scores, target, reduction="mean"):
     M = np.empty_like(S)
     L = np.empty_like(S)
     hinge_forward(S, T, M, L)
-    return make_result(reduce_losses(L, reduction), OP_HINGE, (s,), (T, M, reduction))
+    return make_result(reduce_losses(L, reduction, opname, s), OP_HINGE, (s,), (T, M, reduction))
 
 
 cdef int vjp_hinge(Node node, object g) except -1:

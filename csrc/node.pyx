@@ -16,7 +16,7 @@ from fastgrad._cy.opcodes cimport N_OPS, OP_CUSTOM, OP_LEAF
 from fastgrad._py.node import (FLOAT_TYPES, OP_NAMES, NonFiniteGradient, as_array,
                                checked_data, checked_grad, corrupt_node_error, describe,
                                describe_safely, dtype_error, foreign_node_error, is_node,
-                               modified_error, no_sweep_error, register_node_class,
+                               modified_error, no_sweep_error, op_name, register_node_class,
                                sum_to_shape)
 
 cnp.import_array()

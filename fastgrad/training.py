@@ -111,9 +111,16 @@ def fit(model, X, y, loss, optimizer, epochs=1, batch_size=32, shuffle=True, see
     y = as_targets(y, n, "fit")
     if n == 0:
         raise ValueError("fit: no samples")
-    if epochs < 0 or int(epochs) != epochs:
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)):
+        raise TypeError(f"fit: epochs must be a non-negative integer, got {epochs!r} "
+                        f"({type(epochs).__name__})")
+    if epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
-    if batch_size is not None and (int(batch_size) != batch_size or batch_size < 1):
+    if batch_size is not None and (isinstance(batch_size, bool)
+                                   or not isinstance(batch_size, (int, np.integer))):
+        raise TypeError(f"fit: batch_size must be a positive integer or None, got "
+                        f"{batch_size!r} ({type(batch_size).__name__})")
+    if batch_size is not None and batch_size < 1:
         raise ValueError(f"fit: batch_size must be a positive integer or None, "
                          f"got {batch_size!r}")
     rng = np.random.default_rng(seed)

@@ -377,10 +377,19 @@ class NonFiniteGradient(FloatingPointError):
         super().__init__(describe(node))
 
 
+def op_name(node):
+    """The name of node's op; a primitive defined in Python by its function's name."""
+    if node._op == OP_CUSTOM:
+        name = getattr(node._ctx, "primitive", None)
+        if name is not None:
+            return f"primitive {name}"
+    return OP_NAMES.get(node._op, node._op)
+
+
 def describe(node):
     """``tanh (float32 (3, 4))``: an op's name with its output dtype and shape, for messages."""
     data = node.data
-    return f"{OP_NAMES.get(node._op, node._op)} ({data.dtype} {tuple(data.shape)})"
+    return f"{op_name(node)} ({data.dtype} {tuple(data.shape)})"
 
 
 def sum_to_shape(g, shape):
