@@ -102,7 +102,11 @@ def load_parameters(model, file, strict=True):
     names the model lacks are ignored.
     """
     name = os.fspath(file) if isinstance(file, (str, os.PathLike)) else repr(file)
-    state = load_state(file)
+    return assign_parameters(model, load_state(file), name, strict)
+
+
+def assign_parameters(model, state, name, strict=True):
+    """load_parameters' work on ``state`` (a dict name -> array read from file ``name``)."""
     params = dict(model.named_parameters())
     if strict:
         missing = [k for k in params if k not in state]
@@ -133,4 +137,4 @@ def load_parameters(model, file, strict=True):
     return model
 
 
-__all__ = ["save_parameters", "load_parameters", "load_state"]
+__all__ = ["save_parameters", "load_parameters", "load_state", "write_atomically"]

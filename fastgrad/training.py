@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 
+from .checkpoint import StopRequest, load_checkpoint, save_checkpoint
 from .engine import no_grad
 from .nn.losses import get_loss
 
@@ -71,7 +72,8 @@ def make_progress(progress, total, epochs):
 
 
 def fit(model, X, y, loss, optimizer, epochs=1, batch_size=32, shuffle=True, seed=None,
-        progress=None, validation_data=None):
+        progress=None, validation_data=None, checkpoint=None, checkpoint_every=None,
+        resume=None):
     """Train ``model`` on (X, y) with mini-batches; return the history.
 
     Parameters
@@ -97,12 +99,27 @@ def fit(model, X, y, loss, optimizer, epochs=1, batch_size=32, shuffle=True, see
         False never, True always.
     validation_data : (X_val, y_val), optional
         Evaluated after every epoch (loss, and accuracy for classification losses).
+    checkpoint : path, optional
+        Save the model, the optimizer's state and where training stands to this .npz file
+        (written to a temporary file and renamed over it: a crash mid-write keeps the
+        previous checkpoint), after every epoch, or every ``checkpoint_every`` steps.
+    checkpoint_every : int, optional
+        Steps (batches) between checkpoints; by default one per epoch.
+    resume : path, optional
+        A checkpoint written by an earlier call (same model, optimizer, data, batch_size,
+        shuffle and seed): training continues from the step it was saved after, with the same
+        results, bit for bit, as if it had never stopped. ``epochs`` counts from the start.
 
     Returns
     -------
     dict
         ``{"loss": [mean training loss of each epoch], ...}``, plus "val_loss" (and
         "val_accuracy") with validation data.
+
+    Ctrl-C (KeyboardInterrupt) during fit stops it after the step in progress, with every
+    parameter updated by whole steps only (and a checkpoint written, if asked): the history
+    of the epochs completed so far is returned, with ``history["stopped_at"] = (epoch,
+    step)``, the first step not taken. A second Ctrl-C interrupts at once.
     """
     loss_fn = get_loss(loss)
     dtype = model_dtype(model)
@@ -123,18 +140,50 @@ def fit(model, X, y, loss, optimizer, epochs=1, batch_size=32, shuffle=True, see
     if batch_size is not None and batch_size < 1:
         raise ValueError(f"fit: batch_size must be a positive integer or None, "
                          f"got {batch_size!r}")
+    if checkpoint_every is not None and (isinstance(checkpoint_every, bool) or not isinstance(
+            checkpoint_every, (int, np.integer)) or checkpoint_every < 1):
+        raise ValueError(f"fit: checkpoint_every must be a positive integer (steps), got "
+                         f"{checkpoint_every!r}")
+    if checkpoint_every is not None and checkpoint is None:
+        raise ValueError("fit: checkpoint_every needs checkpoint= (the file to write)")
     rng = np.random.default_rng(seed)
     full_batch = batch_size is None or batch_size >= n
     n_batches = 1 if full_batch else -(-n // batch_size)
     history = {"loss": []}
     if validation_data is not None:
         history["val_loss"] = []
+    start_epoch, start_step, resumed_total, resumed_order = 0, 0, 0.0, None
+    if resume is not None:
+        position = load_checkpoint(resume, model, optimizer, n, batch_size)
+        start_epoch, start_step = position["epoch"], position["step"]
+        resumed_total, resumed_order = position["total"], position["order"]
+        history = position["history"]
+        history.pop("stopped_at", None)
+        rng.bit_generator.state = position["rng"]
+
+    def save(epoch, step, total, order):
+        save_checkpoint(checkpoint, model, optimizer, {
+            "epoch": epoch, "step": step, "total": total, "history": history,
+            "rng": rng.bit_generator.state, "n": n, "batch_size": batch_size, "order": order})
+
     bar = make_progress(progress, epochs * n_batches, epochs)
+    steps_taken = 0
     try:
-        for epoch in range(epochs):
-            order = rng.permutation(n) if shuffle and not full_batch else None
-            total = 0.0
-            for index in batches(n, batch_size, order):
+        stop = StopRequest().__enter__()
+        for epoch in range(start_epoch, epochs):
+            if epoch == start_epoch and (start_step or resumed_order is not None):
+                order, total, first = resumed_order, resumed_total, start_step
+            else:
+                order = rng.permutation(n) if shuffle and not full_batch else None
+                total, first = 0.0, 0
+            for step, index in enumerate(batches(n, batch_size, order)):
+                if step < first:
+                    continue
+                if stop.requested:
+                    history["stopped_at"] = (epoch, step)
+                    if checkpoint is not None:
+                        save(epoch, step, total, order)
+                    return history
                 xb, yb = X[index], y[index]
                 optimizer.zero_grad()
                 value = loss_fn(model(xb), yb)
@@ -145,6 +194,9 @@ def fit(model, X, y, loss, optimizer, epochs=1, batch_size=32, shuffle=True, see
                 if bar is not None:
                     bar.set_postfix(loss=f"{batch_loss:.4g}", refresh=False)
                     bar.update()
+                steps_taken += 1
+                if checkpoint_every is not None and steps_taken % checkpoint_every == 0:
+                    save(epoch, step + 1, total, order)
             history["loss"].append(total / n)
             if validation_data is not None:
                 scores = evaluate(model, *validation_data, loss=loss_fn)
@@ -153,7 +205,14 @@ def fit(model, X, y, loss, optimizer, epochs=1, batch_size=32, shuffle=True, see
             if bar is not None:
                 bar.set_description(f"epoch {min(epoch + 2, epochs)}/{epochs}", refresh=False)
                 bar.set_postfix(loss=f"{total / n:.4g}", refresh=True)
+            if checkpoint is not None and checkpoint_every is None:
+                save(epoch + 1, 0, 0.0, None)
+        if checkpoint_every is not None and steps_taken % checkpoint_every:
+            save(epochs, 0, 0.0, None)  # the end of training
+        if stop.requested:
+            history["stopped_at"] = (epochs, 0)
     finally:
+        stop.__exit__(None, None, None)
         if bar is not None:
             bar.close()
     return history
