@@ -10,9 +10,9 @@ import time
 
 import numpy as np
 import pytest
+from helpers import run_python
 
 import fastgrad as fg
-from helpers import run_python
 
 rng = np.random.default_rng(0)
 X = rng.standard_normal((50, 4))
