@@ -17,8 +17,8 @@ class Skip(Exception):
 
 
 class Case:
-    def __init__(self, fn, raises, says):
-        self.name = fn.__name__
+    def __init__(self, fn, raises, says, name=None):
+        self.name = name or fn.__name__
         self.fn = fn
         self.raises = raises
         self.says = tuple(says)
@@ -45,12 +45,13 @@ class Case:
         return None
 
 
-def case(raises=None, says=()):
-    """Register the decorated function as a case (its name is the case's name)."""
+def case(raises=None, says=(), name=None):
+    """Register the decorated function as a case (named ``name``, or as the function)."""
     def register(fn):
-        if fn.__name__ in CASES:
-            raise ValueError(f"two bad-input cases are called {fn.__name__}")
-        CASES[fn.__name__] = Case(fn, raises, says)
+        made = Case(fn, raises, says, name)
+        if made.name in CASES:
+            raise ValueError(f"two bad-input cases are called {made.name}")
+        CASES[made.name] = made
         return fn
     return register
 
