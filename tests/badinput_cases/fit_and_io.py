@@ -148,7 +148,8 @@ def load_a_text_file(fg, np):
 def load_a_truncated_file(fg, np):
     model = model_and_opt(fg, np)[0]
     path = fg.save_parameters(model, _tmp("p.npz"))
-    data = open(path, "rb").read()
+    with open(path, "rb") as f:
+        data = f.read()
     with open(path, "wb") as f:
         f.write(data[:len(data) // 2])
     fg.load_parameters(model, path)
