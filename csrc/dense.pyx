@@ -10,6 +10,7 @@ activation derivative are typed loops, except tanh and sigmoid of more than *_VE
 elements, which use numpy's SIMD tanh and exp (several times faster than the C library's).
 The kernels dense_forward/dense_backward write into arrays the caller allocated (for replay).
 """
+cimport cython
 cimport numpy as cnp
 from libc.math cimport exp as c_exp, expf, fabs, fabsf, tanh as c_tanh, tanhf
 from libc.string cimport memset
@@ -149,6 +150,7 @@ cdef inline real tanh_(real z) noexcept nogil:
         return c_tanh(z)
 
 
+@cython.cdivision(True)  # IEEE division (x/0 is inf or nan, as numpy's), in every build
 cdef inline real sigmoid_(real z) noexcept nogil:
     """1/(1 + e^-z) as e/(1 + e) with e = e^z below 0, so that nothing overflows"""
     cdef real e, r
@@ -182,6 +184,7 @@ cdef void bias_act(real* Y, const real* B, Py_ssize_t m, Py_ssize_t n, int act) 
                 y[j] = sigmoid_(y[j])
 
 
+@cython.cdivision(True)  # IEEE division (x/0 is inf or nan, as numpy's), in every build
 cdef void sigmoid_from_exp(real* Y, const real* E, Py_ssize_t n) noexcept nogil:
     """Y = σ(Y) given E = e^-|Y|: 1/(1 + E) for Y >= 0, E/(1 + E) below"""
     cdef Py_ssize_t i

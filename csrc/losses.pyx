@@ -10,6 +10,7 @@
 The twin's expressions in typed loops, one pass per row or element; exp of more than
 EXP_VECTOR_MIN elements is numpy's SIMD exp (several times faster than the C library's).
 """
+cimport cython
 cimport numpy as cnp
 from libc.math cimport exp as c_exp, expf, log as c_log, log1p as c_log1p, log1pf, logf
 
@@ -213,6 +214,7 @@ cdef void exp_inplace(real* P, Py_ssize_t n) noexcept nogil:
         P[i] = exp_(P[i])
 
 
+@cython.cdivision(True)  # IEEE division (x/0 is inf or nan, as numpy's), in every build
 cdef void ce_finish(real* P, real* L, const real* M, const real* Z, const Py_ssize_t* labels,
                     const real* T, Py_ssize_t n, Py_ssize_t c) noexcept nogil:
     """P holds e^(Z - M): normalise it by rows; L = lse - (Z - M)[label], or
@@ -359,6 +361,7 @@ cdef void bce_losses(real* L, const real* Z, const real* T, const real* E,
         L[i] = ((z if (z >= 0 or z != z) else 0) - z * T[i]) + log1p_(E[i])
 
 
+@cython.cdivision(True)  # IEEE division (x/0 is inf or nan, as numpy's), in every build
 cdef void bce_grad(real* GZ, const real* Z, const real* T, const real* E, const real* G,
                    real scale, Py_ssize_t n) noexcept nogil:
     """GZ = (σ(Z) - T) * w, σ from E = e^-|Z|; w = G[i], or scale if G is NULL"""
