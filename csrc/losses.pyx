@@ -106,7 +106,8 @@ cdef cnp.ndarray contiguous_as(object a, cnp.ndarray like):
     if (cnp.PyArray_Check(a) and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>a)
             and cnp.PyArray_TYPE(<cnp.ndarray>a) == cnp.PyArray_TYPE(like)):
         return <cnp.ndarray>a
-    return np.ascontiguousarray(a, dtype=like.dtype)
+    # (ascontiguousarray makes a 0-d array 1-d: shaped back, a 0-d a stays 0-d)
+    return np.ascontiguousarray(a, dtype=like.dtype).reshape(np.shape(a))
 
 
 def target_like(target, cnp.ndarray X not None, str opname):

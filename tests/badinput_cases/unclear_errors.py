@@ -67,3 +67,13 @@ def hinge_loss_on_a_0d_input(fg, np):
     loss = fg.nn.functional.hinge_loss(s, np.array(1.0))
     loss.backward()
     assert abs(float(loss.data) - 0.7) < 1e-12 and float(s.grad) == -1.0, (loss, s.grad)
+
+
+@case(None)
+def bce_on_a_0d_float32_input(fg, np):
+    z = fg.Tensor(np.array(0.5, np.float32), requires_grad=True)
+    loss = fg.nn.functional.binary_cross_entropy_with_logits(z, np.array(1.0))
+    loss.backward()
+    expected = np.log1p(np.exp(-0.5))
+    assert abs(float(loss.data) - expected) < 1e-6 and z.grad.shape == ()
+    assert abs(float(z.grad) - (1 / (1 + np.exp(-0.5)) - 1)) < 1e-6
