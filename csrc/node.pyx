@@ -78,13 +78,24 @@ cdef class Node:
         if name == "grad":
             self.grad = None if value is None else checked_grad(self, value)
         elif name == "data":
-            self.data = checked_data(self, value)
+            if cnp.PyArray_CheckExact(value) and is_float(<cnp.ndarray>value) and (
+                    self.data is None or fits(<cnp.ndarray>value, self.data)):
+                self.data = value
+            else:
+                self.data = checked_data(self, value)  # raises, unless it can be used
             mark_modified(self)
         else:
             PyObject_GenericSetAttr(self, name, value)
 
 
 register_node_class("cython", Node)
+
+
+cdef inline bint fits(cnp.ndarray value, object old) noexcept:
+    """value has the dtype and shape of ``old`` (an ndarray)."""
+    return (cnp.PyArray_Check(old) and cnp.PyArray_TYPE(value) == cnp.PyArray_TYPE(old)
+            and cnp.PyArray_NDIM(value) == cnp.PyArray_NDIM(<cnp.ndarray>old)
+            and cnp.PyArray_SAMESHAPE(value, <cnp.ndarray>old))
 
 
 # ---------------------------------------------------------------- result type and grad mode
