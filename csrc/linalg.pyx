@@ -184,6 +184,13 @@ cdef int small_matmul_vjp(Node a, Node b, cnp.ndarray A, cnp.ndarray B,
                           cnp.ndarray g) except -1:
     """The VJP of A @ B for the typed loop's case: the same products, by strides."""
     cdef Py_ssize_t m = rows(A), k = inner(A), n = cols(B)
+    # the loops index A, B and g by these sizes: refuse operands that no longer fit the
+    # product they were saved for (the sweep's version check should have caught it first)
+    if (cnp.PyArray_NDIM(A) == 0 or cnp.PyArray_NDIM(B) == 0
+            or cnp.PyArray_DIMS(B)[0] != k or cnp.PyArray_SIZE(g) != m * n):
+        raise ValueError(f"matmul backward: the saved operands {(<object>A).shape} and "
+                         f"{(<object>B).shape} do not fit the gradient of shape "
+                         f"{(<object>g).shape}")
     # g is m x n (rows n apart); a 1-D A or B is a 1 x k row or a k x 1 column
     if a.requires_grad:   # ga (m x k) = g (m x n) @ B^T (n x k): B^T[j, l] = B[l * n + j]
         accumulate(a, gemm(g, n, 1, B, 1, n, m, n, k, cnp.PyArray_NDIM(A),

@@ -366,6 +366,7 @@ cdef double checked_pow(double x, double c) except? -1.0:
     return pow(x, c)
 
 
+@cython.cdivision(True)  # IEEE division (x/0 is inf or nan, as numpy's), in every build
 cdef inline double sigmoid(double x) noexcept nogil:
     """1 / (1 + e**-x), with e**-x computed only for x >= 0 so that it cannot overflow."""
     cdef double z

@@ -144,6 +144,12 @@ def _foreign_error(where):
         f"it)")
 
 
+def _argnum_error(fun, args, argnum, where):
+    n = len(args)
+    return ValueError(f"{where}: argnum {argnum} is out of range: {_name(fun)} was called with "
+                      f"{n} positional argument{'' if n == 1 else 's'}")
+
+
 def plain(value):
     """``value`` with Tensors replaced by their data (0-d data by a numpy scalar), in any
     nesting of lists, tuples and dicts: what the function would have returned on arrays."""
@@ -234,6 +240,8 @@ def functions(bk):
         """Box ``args[argnum]`` (an int or a tuple of ints) and call ``fun``:
         (structure, leaves, fun's value)."""
         if type(argnum) is int:
+            if not -len(args) <= argnum < len(args):
+                raise _argnum_error(fun, args, argnum, where)
             structure, leaves, boxed = box(args[argnum], where)
             if argnum == 0:
                 args = (boxed,) + args[1:]
@@ -241,6 +249,9 @@ def functions(bk):
                 args = list(args)
                 args[argnum] = boxed
         else:
+            for i in argnum:
+                if not -len(args) <= i < len(args):
+                    raise _argnum_error(fun, args, i, where)
             structure = tuple([args[i] for i in argnum])
             leaves = []
             args = list(args)

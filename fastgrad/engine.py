@@ -95,9 +95,14 @@ def _diagnose(bk, order, seed):
         if node._prev is None:
             return (f"backward: an input tensor ({node.data.dtype} {node.data.shape}) "
                     f"contains NaN or Inf")
-        if all(all_finite(p.data) for p in node._prev):
+        bad = [p for p in node._prev if not all_finite(p.data)]
+        if not bad:
             return (f"backward: the forward value of {describe(node)} contains NaN or Inf "
                     f"although its inputs are finite")
+        for p in bad:  # a constant is in no order: its NaN is first seen in its consumer
+            if not p.requires_grad:
+                return (f"backward: an input of {describe(node)} that does not require grad "
+                        f"({p.data.dtype} {p.data.shape}) contains NaN or Inf")
     try:
         touched = bk.sweep.sweep(order, seed, True)
     except bk.node.NonFiniteGradient as e:

@@ -133,6 +133,7 @@ class Primitive:
                     contribution = self.vjp_argnum(i, ans, raw, kwargs)(g)
                 out.append(self._checked(contribution, parent, i))
             return out
+        vjp.primitive = self.__name__  # messages name the node by it
         return vjp
 
     def _checked(self, contribution, parent, i):

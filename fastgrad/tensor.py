@@ -16,7 +16,11 @@ FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 def as_float_array(data, dtype=None):
     """``data`` copied into a float32/float64 array; ints and bools become float64."""
-    arr = np.array(data, dtype=dtype)
+    try:
+        arr = np.array(data, dtype=dtype)
+    except ValueError as e:  # ragged lists, unparsable strings
+        raise ValueError(f"Tensor: the data is not a rectangular array of numbers: "
+                         f"{e}") from None
     if arr.dtype not in FLOAT_TYPES:
         if dtype is None and arr.dtype.kind in "biu":
             return arr.astype(np.float64)
@@ -97,6 +101,7 @@ def tensor_class(bk):
         _backend = bk
 
         def __init__(self, data, requires_grad=False, dtype=None):
+            self._born = self._version = 0  # (versions: see node.mark_modified)
             self.data = as_float_array(data_of(data), dtype)
             self.grad = None
             self._prev = None
