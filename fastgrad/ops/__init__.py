@@ -1,0 +1,40 @@
+"""The op table: every primitive, one entry each, and the public functions made from it.
+
+Each public function (``fastgrad.tanh``, ``fastgrad.tan``, ...) is either the active backend's
+compiled kernel (or its Python twin) named by the entry, or, for an entry without a kernel, a
+function that runs the entry's numpy forward and records it. ``dot`` is the one composite
+(matmul, or multiply for scalars). Each accepts Tensors, arrays and Python scalars, broadcasts
+like numpy and returns a Tensor.
+
+``python -m fastgrad.ops`` prints the table: every op with its forward, VJP and JVP, and which
+ones have compiled kernels. See fastgrad/ops/table.py for what an entry holds.
+"""
+from .. import _backend
+from . import compiled as _compiled  # noqa: F401  (registers the entries with kernels)
+from . import python as _python
+from .table import BY_CODE, FUNCTIONS, OPS, Op, register  # noqa: F401
+
+
+def _public(op, bk):
+    if op.kernel is not None:
+        module, attr = op.kernel
+        return getattr(getattr(bk, module), attr)
+    return _python.FUNCTIONS_BY_NAME[op.function]
+
+
+def functions(bk):
+    """name -> public function, on backend ``bk`` (derived from the table)."""
+    made = {name: _public(op, bk) for name, op in FUNCTIONS.items()}
+    made["dot"] = bk.linalg.dot
+    return made
+
+
+globals().update(functions(_backend.active))
+
+__all__ = sorted(functions(_backend.active))
+
+
+def table():
+    """(name, op code or None, forward, VJP, JVP, compiled) for every primitive, in order:
+    the rules' formulas as their docstrings and source names say them."""
+    return [(op.name, op.code, op.doc, op.compiled) for op in OPS.values()]
