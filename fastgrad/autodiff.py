@@ -337,7 +337,7 @@ def functions(bk):
         """True when ``ans`` is a Tensor that depends on the leaves; warn if it does not."""
         if isinstance(ans, Node) and ans.requires_grad:
             return True
-        if not _is_numeric(ans):
+        if not (_is_numeric(ans) or isinstance(ans, Node)):
             raise TypeError(f"{where}: the function must return a float or an array, "
                             f"not a {type(ans).__name__}")
         warnings.warn("Output seems independent of input.", stacklevel=3)

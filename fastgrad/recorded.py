@@ -70,6 +70,10 @@ def _rule(node):
         ctx = node._ctx
         if isinstance(ctx, TableCall):
             return ctx.op, ctx.params
+        if not hasattr(ctx, "vjp_traced"):
+            raise NotDifferentiableError(
+                f"{_describe(node)} is once-differentiable: its node holds no rule that runs "
+                f"on traced values")
         return ctx, None   # fastgrad.extend's call object: it runs the user's makers
     return BY_CODE[op], BY_CODE[op].kwargs(node._ctx)
 

@@ -7,7 +7,7 @@ the other one, for tests that compare the two in one process.
 """
 import numpy as np
 
-from . import engine
+from . import engine, ops
 from ._backend import active
 from ._py.opcodes import OP_CUSTOM, OP_LEAF, OP_NAMES
 
@@ -74,6 +74,8 @@ def tensor_class(bk):
         np.exp: ew.exp, np.log: ew.log, np.tanh: ew.tanh, np.sqrt: ew.sqrt,
         np.absolute: ew.absolute, np.log1p: ew.log1p, np.sin: ew.sin, np.cos: ew.cos,
         np.square: lambda x: ew.power(x, 2.0)}
+    for name, fn in ops.ufunc_functions(bk).items():  # every table op numpy has as a ufunc
+        ufuncs.setdefault(getattr(np, name), fn)
 
     def reduction(fn):
         def call(a, axis=None, dtype=None, out=None, keepdims=False, **unsupported):
@@ -324,6 +326,10 @@ def tensor_class(bk):
             f"gradient in fastgrad; use the fastgrad function, or apply numpy to .data "
             f"to leave the graph")
 
+    # the table's ops marked as methods, where the class does not define its own
+    for op in ops.OPS.values():
+        if op.method and not hasattr(Tensor, op.function):
+            setattr(Tensor, op.function, ops.functions(bk)[op.function])
     Tensor.__module__ = "fastgrad"
     nd.set_tensor_type(Tensor)
     nd.set_ufunc_table(ufuncs, other_ufuncs)

@@ -9,6 +9,8 @@ like numpy and returns a Tensor.
 ``python -m fastgrad.ops`` prints the table: every op with its forward, VJP and JVP, and which
 ones have compiled kernels. See fastgrad/ops/table.py for what an entry holds.
 """
+import numpy as _np
+
 from .. import _backend
 from . import compiled as _compiled  # noqa: F401  (registers the entries with kernels)
 from . import python as _python
@@ -29,9 +31,23 @@ def functions(bk):
     return made
 
 
+# numpy ufunc name -> entry, for the entries numpy has as a ufunc of the same arity: the numpy
+# face and ``np.<ufunc>(tensor)`` route to them
+UFUNC_OPS = {op.numpy: op for op in OPS.values()
+             if op.numpy is not None and op.function is not None
+             and isinstance(getattr(_np, op.numpy, None), _np.ufunc)
+             and getattr(_np, op.numpy).nin == op.nargs}
+
+
+def ufunc_functions(bk):
+    """numpy ufunc name -> the public function on backend ``bk`` (from UFUNC_OPS)."""
+    made = functions(bk)
+    return {name: made[op.function] for name, op in UFUNC_OPS.items()}
+
+
 globals().update(functions(_backend.active))
 
-__all__ = sorted(functions(_backend.active))
+__all__ = sorted(functions(_backend.active))  # noqa: PLE0605
 
 
 def table():

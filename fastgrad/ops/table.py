@@ -48,7 +48,7 @@ class Op:
         self.numpy = numpy
         self.method = method
         self.doc = doc
-        self.nargs = nargs
+        self.nargs = nargs if nargs is not None or type(vjp) is not tuple else len(vjp)
         self.param_names = param_names
 
     def __repr__(self):
