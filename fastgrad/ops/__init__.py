@@ -48,9 +48,3 @@ def ufunc_functions(bk):
 globals().update(functions(_backend.active))
 
 __all__ = sorted(functions(_backend.active))  # noqa: PLE0605
-
-
-def table():
-    """(name, op code or None, forward, VJP, JVP, compiled) for every primitive, in order:
-    the rules' formulas as their docstrings and source names say them."""
-    return [(op.name, op.code, op.doc, op.compiled) for op in OPS.values()]

@@ -107,6 +107,7 @@ elementwise("rdiv_s", oc.OP_RDIV_S, lambda a, c: c / a, (lambda g, y, a, c: -(g 
 
 
 def _pow_s_rule(g, y, a, c):
+    """g c a^(c-1) (0 when c == 0)"""
     if c == 0:
         return g * 0.0
     return g * c * a ** (c - 1)
@@ -245,6 +246,7 @@ def _lse_weights(y, a, axes):
 
 
 def _lse_forward(a, axes, keepdims):
+    """log(sum(exp(a))) over axes, shifted by the maximum"""
     m = np.max(a, axes, keepdims=True)
     out = np.log(np.sum(np.exp(a - m), axes, keepdims=True)) + m
     return out if keepdims else np.squeeze(out, axes)
@@ -257,6 +259,7 @@ reduction("logsumexp", oc.OP_LOGSUMEXP, _lse_forward,
 
 
 def _softmax_forward(a, axis):
+    """exp(a) / sum(exp(a)) along axis, shifted by the maximum"""
     e = np.exp(a - np.max(a, axis, keepdims=True))
     return e / np.sum(e, axis, keepdims=True)
 
@@ -311,6 +314,7 @@ shape_op("getitem", oc.OP_GETITEM, lambda a, index: a[index],
 
 
 def _concat_vjp(i, g, y, *args, axis):
+    """argument i's slice of g along axis"""
     start = 0
     for arg in args[:i]:
         start += arg.data.shape[axis]
@@ -344,6 +348,7 @@ shape_op("astype", oc.OP_ASTYPE, lambda a, dtype: a.astype(dtype),
 # ---------------------------------------------------------------- matrix product
 
 def _matmul_vjp_a(g, y, a, b):
+    """g @ b^T (1-D operands promoted)"""
     A, B = a.data, b.data
     if A.ndim == 1 and B.ndim == 1:
         return g * b
@@ -356,6 +361,7 @@ def _matmul_vjp_a(g, y, a, b):
 
 
 def _matmul_vjp_b(g, y, a, b):
+    """a^T @ g (1-D operands promoted)"""
     A, B = a.data, b.data
     if A.ndim == 1 and B.ndim == 1:
         return g * a
@@ -407,6 +413,7 @@ def _rows(x):
 
 
 def _dense_vjp(i, g, y, x, W, b=None, *, act):
+    """gz = g act'(y); gx = gz W^T, gW = x^T gz, gb = sum_rows gz"""
     gz = _dense_gz(g, y, act)
     if i == 0:
         return k.matmul(gz, k.transpose(W, None))
@@ -416,6 +423,7 @@ def _dense_vjp(i, g, y, x, W, b=None, *, act):
 
 
 def _dense_jvp(ts, y, x, W, b=None, *, act):
+    """ty = act'(y) (tx W + x tW + tb)"""
     tz = None
     if ts[0] is not None:
         tz = k.matmul(ts[0], W)
@@ -431,6 +439,7 @@ def _dense_jvp(ts, y, x, W, b=None, *, act):
 
 
 def _dense_forward(x, W, b=None, *, act):
+    """act(x @ W + b)"""
     z = x @ W + (0 if b is None else b)
     return [z, np.tanh(z), np.maximum(z, 0), 1 / (1 + np.exp(-z))][act]
 
@@ -470,6 +479,7 @@ def _ce_slope(z, labels, T):
 
 
 def _ce_forward(z, labels=None, T=None, reduction="mean"):
+    """reduce(logsumexp(z) - z[label]) (or sum T (logsumexp(z) - z)) by rows"""
     lse = _lse_forward(z, (1,), True)
     if labels is not None:
         L = lse[:, 0] - z[np.arange(len(labels)), labels]
@@ -489,6 +499,7 @@ register(Op("softmax_ce", _ce_forward,
 
 
 def _bce_forward(z, T, reduction="mean"):
+    """reduce(max(z, 0) - z T + log1p(e^-|z|))"""
     L = np.maximum(z, 0) - z * T + np.log1p(np.exp(-np.abs(z)))
     return L if reduction == "none" else (L.mean() if reduction == "mean" else L.sum())
 
@@ -517,6 +528,7 @@ def _mse_vjp_t(g, y, p, t, reduction):
 
 
 def _mse_jvp(ts, y, p, t, reduction):
+    """reduce(2 (p - t) (tp - tt))"""
     d = 2.0 * (p - _as_input(t, p))
     tp = ts[0]
     if ts[1] is not None:
@@ -526,6 +538,7 @@ def _mse_jvp(ts, y, p, t, reduction):
 
 
 def _mse_forward(p, t, reduction="mean"):
+    """reduce((p - t)^2)"""
     L = (p - t.reshape(p.shape)) ** 2
     return L if reduction == "none" else (L.mean() if reduction == "mean" else L.sum())
 
@@ -541,6 +554,7 @@ def _hinge_slope(s, T, M):
 
 
 def _hinge_forward(s, T, reduction="mean"):
+    """reduce(max(0, 1 - T s))"""
     L = np.maximum(1 - T * s, 0)
     return L if reduction == "none" else (L.mean() if reduction == "mean" else L.sum())
 

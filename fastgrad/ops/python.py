@@ -7,7 +7,7 @@ come from the entry.
 import numpy as np
 
 from . import kernels as k
-from .table import Op, python_function, register
+from .table import OPS, Op, python_function, register
 
 LN2 = float(np.log(2.0))
 LN10 = float(np.log(10.0))
@@ -70,6 +70,7 @@ def _flip(x, axis):
 
 
 def _cumsum_vjp(g, y, a, axis=None):
+    """g summed from the end along axis (the adjoint of a running sum)"""
     if axis is None:  # the output is flat
         return k.reshape(_flip(f("cumsum")(_flip(g, 0), 0), 0), a.data.shape)
     axis = axis % a.data.ndim
@@ -85,6 +86,7 @@ register(Op("cumsum", lambda a, axis=None: np.cumsum(a, axis), (_cumsum_vjp,),
 # ---------------------------------------------------------------- scatter (getitem's adjoint)
 
 def _untake_forward(g, index, shape):
+    """zeros(shape) with g added at index"""
     out = np.zeros(shape, dtype=np.asarray(g).dtype)
     np.add.at(out, index, g)
     return out
@@ -102,6 +104,6 @@ def untake(g, index, shape):
     return f("untake")(g, index, shape)
 
 
-for _op in list(__import__("fastgrad.ops.table", fromlist=["OPS"]).OPS.values()):
+for _op in list(OPS.values()):
     if _op.code is None and _op.function is not None:
         FUNCTIONS_BY_NAME[_op.function] = python_function(_op)
