@@ -582,7 +582,7 @@ def functions(bk):
         def make_jvpfun(*args, **kwargs):
             def jvp(v):
                 inner = nested(args, argnum)
-                structure, leaves, ans = call(fun, args, kwargs, argnum, "make_jvp")
+                _, leaves, ans = call(fun, args, kwargs, argnum, "make_jvp")
                 vs = _leaves_of(v, []) if not (len(leaves) == 1 and not isinstance(
                     v, (list, tuple, dict))) else [v]
                 if len(vs) != len(leaves):

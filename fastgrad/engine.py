@@ -201,5 +201,12 @@ def set_grad_enabled(enabled):
     return mode
 
 
-__all__ = ["backward", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-           "set_finite_check", "check_finite_sweep"]
+__all__ = [
+    "backward",
+    "check_finite_sweep",
+    "enable_grad",
+    "is_grad_enabled",
+    "no_grad",
+    "set_finite_check",
+    "set_grad_enabled",
+]

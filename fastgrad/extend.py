@@ -155,7 +155,7 @@ class _Call:
     runs the VJP makers on the call's plain values; the recorded path (higher order) and forward
     mode run them on the traced values instead (``vjp_traced``, ``jvp_traced``)."""
 
-    __slots__ = ("argnums", "ans", "kwargs", "primitive", "raw")
+    __slots__ = ("ans", "argnums", "kwargs", "primitive", "raw")
 
     def __init__(self, primitive, ans, raw, kwargs, argnums):
         self.primitive = primitive

@@ -157,5 +157,7 @@ def combo_check(fun, *args, **kwargs):
             positional = combo[:len(arg_values)]
             keywords = dict(zip(names, combo[len(arg_values):]))
             for argnum in argnums:
-                check_grads(lambda *a: fun(*a, **keywords), argnum, **check_kwargs)(*positional)
+                def bound(*a, keywords=keywords):
+                    return fun(*a, **keywords)
+                check_grads(bound, argnum, **check_kwargs)(*positional)
     return checker

@@ -129,8 +129,12 @@ UNARY_DOMAINS = {"expm1": normal, "exp2": normal, "log2": positive, "log10": pos
                  "tan": unit, "sinh": normal, "cosh": normal, "arcsin": unit, "arccos": unit,
                  "arctan": normal, "arcsinh": normal, "arccosh": above_one, "arctanh": unit,
                  "cbrt": positive, "deg2rad": normal, "rad2deg": normal}
+def _unary_case(name):
+    return lambda F, a: F[name](a)
+
+
 for _name, _domain in UNARY_DOMAINS.items():
-    CASES[_name] = [((lambda n: lambda F, a: F[n](a))(_name), [_domain(2, 3)])]
+    CASES[_name] = [(_unary_case(_name), [_domain(2, 3)])]
 
 
 def all_cases():

@@ -92,7 +92,7 @@ def test_op_codes_are_the_table():
     assert coded == {code: name for code, name in opcodes.OP_NAMES.items()
                      if code != opcodes.OP_LEAF}
     with open(os.path.join(ROOT, "fastgrad", "_cy", "opcodes.pxd")) as f:
-        pxd = re.findall(r"^\s+OP_(\w+)", f.read(), re.M)
+        pxd = re.findall(r"^\s+OP_(\w+)", f.read(), re.MULTILINE)
     assert [n.lower() for n in pxd][1:] == [coded[c] for c in sorted(coded)]
 
 
@@ -141,4 +141,4 @@ def test_python_m_fastgrad_ops_prints_every_op():
                          capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stderr == ""
     for op in OPS.values():
-        assert re.search(rf"^{op.name}\b", out.stdout, re.M), op.name
+        assert re.search(rf"^{op.name}\b", out.stdout, re.MULTILINE), op.name

@@ -8,7 +8,7 @@ import inspect
 from .table import OPS
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _tree(filename):
     with open(filename) as f:
         source = f.read()

@@ -32,8 +32,21 @@ from .._py.opcodes import OP_CUSTOM, OP_NAMES
 class Op:
     """One primitive (see the module docstring for the fields)."""
 
-    __slots__ = ("name", "function", "forward", "vjp", "jvp", "code", "kernel", "params",
-                 "numpy", "method", "doc", "nargs", "param_names")
+    __slots__ = (
+        "code",
+        "doc",
+        "forward",
+        "function",
+        "jvp",
+        "kernel",
+        "method",
+        "name",
+        "nargs",
+        "numpy",
+        "param_names",
+        "params",
+        "vjp",
+    )
 
     def __init__(self, name, forward, vjp, jvp, *, function=None, code=None, kernel=None,
                  params=None, numpy=None, method=False, doc="", nargs=None, param_names=()):
@@ -135,7 +148,7 @@ class TableCall:
     OP_CUSTOM). Called with ``g`` by the first-order sweep, it runs the entry's VJP on
     constants and gives numpy contributions; the recorded path reads ``op`` and ``params``."""
 
-    __slots__ = ("op", "params", "args", "ans", "bk")
+    __slots__ = ("ans", "args", "bk", "op", "params")
 
     def __init__(self, op, params, args, ans, bk):
         self.op = op
