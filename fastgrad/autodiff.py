@@ -171,7 +171,15 @@ def _foreign_error(where):
 def _holds_traced(x):
     """True when ``x`` (an argument, maybe nested lists/tuples/dicts) holds a Tensor that
     requires grad."""
-    if hasattr(type(x), "_backend"):
+    t = type(x)
+    if t is ndarray or t is float:
+        return False
+    if t is list or t is tuple:
+        for v in x:
+            if type(v) is not ndarray and _holds_traced(v):
+                return True
+        return False
+    if hasattr(t, "_backend"):
         return x.requires_grad
     if isinstance(x, (list, tuple)):
         return any(_holds_traced(v) for v in x)
