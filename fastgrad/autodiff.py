@@ -52,7 +52,8 @@ __all__ = [
 
 
 class _TraceState(threading.local):
-    level = 0  # how many differentiations (grad, jvp, ...) are running around this call
+    def __init__(self):
+        self.level = 0  # how many differentiations (grad, jvp, ...) run around this call
 
 
 _trace = _TraceState()
@@ -290,7 +291,7 @@ def functions(bk):
 
     def call(fun, args, kwargs, argnum, where):
         """Box ``args[argnum]`` (an int or a tuple of ints) and call ``fun``:
-        (structure, leaves, fun's value)."""
+        (structure, leaves, fun's value, the trace level around the call)."""
         if type(argnum) is int:
             structure, leaves, boxed = box(args[argnum], where)
             if argnum == 0:
@@ -304,22 +305,26 @@ def functions(bk):
             args = list(args)
             for i, xi in zip(argnum, structure):
                 args[i] = _box(xi, leaves, new_node, Node, where)
+        level = _trace.level
         enabled = grad_enabled()
         if not enabled:
             set_grad_enabled(True)  # grad() records even inside no_grad()
-        _trace.level += 1
+        _trace.level = level + 1
         try:
-            return structure, leaves, fun(*args, **kwargs)
+            return structure, leaves, fun(*args, **kwargs), level
         finally:
-            _trace.level -= 1
+            _trace.level = level
             if not enabled:
                 set_grad_enabled(False)
 
-    def nested(args, argnum):
-        """True when this differentiation runs inside another (or on traced arguments): its
-        gradients must then be recorded (the op table's VJPs) instead of the fast sweep."""
-        if _trace.level > 0:
+    def is_nested(level, structure, args, argnum):
+        """True when this differentiation runs inside another (``level`` > 0) or on traced
+        arguments: its gradients must then be recorded (the op table's VJPs) instead of the
+        fast sweep."""
+        if level > 0:
             return True
+        if structure is ONE_ARRAY or structure is ARRAY_LIST:  # plain arrays only
+            return False
         if type(argnum) is int:
             return _holds_traced(args[argnum])
         return any(_holds_traced(args[i]) for i in argnum)
@@ -428,10 +433,10 @@ def functions(bk):
 
         @_wraps(fun, "grad", argnum)
         def gradfun(*args, **kwargs):
-            if nested(args, argnum):
-                structure, leaves, ans = call(fun, args, kwargs, argnum, "grad")
+            structure, leaves, ans, level = call(fun, args, kwargs, argnum, "grad")
+            if level or (structure is not ARRAY_LIST and structure is not ONE_ARRAY
+                         and is_nested(level, structure, args, argnum)):
                 return result(structure, recorded_grads(ans, leaves, None, "grad"))
-            structure, leaves, ans = call(fun, args, kwargs, argnum, "grad")
             return result(structure, scalar_grads(ans, leaves, "grad"))
 
         return gradfun
@@ -443,11 +448,11 @@ def functions(bk):
 
         @_wraps(fun, "value_and_grad", argnum)
         def value_and_gradfun(*args, **kwargs):
-            if nested(args, argnum):
-                structure, leaves, ans = call(fun, args, kwargs, argnum, "value_and_grad")
+            structure, leaves, ans, level = call(fun, args, kwargs, argnum, "value_and_grad")
+            if level or (structure is not ARRAY_LIST and structure is not ONE_ARRAY
+                         and is_nested(level, structure, args, argnum)):
                 grads = recorded_grads(ans, leaves, None, "value_and_grad")
                 return ans, result(structure, grads)
-            structure, leaves, ans = call(fun, args, kwargs, argnum, "value_and_grad")
             grads = scalar_grads(ans, leaves, "value_and_grad")
             return plain(ans), result(structure, grads)
 
@@ -460,8 +465,8 @@ def functions(bk):
 
         @_wraps(fun, "grad_and_aux", argnum)
         def grad_and_auxfun(*args, **kwargs):
-            inner = nested(args, argnum)
-            structure, leaves, out = call(fun, args, kwargs, argnum, "grad_and_aux")
+            structure, leaves, out, level = call(fun, args, kwargs, argnum, "grad_and_aux")
+            inner = is_nested(level, structure, args, argnum)
             if not (isinstance(out, (tuple, list)) and len(out) == 2):
                 raise TypeError("grad_and_aux: the function must return a pair (value, aux)")
             ans, aux = out
@@ -479,8 +484,8 @@ def functions(bk):
 
         @_wraps(fun, "elementwise_grad", argnum)
         def elementwise_gradfun(*args, **kwargs):
-            inner = nested(args, argnum)
-            structure, leaves, ans = call(fun, args, kwargs, argnum, "elementwise_grad")
+            structure, leaves, ans, level = call(fun, args, kwargs, argnum, "elementwise_grad")
+            inner = is_nested(level, structure, args, argnum)
             if inner:
                 if isinstance(ans, Node) and ans.requires_grad:
                     seed = np.ones(ans.data.shape, ans.data.dtype)
@@ -504,8 +509,8 @@ def functions(bk):
 
         @_wraps(fun, "make_vjp", argnum)
         def make_vjpfun(*args, **kwargs):
-            inner = nested(args, argnum)
-            structure, leaves, ans = call(fun, args, kwargs, argnum, "make_vjp")
+            structure, leaves, ans, level = call(fun, args, kwargs, argnum, "make_vjp")
+            inner = is_nested(level, structure, args, argnum)
             if inner:
                 def recorded_vjp(g):
                     return result(structure, recorded_grads(ans, leaves, g, "make_vjp"))
@@ -537,8 +542,8 @@ def functions(bk):
 
         @_wraps(fun, "jacobian", argnum)
         def jacobianfun(*args, **kwargs):
-            inner = nested(args, argnum)
-            structure, leaves, ans = call(fun, args, kwargs, argnum, "jacobian")
+            structure, leaves, ans, level = call(fun, args, kwargs, argnum, "jacobian")
+            inner = is_nested(level, structure, args, argnum)
             if inner and isinstance(ans, Node) and ans.requires_grad:
                 return result(structure, recorded_jacobian(ans, leaves))
             if not traced(ans, "jacobian"):
@@ -589,8 +594,8 @@ def functions(bk):
         @_wraps(fun, "make_jvp", argnum)
         def make_jvpfun(*args, **kwargs):
             def jvp(v):
-                inner = nested(args, argnum)
-                _, leaves, ans = call(fun, args, kwargs, argnum, "make_jvp")
+                structure, leaves, ans, level = call(fun, args, kwargs, argnum, "make_jvp")
+                inner = is_nested(level, structure, args, argnum)
                 vs = _leaves_of(v, []) if not (len(leaves) == 1 and not isinstance(
                     v, (list, tuple, dict))) else [v]
                 if len(vs) != len(leaves):

@@ -39,10 +39,13 @@ def backward(bk, root, gradient=None, retain_graph=False, create_graph=False):
         raise RuntimeError(
             "backward: this tensor does not require grad: none of the tensors it was computed "
             "from has requires_grad=True, or it was computed under no_grad()")
-    seed = _seed(root, gradient)
     if create_graph:
-        _backward_recorded(root, seed)
+        # a gradient that is itself a Tensor keeps its graph (the result is differentiable
+        # with respect to it too)
+        traced = hasattr(type(gradient), "_backend") and gradient.data.shape == root.data.shape
+        _backward_recorded(root, gradient if traced else _seed(root, gradient))
         return
+    seed = _seed(root, gradient)
     order = bk.toposort.toposort(root)
     if _graph_grads:
         held = _hold_graph_grads(order)

@@ -28,6 +28,7 @@ WORKLOAD_MODULES = (
     "w7_dense_layer",
     "m1_graph_memory",
     "engine_overhead",
+    "h1_higher_order",
 )
 
 _CASES = []
