@@ -10,15 +10,27 @@ import os as _os
 
 from . import memory, nn, optim
 from ._backend import active as _active
-from .autodiff import (elementwise_grad, grad, grad_and_aux, hessian, hessian_tensor_product,
-                       hessian_vector_product, jacobian, jvp, make_ggnvp, make_hvp, make_jvp,
-                       make_vjp, value_and_grad)
+from .autodiff import (
+    elementwise_grad,
+    grad,
+    grad_and_aux,
+    hessian,
+    hessian_tensor_product,
+    hessian_vector_product,
+    jacobian,
+    jvp,
+    make_ggnvp,
+    make_hvp,
+    make_jvp,
+    make_vjp,
+    value_and_grad,
+)
 from .engine import enable_grad, is_grad_enabled, no_grad, set_finite_check, set_grad_enabled
 from .extend import defjvp, defvjp, primitive
 from .gradcheck import GradcheckError, gradcheck
-from .recorded import gradients
 from .ops import *  # noqa: F401,F403  (the functional forms of the ops)
 from .ops import __all__ as _ops_all
+from .recorded import gradients
 from .serialization import load_parameters, load_state, save_parameters
 from .tensor import Tensor
 from .training import evaluate, fit, predict
