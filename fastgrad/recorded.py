@@ -85,7 +85,7 @@ def _constant(x, like):
 
 def _fit(c, parent):
     """Contribution ``c`` summed back to parent's shape and cast to its dtype."""
-    if not isinstance(c, backend_of(parent).node.Node):
+    if type(c) is not type(parent) and not isinstance(c, backend_of(parent).node.Node):
         c = _constant(getattr(c, "data", c), parent)
     shape = parent.data.shape
     if c.data.shape != shape:
