@@ -53,7 +53,9 @@ __all__ = [
 
 class _TraceState(threading.local):
     def __init__(self):
-        self.level = 0  # how many differentiations (grad, jvp, ...) run around this call
+        # [how many differentiations (grad, jvp, ...) run around this call]: a list, so that
+        # entering and leaving a level costs one thread-local lookup
+        self.level = [0]
 
 
 _trace = _TraceState()
@@ -61,7 +63,7 @@ _trace = _TraceState()
 
 def trace_level():
     """How many differentiations enclose the caller, in this thread (0 outside any)."""
-    return _trace.level
+    return _trace.level[0]
 
 ndarray = np.ndarray
 F64, F32 = np.dtype(np.float64), np.dtype(np.float32)
@@ -305,15 +307,16 @@ def functions(bk):
             args = list(args)
             for i, xi in zip(argnum, structure):
                 args[i] = _box(xi, leaves, new_node, Node, where)
-        level = _trace.level
+        cell = _trace.level
+        level = cell[0]
         enabled = grad_enabled()
         if not enabled:
             set_grad_enabled(True)  # grad() records even inside no_grad()
-        _trace.level = level + 1
+        cell[0] = level + 1
         try:
             return structure, leaves, fun(*args, **kwargs), level
         finally:
-            _trace.level = level
+            cell[0] = level
             if not enabled:
                 set_grad_enabled(False)
 

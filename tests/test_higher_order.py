@@ -278,3 +278,11 @@ def test_make_vjp_nested():
         return fnp.sum(vjp(np.ones(3)))   # sum cos(x)
     x = np.array([0.1, 0.2, 0.3])
     np.testing.assert_allclose(grad(f)(x), -np.sin(x), rtol=1e-15)
+
+
+def test_value_create_graph_is_refused_plainly():
+    a = fastgrad.Value(2.0)
+    with pytest.raises(NotImplementedError, match=r"Value.backward: create_graph=True .* "
+                                                  r"first-order"):
+        (a * a).backward(create_graph=True)
+    assert grad(grad(lambda x: x * x * x))(2.0) == 12.0   # the way to higher orders on floats
