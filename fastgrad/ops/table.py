@@ -135,8 +135,16 @@ def backend_of(*xs):
 
 def kernel(module, attr):
     """The backend function ``module.attr`` of the arguments' backend, as one function."""
+    by_backend = {}  # backend -> its function (looked up once)
+
     def run(*args, **kwargs):
-        return getattr(getattr(backend_of(*args), module), attr)(*args, **kwargs)
+        bk = getattr(type(args[0]), "_backend", None) if args else None
+        if bk is None:
+            bk = backend_of(*args)
+        fn = by_backend.get(bk)
+        if fn is None:
+            fn = by_backend[bk] = getattr(getattr(bk, module), attr)
+        return fn(*args, **kwargs)
     run.__name__ = attr
     return run
 
