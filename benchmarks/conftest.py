@@ -173,6 +173,15 @@ def blas_description():
     return "; ".join(found) or "none found"
 
 
+def vmath_level():
+    """The dispatch level of fastgrad's vectorised kernels in this run ("numpy" on the twin)."""
+    fastgrad = sys.modules.get("fastgrad")
+    if fastgrad is None:
+        return "not loaded"
+    from fastgrad import _backend
+    return _backend.load(fastgrad.BACKEND).vmath.simd_level()
+
+
 def pytest_benchmark_update_json(config, benchmarks, output_json):
     versions = {"python": platform.python_version()}
     used = sorted(_modules_used | ({"jaxlib"} if "jax" in _modules_used else set()))
@@ -185,6 +194,7 @@ def pytest_benchmark_update_json(config, benchmarks, output_json):
         "cores": os.cpu_count(),
         "pinned_cpu": PINNED_CPU,
         "blas": blas_description(),
+        "vmath_level": vmath_level(),
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "no_extensions": os.environ.get("FASTGRAD_NO_EXTENSIONS", "") not in ("", "0"),
         "versions": versions,

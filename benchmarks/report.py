@@ -30,7 +30,7 @@ RESULTS_DIR = os.path.join(BENCH_DIR, "results")  # git-ignored
 # A row's note flags it when other processes took at least this share of the pinned CPU while
 # it was timed: its median is then slower than the machine can do.
 SHARED_NOTE_FROM = 0.10
-WORKLOAD_ORDER = ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "H1", "M1", "OP", "CHAIN"]
+WORKLOAD_ORDER = ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "H1", "T1", "M1", "OP", "CHAIN"]
 # One line per workload under the Markdown table (BENCHMARKS.md has the full definitions).
 WORKLOAD_TITLES = {
     "W1": "micrograd's demo step: moons n=100, MLP(2,[16,16,1]) ReLU, hinge + 1e-4 L2, SGD",
@@ -41,6 +41,7 @@ WORKLOAD_TITLES = {
     "W6": "scalar chain h = tanh(h w + b), forward + backward",
     "W7": "dense layer tanh(x W + b) forward + backward, n x n",
     "H1": "higher order: Hessian of W2's loss (15 weights); egrad of tanh six deep, 700 points",
+    "T1": "tanh / exp / log of one 1797x64 array (fastgrad: its vectorised kernels)",
     "M1": "memory of one W1 graph (one forward of the demo loss, before backward)",
     "OP": "engine overhead: one op (or a tiny graph) on tiny tensors",
     "CHAIN": "engine overhead: a chain of one-element tensor ops, forward + backward",
@@ -254,7 +255,8 @@ def print_table(rows):
 
 def print_machine(meta, versions):
     print(f"machine: {meta.get('cpu_model', '?')}, {meta.get('cores', '?')} cores,"
-          f" pinned to CPU {meta.get('pinned_cpu', '?')}; BLAS: {meta.get('blas')}")
+          f" pinned to CPU {meta.get('pinned_cpu', '?')}; BLAS: {meta.get('blas')};"
+          f" fastgrad's vectorised kernels: {meta.get('vmath_level', '?')}")
     print(f"date: {meta.get('date', '?')}   mode: {'quick' if meta.get('quick') else 'full'}")
     print("versions: " + ", ".join(f"{name} {version}" for name, version in versions.items()))
     print(sharing_line(meta))
@@ -390,7 +392,7 @@ def main():
     print_machine(meta, versions)
     print_table(rows)
     report = {"machine": {key: meta.get(key) for key in
-                          ("cpu_model", "cores", "pinned_cpu", "blas")},
+                          ("cpu_model", "cores", "pinned_cpu", "blas", "vmath_level")},
               "date": meta.get("date"), "quick": args.quick, "versions": versions,
               "cpu_sharing": sharing, "rows": rows}
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)

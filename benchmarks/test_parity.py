@@ -12,8 +12,8 @@ import pytest
 from workloads.registry import cases_for, import_requirements
 from workloads.w6_scalar_chain import SHALLOW_CASE
 
-WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6")
-FLOAT32_WORKLOADS = ("W4", "W5")
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "T1")
+FLOAT32_WORKLOADS = ("W4", "W5")  # and the variants named "... f32" (T1)
 # W1's variants are two faces (scalar, tensor) of one computation: compare them together.
 ONE_GROUP_WORKLOADS = ("W1",)
 # The deep W6 chain takes seconds and micrograd cannot do it; the shallow one checks the same.
@@ -55,7 +55,8 @@ def test_systems_agree(cases):
             results[case.id] = as_flat_array(result)
     if len(results) < 2:
         pytest.skip("fewer than two systems of this group can run here")
-    rtol = 1e-4 if cases[0].workload in FLOAT32_WORKLOADS else 1e-9
+    float32 = cases[0].workload in FLOAT32_WORKLOADS or cases[0].variant.endswith("f32")
+    rtol = 1e-4 if float32 else 1e-9
     (first_id, expected), *others = results.items()
     for case_id, actual in others:
         np.testing.assert_allclose(actual, expected, rtol=rtol, err_msg=f"{case_id} vs {first_id}")

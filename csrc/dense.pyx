@@ -6,12 +6,11 @@ with gb = Σ_rows gz in one pass; then gW = xᵀ·gz and gx = gz·Wᵀ, each onl
 The products run in typed loops up to DENSE_LOOP_MAX multiply-adds (numpy's matmul costs ~1 us
 per call whatever the size) and above it in fastgrad's GEMM (csrc/gemm.h, AVX-512; it also adds
 the bias), or in BLAS through numpy's matmul where that kernel is off. Bias, activation and
-activation derivative are typed loops, except tanh and sigmoid of more than *_VECTOR_MIN
-elements, which use numpy's SIMD tanh and exp (several times faster than the C library's).
+activation derivative are typed loops; tanh and sigmoid are fastgrad's vectorised kernels
+(fastgrad/_cy/vmath.pxd), run once over the whole output.
 The kernels dense_forward/dense_backward write into arrays the caller allocated (for replay).
 """
 cimport numpy as cnp
-from libc.math cimport exp as c_exp, expf, fabs, fabsf, tanh as c_tanh, tanhf
 from libc.string cimport memset
 
 import numpy as np
@@ -20,6 +19,7 @@ from fastgrad._cy.node cimport (Node, accumulate, as_constant, is_float, lift, m
                                 real, register_vjp)
 from fastgrad._cy.gemm cimport kernel_on, product_into
 from fastgrad._cy.opcodes cimport OP_DENSE
+from fastgrad._cy.vmath cimport v_sigmoid, v_tanh
 
 cnp.import_array()
 
@@ -30,11 +30,6 @@ cnp.import_array()
 # costs ~0.3 us per call, they break even near 512 (8³) and take 1.5x at 1000-1700, 2.5x at 16³.
 # The value is set at import for the kernel then in use.
 cdef Py_ssize_t DENSE_LOOP_MAX = 512 if kernel_on() else 4096
-# tanh of more elements than this uses numpy's SIMD tanh instead of the C library's in a loop
-# (measured: numpy's ~1 us call is repaid from ~64 elements, float32 and float64); sigmoid
-# likewise through numpy's SIMD exp (three numpy calls: repaid from ~256-512 elements).
-cdef Py_ssize_t TANH_VECTOR_MIN = 64
-cdef Py_ssize_t SIGMOID_VECTOR_MIN = 256
 # Outputs with fewer columns than this are computed one dot product at a time (the row-wise
 # loops set up a vector loop per row of W, which costs more than it saves on a few columns).
 cdef enum:
@@ -55,20 +50,15 @@ from fastgrad._py.dense import ACTIVATION_NAMES, ACTIVATIONS, activation_code, c
 def _crossovers():
     """The size thresholds in use, as a dict (compiled only: the twin always uses numpy; a
     hook for benchmarks and for tests of both paths)."""
-    return {"loop_max": DENSE_LOOP_MAX, "tanh_vector_min": TANH_VECTOR_MIN,
-            "sigmoid_vector_min": SIGMOID_VECTOR_MIN}
+    return {"loop_max": DENSE_LOOP_MAX}
 
 
-def _set_crossovers(loop_max=None, tanh_vector_min=None, sigmoid_vector_min=None):
+def _set_crossovers(loop_max=None):
     """Change the thresholds (for benchmarks and tests of both paths); return the old ones."""
-    global DENSE_LOOP_MAX, TANH_VECTOR_MIN, SIGMOID_VECTOR_MIN
+    global DENSE_LOOP_MAX
     old = _crossovers()
     if loop_max is not None:
         DENSE_LOOP_MAX = loop_max
-    if tanh_vector_min is not None:
-        TANH_VECTOR_MIN = tanh_vector_min
-    if sigmoid_vector_min is not None:
-        SIGMOID_VECTOR_MIN = sigmoid_vector_min
     return old
 
 
@@ -142,26 +132,9 @@ cdef void gemm_nt(real* GX, const real* GZ, const real* W,
             GX[i * k + l] = acc
 
 
-cdef inline real tanh_(real z) noexcept nogil:
-    if real is float:
-        return tanhf(z)
-    else:
-        return c_tanh(z)
-
-
-cdef inline real sigmoid_(real z) noexcept nogil:
-    """1/(1 + e^-z) as e/(1 + e) with e = e^z below 0, so that nothing overflows"""
-    cdef real e, r
-    if real is float:
-        e = expf(-fabsf(z))
-    else:
-        e = c_exp(-fabs(z))
-    r = 1 / (1 + e)
-    return r if z >= 0 else e * r
-
-
 cdef void bias_act(real* Y, const real* B, Py_ssize_t m, Py_ssize_t n, int act) noexcept nogil:
-    """Y = act(Y + B) row by row, in place (B may be NULL)"""
+    """Y = act(Y + B) in place (B may be NULL): the bias row by row, then tanh and sigmoid by
+    the vectorised kernels over all of Y at once"""
     cdef Py_ssize_t i, j
     cdef real z
     cdef real* y
@@ -170,35 +143,14 @@ cdef void bias_act(real* Y, const real* B, Py_ssize_t m, Py_ssize_t n, int act) 
         if B != NULL:
             for j in range(n):
                 y[j] = y[j] + B[j]
-        if act == ACT_TANH:
-            for j in range(n):
-                y[j] = tanh_(y[j])
-        elif act == ACT_RELU:  # max(z, 0), NaN passing through as in numpy.maximum
+        if act == ACT_RELU:  # max(z, 0), NaN passing through as in numpy.maximum
             for j in range(n):
                 z = y[j]
                 y[j] = z if (z >= 0 or z != z) else 0
-        elif act == ACT_SIGMOID:
-            for j in range(n):
-                y[j] = sigmoid_(y[j])
-
-
-cdef void sigmoid_from_exp(real* Y, const real* E, Py_ssize_t n) noexcept nogil:
-    """Y = σ(Y) given E = e^-|Y|: 1/(1 + E) for Y >= 0, E/(1 + E) below"""
-    cdef Py_ssize_t i
-    cdef real r
-    for i in range(n):
-        r = 1 / (1 + E[i])
-        Y[i] = r if Y[i] >= 0 else E[i] * r
-
-
-cdef void add_bias(real* Y, const real* B, Py_ssize_t m, Py_ssize_t n) noexcept nogil:
-    """Y += B on every row"""
-    cdef Py_ssize_t i, j
-    cdef real* y
-    for i in range(m):
-        y = Y + i * n
-        for j in range(n):
-            y[j] = y[j] + B[j]
+    if act == ACT_TANH:
+        v_tanh(Y, Y, m * n)
+    elif act == ACT_SIGMOID:
+        v_sigmoid(Y, Y, m * n)
 
 
 cdef void act_grad(real* GZ, real* GB, const real* G, const real* Y,
@@ -240,21 +192,6 @@ cdef inline bint contiguous(cnp.ndarray a) noexcept:
 
 cdef inline void* ptr(object a) noexcept:
     return cnp.PyArray_DATA(<cnp.ndarray>a) if a is not None else NULL
-
-
-cdef int sigmoid_vector(cnp.ndarray Y) except -1:
-    """Y = σ(Y) in place, e^-|Y| by numpy's SIMD exp (the twin's formula, operation by
-    operation)."""
-    cdef cnp.ndarray E = cnp.PyArray_EMPTY(cnp.PyArray_NDIM(Y), cnp.PyArray_DIMS(Y),
-                                           cnp.PyArray_TYPE(Y), 0)
-    np.absolute(Y, out=E)
-    np.negative(E, out=E)
-    np.exp(E, out=E)
-    if cnp.PyArray_TYPE(Y) == cnp.NPY_DOUBLE:
-        sigmoid_from_exp(<double*>ptr(Y), <double*>ptr(E), cnp.PyArray_SIZE(Y))
-    else:
-        sigmoid_from_exp(<float*>ptr(Y), <float*>ptr(E), cnp.PyArray_SIZE(Y))
-    return 0
 
 
 cdef bint fits(object a, int typenum, Py_ssize_t rows, Py_ssize_t cols,
@@ -304,8 +241,6 @@ def dense_forward(cnp.ndarray X not None, cnp.ndarray W not None, object B, int 
     check_buffer("dense_forward", "B", B, X, -1, n, False)
     check_buffer("dense_forward", "Y", Y, X, m, n, True)
     cdef bint f64 = cnp.PyArray_TYPE(Y) == cnp.NPY_DOUBLE
-    cdef bint vector = ((act == ACT_TANH and m * n > TANH_VECTOR_MIN)
-                        or (act == ACT_SIGMOID and m * n > SIGMOID_VECTOR_MIN))
     if B is not None and not contiguous(B):
         B = np.ascontiguousarray(B)
     if m * k * n <= DENSE_LOOP_MAX and contiguous(X) and contiguous(W):
@@ -317,17 +252,7 @@ def dense_forward(cnp.ndarray X not None, cnp.ndarray W not None, object B, int 
         B = None
     else:
         np.matmul(X, W, out=Y)
-    if vector:
-        if B is not None:
-            if f64:
-                add_bias(<double*>ptr(Y), <double*>ptr(B), m, n)
-            else:
-                add_bias(<float*>ptr(Y), <float*>ptr(B), m, n)
-        if act == ACT_TANH:
-            np.tanh(Y, out=Y)
-        else:
-            sigmoid_vector(Y)
-    elif f64:
+    if f64:
         bias_act(<double*>ptr(Y), <double*>ptr(B), m, n, act)
     else:
         bias_act(<float*>ptr(Y), <float*>ptr(B), m, n, act)

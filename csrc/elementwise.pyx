@@ -3,18 +3,17 @@
 The twin's expressions, evaluated in the same order: by typed loops where the operands are
 C-contiguous arrays of one float dtype and shape, by numpy otherwise. With fused multiply-add
 off (setup.py), + - * / round exactly as numpy's do, so those results match the twin bit for bit;
-exp, log and tanh come from the C library in loops and from numpy's SIMD code otherwise, which
-may differ in the last bit.
+exp, log, log1p, tanh and sigmoid of float arrays (any size and layout) are fastgrad's vectorised
+kernels (fastgrad/_cy/vmath.pxd), within the ulp bounds of fastgrad/_py/vmath.py of numpy's.
 """
 cimport numpy as cnp
-from libc.math cimport exp as c_exp, expf, fabs, fabsf, log as c_log, logf, tanh as c_tanh, tanhf
-
 
 import numpy as np
 
 from fastgrad._cy.node cimport (Node, accumulate, as_constant, empty_like, is_float, lift,
                                 make_result, real, register_vjp, same_simple)
 from fastgrad._cy.opcodes cimport *
+from fastgrad._cy.vmath cimport v_exp, v_log, v_log1p, v_sigmoid, v_tanh
 
 cnp.import_array()
 
@@ -100,45 +99,6 @@ cdef void k_relu(real* o, const real* x, Py_ssize_t n) noexcept nogil:
     """o = max(x, 0), NaN passing through (numpy.maximum's rule)"""
     for i in range(n):
         o[i] = x[i] if (x[i] >= 0 or x[i] != x[i]) else 0
-
-
-cdef void k_exp(real* o, const real* x, Py_ssize_t n) noexcept nogil:
-    """o = e^x"""
-    for i in range(n):
-        if real is float:
-            o[i] = expf(x[i])
-        else:
-            o[i] = c_exp(x[i])
-
-
-cdef void k_log(real* o, const real* x, Py_ssize_t n) noexcept nogil:
-    """o = log x"""
-    for i in range(n):
-        if real is float:
-            o[i] = logf(x[i])
-        else:
-            o[i] = c_log(x[i])
-
-
-cdef void k_tanh(real* o, const real* x, Py_ssize_t n) noexcept nogil:
-    """o = tanh x"""
-    for i in range(n):
-        if real is float:
-            o[i] = tanhf(x[i])
-        else:
-            o[i] = c_tanh(x[i])
-
-
-cdef void k_sigmoid(real* o, const real* x, Py_ssize_t n) noexcept nogil:
-    """o = 1/(1 + e^-x), as e/(1 + e) with e = e^x below 0 so that nothing overflows"""
-    cdef real e, r
-    for i in range(n):
-        if real is float:
-            e = expf(-fabsf(x[i]))
-        else:
-            e = c_exp(-fabs(x[i]))
-        r = 1 / (1 + e)
-        o[i] = r if x[i] >= 0 else e * r
 
 
 cdef void k_tanh_bwd(real* o, const real* g, const real* y, Py_ssize_t n) noexcept nogil:
@@ -523,32 +483,44 @@ def where(condition, a, b):
 
 # ---------------------------------------------------------------- unary forwards
 
+cdef object transcendental(int op, cnp.ndarray X):
+    """exp, log, log1p, tanh or sigmoid of a float array of any layout, by the vectorised
+    kernels (a strided or negative-stride X is copied to a contiguous one first)."""
+    if not cnp.PyArray_IS_C_CONTIGUOUS(X):
+        X = X.copy(order="C")
+    if op == OP_EXP:
+        return run1(X, v_exp[double], v_exp[float])
+    if op == OP_LOG:
+        return run1(X, v_log[double], v_log[float])
+    if op == OP_LOG1P:
+        return run1(X, v_log1p[double], v_log1p[float])
+    if op == OP_TANH:
+        return run1(X, v_tanh[double], v_tanh[float])
+    return run1(X, v_sigmoid[double], v_sigmoid[float])
+
+
 cdef object unary_forward(int op, object x, str opname):
     cdef Node a = lift(x, opname)
     cdef cnp.ndarray X = a.data
-    if simple(X) and cnp.PyArray_SIZE(X) <= FORWARD_LOOP_MAX:
+    if op != OP_NEG and op != OP_RELU and is_float(X):
+        out = transcendental(op, X)
+    elif simple(X) and cnp.PyArray_SIZE(X) <= FORWARD_LOOP_MAX:
         if op == OP_NEG:
             out = run1(X, k_neg[double], k_neg[float])
-        elif op == OP_EXP:
-            out = run1(X, k_exp[double], k_exp[float])
-        elif op == OP_LOG:
-            out = run1(X, k_log[double], k_log[float])
-        elif op == OP_TANH:
-            out = run1(X, k_tanh[double], k_tanh[float])
-        elif op == OP_RELU:
-            out = run1(X, k_relu[double], k_relu[float])
         else:
-            out = run1(X, k_sigmoid[double], k_sigmoid[float])
+            out = run1(X, k_relu[double], k_relu[float])
     elif op == OP_NEG:
         out = -X
+    elif op == OP_RELU:
+        out = np.maximum(X, 0)
     elif op == OP_EXP:
         out = np.exp(X)
     elif op == OP_LOG:
         out = np.log(X)
+    elif op == OP_LOG1P:
+        out = np.log1p(X)
     elif op == OP_TANH:
         out = np.tanh(X)
-    elif op == OP_RELU:
-        out = np.maximum(X, 0)
     else:
         out = sigmoid_values(X)
     return make_result(out, op, (a,), None)
@@ -590,8 +562,7 @@ def absolute(x):
 
 
 def log1p(x):
-    x = lift(x, "log1p")
-    return make_result(np.log1p(x.data), OP_LOG1P, (x,), None)
+    return unary_forward(OP_LOG1P, x, "log1p")
 
 
 def sin(x):

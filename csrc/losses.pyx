@@ -7,44 +7,24 @@
 - mse_loss(p, t): l = (p - t)²; the target may require grad too.
 - hinge_loss(s, t): l = max(0, 1 - t·s) for labels t in {-1, +1} (0 gradient at the kink).
 
-The twin's expressions in typed loops, one pass per row or element; exp of more than
-EXP_VECTOR_MIN elements is numpy's SIMD exp (several times faster than the C library's).
+The twin's expressions in typed loops, one pass per row or element; exp, log and log1p are
+fastgrad's vectorised kernels over whole buffers (fastgrad/_cy/vmath.pxd), within their ulp
+bounds (fastgrad/_py/vmath.py) of the twin's numpy calls.
 """
 cimport numpy as cnp
-from libc.math cimport exp as c_exp, expf, log as c_log, log1p as c_log1p, log1pf, logf
 
 import numpy as np
 
 from fastgrad._cy.node cimport Node, accumulate, as_constant, lift, make_result, real, \
     register_vjp
 from fastgrad._cy.opcodes cimport OP_BCE_LOGITS, OP_HINGE, OP_MSE, OP_SOFTMAX_CE
+from fastgrad._cy.vmath cimport v_exp, v_log, v_log1p
 
 # argument checks and their messages live once, in the twin
 from fastgrad._py.losses import (REDUCTIONS, check_reduction, class_labels, fits_shape,
                                  gradient_scale)
 
 cnp.import_array()
-
-# exp of more elements than this runs in numpy (SIMD) rather than the C library in a loop:
-# numpy's ~1 us per call is repaid from a few hundred elements (measured with dense's tanh).
-cdef Py_ssize_t EXP_VECTOR_MIN = 256
-
-
-
-def _crossovers():
-    """The size thresholds in use, as a dict (compiled only: the twin always uses numpy; a
-    hook for benchmarks and for tests of both paths)."""
-    return {"exp_vector_min": EXP_VECTOR_MIN}
-
-
-def _set_crossovers(exp_vector_min=None):
-    """Change the thresholds (for benchmarks and tests of both paths); return the old ones."""
-    global EXP_VECTOR_MIN
-    old = _crossovers()
-    if exp_vector_min is not None:
-        EXP_VECTOR_MIN = exp_vector_min
-    return old
-
 
 # ---------------------------------------------------------------- checking the arguments
 
@@ -164,27 +144,6 @@ cdef int check_classes(str where, cnp.ndarray Z, object labels, object T) except
     return 0
 
 
-cdef inline real exp_(real x) noexcept nogil:
-    if real is float:
-        return expf(x)
-    else:
-        return c_exp(x)
-
-
-cdef inline real log_(real x) noexcept nogil:
-    if real is float:
-        return logf(x)
-    else:
-        return c_log(x)
-
-
-cdef inline real log1p_(real x) noexcept nogil:
-    if real is float:
-        return log1pf(x)
-    else:
-        return c_log1p(x)
-
-
 # ---------------------------------------------------------------- softmax cross-entropy
 
 cdef void ce_shift(real* P, real* M, const real* Z, Py_ssize_t n, Py_ssize_t c) noexcept nogil:
@@ -203,18 +162,10 @@ cdef void ce_shift(real* P, real* M, const real* Z, Py_ssize_t n, Py_ssize_t c) 
             P[i * c + j] = z[j] - m
 
 
-cdef void exp_inplace(real* P, Py_ssize_t n) noexcept nogil:
-    cdef Py_ssize_t i
-    for i in range(n):
-        P[i] = exp_(P[i])
-
-
-cdef void ce_finish(real* P, real* L, const real* M, const real* Z, const Py_ssize_t* labels,
-                    const real* T, Py_ssize_t n, Py_ssize_t c) noexcept nogil:
-    """P holds e^(Z - M): normalise it by rows; L = lse - (Z - M)[label], or
-    Σ T·lse - Σ T·(Z - M)"""
+cdef void ce_normalise(real* P, real* L, Py_ssize_t n, Py_ssize_t c) noexcept nogil:
+    """P holds e^(Z - M): L = its row sums, and P /= L by rows"""
     cdef Py_ssize_t i, j
-    cdef real s, lse, st, ts
+    cdef real s
     cdef real* p
     for i in range(n):
         p = P + i * c
@@ -223,7 +174,17 @@ cdef void ce_finish(real* P, real* L, const real* M, const real* Z, const Py_ssi
             s = s + p[j]
         for j in range(c):
             p[j] = p[j] / s
-        lse = log_(s)
+        L[i] = s
+
+
+cdef void ce_losses(real* L, const real* M, const real* Z, const Py_ssize_t* labels,
+                    const real* T, Py_ssize_t n, Py_ssize_t c) noexcept nogil:
+    """L holds lse = log Σ e^(Z - M) per row: L = lse - (Z - M)[label], or
+    Σ T·lse - Σ T·(Z - M)"""
+    cdef Py_ssize_t i, j
+    cdef real lse, st, ts
+    for i in range(n):
+        lse = L[i]
         if labels != NULL:
             L[i] = lse - (Z[i * c + labels[i]] - M[i])
         else:
@@ -256,6 +217,16 @@ cdef void ce_grad(real* GZ, const real* P, const Py_ssize_t* labels, const real*
             GZ[i * c + j] = GZ[i * c + j] * w
 
 
+cdef void softmax_ce_rows(real* P, real* L, real* M, const real* Z, const Py_ssize_t* labels,
+                          const real* T, Py_ssize_t n, Py_ssize_t c) noexcept nogil:
+    """P = softmax(Z) by rows, L the losses (M scratch for the row maxima)"""
+    ce_shift(P, M, Z, n, c)
+    v_exp(P, P, n * c)
+    ce_normalise(P, L, n, c)
+    v_log(L, L, n)
+    ce_losses(L, M, Z, labels, T, n, c)
+
+
 def softmax_ce_forward(cnp.ndarray Z not None, labels, T, cnp.ndarray P not None,
                        cnp.ndarray L not None):
     """P = softmax(Z) by rows; L = lse(Z) - Z[label] (labels), or Σ T·(lse(Z) - Z) (T).
@@ -270,26 +241,15 @@ def softmax_ce_forward(cnp.ndarray Z not None, labels, T, cnp.ndarray P not None
                          f"shape ({n},)")
     cdef cnp.ndarray M = cnp.PyArray_EMPTY(1, cnp.PyArray_DIMS(Z), cnp.PyArray_TYPE(Z), 0)
     cdef bint f64 = cnp.PyArray_TYPE(Z) == cnp.NPY_DOUBLE
-    cdef bint vector = n * c > EXP_VECTOR_MIN
     cdef const Py_ssize_t* lab = <const Py_ssize_t*>ptr(labels)
     if n == 0:
         return
     if f64:
-        ce_shift(<double*>ptr(P), <double*>ptr(M), <double*>ptr(Z), n, c)
+        softmax_ce_rows(<double*>ptr(P), <double*>ptr(L), <double*>ptr(M), <double*>ptr(Z), lab,
+                        <double*>ptr(T), n, c)
     else:
-        ce_shift(<float*>ptr(P), <float*>ptr(M), <float*>ptr(Z), n, c)
-    if vector:
-        np.exp(P, out=P)
-    elif f64:
-        exp_inplace(<double*>ptr(P), n * c)
-    else:
-        exp_inplace(<float*>ptr(P), n * c)
-    if f64:
-        ce_finish(<double*>ptr(P), <double*>ptr(L), <double*>ptr(M), <double*>ptr(Z), lab,
-                  <double*>ptr(T), n, c)
-    else:
-        ce_finish(<float*>ptr(P), <float*>ptr(L), <float*>ptr(M), <float*>ptr(Z), lab,
-                  <float*>ptr(T), n, c)
+        softmax_ce_rows(<float*>ptr(P), <float*>ptr(L), <float*>ptr(M), <float*>ptr(Z), lab,
+                        <float*>ptr(T), n, c)
 
 
 def softmax_ce_backward(cnp.ndarray P not None, labels, T, scale, cnp.ndarray GZ not None):
@@ -345,14 +305,17 @@ cdef void neg_abs(real* E, const real* Z, Py_ssize_t n) noexcept nogil:
         E[i] = -(Z[i] if Z[i] >= 0 else -Z[i])
 
 
-cdef void bce_losses(real* L, const real* Z, const real* T, const real* E,
+cdef void bce_losses(real* L, const real* Z, const real* T, real* E,
                      Py_ssize_t n) noexcept nogil:
-    """L = max(Z, 0) - Z·T + log1p(E)"""
+    """E = e^-|Z|; L = max(Z, 0) - Z·T + log1p(E)"""
     cdef Py_ssize_t i
     cdef real z
+    neg_abs(E, Z, n)
+    v_exp(E, E, n)
+    v_log1p(L, E, n)
     for i in range(n):
         z = Z[i]
-        L[i] = ((z if (z >= 0 or z != z) else 0) - z * T[i]) + log1p_(E[i])
+        L[i] = ((z if (z >= 0 or z != z) else 0) - z * T[i]) + L[i]
 
 
 cdef void bce_grad(real* GZ, const real* Z, const real* T, const real* E, const real* G,
@@ -373,18 +336,7 @@ def bce_logits_forward(cnp.ndarray Z not None, cnp.ndarray T not None, cnp.ndarr
     for name, a in (("T", T), ("E", E), ("L", L)):
         check_like("bce_logits_forward", name, a, Z)
     cdef Py_ssize_t n = cnp.PyArray_SIZE(Z)
-    cdef bint f64 = cnp.PyArray_TYPE(Z) == cnp.NPY_DOUBLE
-    if f64:
-        neg_abs(<double*>ptr(E), <double*>ptr(Z), n)
-    else:
-        neg_abs(<float*>ptr(E), <float*>ptr(Z), n)
-    if n > EXP_VECTOR_MIN:
-        np.exp(E, out=E)
-    elif f64:
-        exp_inplace(<double*>ptr(E), n)
-    else:
-        exp_inplace(<float*>ptr(E), n)
-    if f64:
+    if cnp.PyArray_TYPE(Z) == cnp.NPY_DOUBLE:
         bce_losses(<double*>ptr(L), <double*>ptr(Z), <double*>ptr(T), <double*>ptr(E), n)
     else:
         bce_losses(<float*>ptr(L), <float*>ptr(Z), <float*>ptr(T), <float*>ptr(E), n)

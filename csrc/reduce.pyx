@@ -2,7 +2,8 @@
 
 ``axes`` is a sorted tuple of non-negative axes, or None for all of them. A sum over all
 elements of a small contiguous array runs in a typed loop that adds in numpy's pairwise order
-(so its result is numpy's to the bit); everything else is numpy, as in the twin.
+(so its result is numpy's to the bit); so do the last-axis row paths below; everything else is
+numpy, as in the twin.
 """
 cimport numpy as cnp
 
@@ -12,6 +13,7 @@ from fastgrad._cy.node cimport (PAIRWISE_EXACT_MAX, Node, accumulate, empty_like
                                 make_result, pairwise_sum, real, register_vjp)
 from fastgrad._cy.opcodes cimport (OP_LOG_SOFTMAX, OP_LOGSUMEXP, OP_MAX, OP_MEAN, OP_MIN,
                                    OP_SOFTMAX, OP_SUM)
+from fastgrad._cy.vmath cimport v_exp, v_log
 
 # axes, shapes, error messages and the numpy forms of the values live once, in the twin
 from fastgrad._py.reduce import (empty_error, kept_shape, log_softmax_values,
@@ -63,10 +65,12 @@ cdef inline bint simple(cnp.ndarray x) noexcept:
 
 # ---------------------------------------------------------------- rows: the last axis
 # An op over the last axis of a C-contiguous array sees it as m rows of r elements. The row
-# paths below repeat the twin's numpy expressions step for step (the same numpy exp and log
-# calls on whole buffers, the same pairwise sums per row, the same + - * / per element), so
-# their results are the twin's to the bit; they only skip numpy's per-row bookkeeping, which
-# for short rows (a softmax over 10 classes) costs more than the arithmetic.
+# paths below repeat the twin's numpy expressions step for step (the same pairwise sums per row,
+# the same + - * / per element), so sums, maxima and their gradients are the twin's to the bit;
+# exp and log are fastgrad's vectorised kernels over whole buffers (fastgrad/_cy/vmath.pxd), so
+# logsumexp, softmax and log_softmax agree with the twin within those kernels' ulp bounds. They
+# skip numpy's per-row bookkeeping, which for short rows (a softmax over 10 classes) costs more
+# than the arithmetic.
 
 cdef void row_sums(real* out, const real* x, Py_ssize_t m, Py_ssize_t r) noexcept nogil:
     """out[i] = sum(x[i, :]) in numpy's pairwise order"""
@@ -182,6 +186,22 @@ cdef inline void* at(object a) noexcept:
     return cnp.PyArray_DATA(<cnp.ndarray>a)
 
 
+cdef void exp_inplace(cnp.ndarray D) noexcept:
+    """D = e^D (a C-contiguous float array)"""
+    if cnp.PyArray_TYPE(D) == cnp.NPY_DOUBLE:
+        v_exp(<double*>at(D), <double*>at(D), cnp.PyArray_SIZE(D))
+    else:
+        v_exp(<float*>at(D), <float*>at(D), cnp.PyArray_SIZE(D))
+
+
+cdef void log_inplace(cnp.ndarray D) noexcept:
+    """D = log D (a C-contiguous float array)"""
+    if cnp.PyArray_TYPE(D) == cnp.NPY_DOUBLE:
+        v_log(<double*>at(D), <double*>at(D), cnp.PyArray_SIZE(D))
+    else:
+        v_log(<float*>at(D), <float*>at(D), cnp.PyArray_SIZE(D))
+
+
 cdef cnp.ndarray per_row(cnp.ndarray X, bint keepdims):
     """An empty array for one value per row of X: X's shape without (or with a 1 for) its
     last axis."""
@@ -206,12 +226,12 @@ cdef cnp.ndarray row_logsumexp(cnp.ndarray X, Py_ssize_t r, bint keepdims):
         row_extremes(<float*>at(M), <float*>at(X), m, r, True)
         finite_or_zero(<float*>at(M), m)
         sub_rows(<float*>at(D), <float*>at(X), <float*>at(M), m, r)
-    np.exp(D, out=D)
+    exp_inplace(D)
     if cnp.PyArray_TYPE(X) == cnp.NPY_DOUBLE:
         row_sums(<double*>at(S), <double*>at(D), m, r)
     else:
         row_sums(<float*>at(S), <float*>at(D), m, r)
-    np.log(S, out=S)
+    log_inplace(S)
     S += M
     return S
 
@@ -325,7 +345,7 @@ def softmax(x, axis=-1):
     else:
         row_extremes(<float*>at(M), <float*>at(X), m, r, True)
         sub_rows(<float*>at(D), <float*>at(X), <float*>at(M), m, r)
-    np.exp(D, out=D)
+    exp_inplace(D)
     if cnp.PyArray_TYPE(X) == cnp.NPY_DOUBLE:  # M now holds the row sums
         row_sums(<double*>at(M), <double*>at(D), m, r)
         div_rows(<double*>at(D), <double*>at(D), <double*>at(M), m, r)
@@ -437,7 +457,7 @@ cdef int vjp_logsumexp(Node node, object g) except -1:
             sub_rows(<double*>at(D), <double*>at(A), <double*>at(node.data), m, r)
         else:
             sub_rows(<float*>at(D), <float*>at(A), <float*>at(node.data), m, r)
-        np.exp(D, out=D)
+        exp_inplace(D)
         if cnp.PyArray_TYPE(A) == cnp.NPY_DOUBLE:
             mul_rows(<double*>at(D), <double*>at(D), <double*>at(g), m, r)
         else:
@@ -474,7 +494,11 @@ cdef int vjp_log_softmax(Node node, object g) except -1:
     axis = node._ctx
     cdef Py_ssize_t r = row_length(Y, (axis,))
     if r and rows_of(g, Y, cnp.PyArray_SIZE(Y)):
-        E = np.exp(Y)
+        E = empty_like(Y)
+        if cnp.PyArray_TYPE(Y) == cnp.NPY_DOUBLE:
+            v_exp(<double*>at(E), <double*>at(Y), cnp.PyArray_SIZE(Y))
+        else:
+            v_exp(<float*>at(E), <float*>at(Y), cnp.PyArray_SIZE(Y))
         if cnp.PyArray_TYPE(Y) == cnp.NPY_DOUBLE:
             log_softmax_bwd_rows(<double*>at(E), <double*>at(g), <double*>at(E),
                                  cnp.PyArray_SIZE(Y) // r, r)

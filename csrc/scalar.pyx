@@ -140,6 +140,13 @@ cdef class Value:
         return {<object>parent_at(<PyObject*>self, i) for i in range(n)}
 
     @property
+    def _prev_ordered(self):
+        """The parent Values as a tuple, in recorded order (a fused neuron's are b, w0, x0, w1,
+        x1, ...): ``_prev`` without the set's run-to-run order, for deterministic drawings."""
+        cdef Py_ssize_t i, n = parent_count(<PyObject*>self)
+        return tuple([<object>parent_at(<PyObject*>self, i) for i in range(n)])
+
+    @property
     def _op(self):
         """The op that made this Value, as micrograd labels it ('+', '*', 'ReLU', '**2', ...)."""
         if self._code == POWC:

@@ -10,7 +10,7 @@ import warnings
 
 # The engine modules; each exists as fastgrad._cy.<name> (compiled) and fastgrad._py.<name>.
 MODULES = ("opcodes", "node", "toposort", "sweep", "elementwise", "reduce", "shape", "gemm",
-           "linalg", "scalar", "dense", "losses", "memory")
+           "linalg", "scalar", "dense", "losses", "memory", "vmath")
 
 PACKAGES = {"cython": "fastgrad._cy", "python": "fastgrad._py"}
 

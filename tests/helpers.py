@@ -76,3 +76,20 @@ def run_python(args, env=None, check=False, **kwargs):
     if check and result.returncode:
         raise AssertionError(f"python {' '.join(args)} failed:\n{result.stderr}")
     return result
+
+
+# numpy's own transcendentals are not correctly rounded either: its SIMD float32 loops err by up
+# to 3 ulp on the CPUs we measured (tests/test_vmath.py), so an allowance of 4 ulp for numpy's side
+NUMPY_ULP = 4
+
+
+def kernel_tolerance(dtype, ops, spread=4):
+    """assert_allclose tolerances for a compiled result that differs from its twin's only by the
+    vectorised kernels ``ops`` (names in fastgrad/_py/vmath.ULP_BOUNDS): each kernel's bound plus
+    numpy's allowance, in ulp, times ``spread`` for the few roundings that carry the difference
+    through sums, differences and products of values of order one."""
+    from fastgrad._py.vmath import ULP_BOUNDS
+    name = np.dtype(dtype).name
+    ulps = sum(ULP_BOUNDS[op][name] + NUMPY_ULP for op in ops)
+    tol = spread * ulps * float(np.finfo(dtype).eps)
+    return {"rtol": tol, "atol": tol}

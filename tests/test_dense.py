@@ -69,10 +69,9 @@ def compiled_path(request, both):
     cy_dense = both[1].bk.dense
     old = cy_dense._crossovers()
     if request.param == "loops":
-        cy_dense._set_crossovers(loop_max=10**12, tanh_vector_min=10**12,
-                                sigmoid_vector_min=10**12)
+        cy_dense._set_crossovers(loop_max=10**12)
     else:
-        cy_dense._set_crossovers(loop_max=0, tanh_vector_min=0, sigmoid_vector_min=0)
+        cy_dense._set_crossovers(loop_max=0)
     yield request.param
     cy_dense._set_crossovers(**old)
 
@@ -183,7 +182,7 @@ def test_graph_is_one_node(fg):
 
 def test_crossovers_are_named_constants(both):
     cy = both[1].bk.dense
-    assert set(cy._crossovers()) == {"loop_max", "tanh_vector_min", "sigmoid_vector_min"}
+    assert set(cy._crossovers()) == {"loop_max"}
     assert cy._crossovers()["loop_max"] > 0
 
 

@@ -31,3 +31,14 @@ def test_digits_example(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "test accuracy" in result.stdout and "reloaded" in result.stdout
     assert weights.stat().st_size > 0
+
+
+def test_draw_graph_example(tmp_path):
+    import xml.etree.ElementTree as ET
+    result = run_example("draw_graph.py", "--out-dir", str(tmp_path), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for name in ("neuron", "mlp"):
+        assert f"{name}: " in result.stdout
+        ET.parse(tmp_path / f"{name}.svg")
+        png = tmp_path / f"{name}.png"
+        assert png.exists() or f"{name}: no PNG" in result.stdout

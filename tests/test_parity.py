@@ -1,10 +1,18 @@
 """The compiled kernels against their Python twins: same inputs, same outputs and gradients
-(float64 to ~1e-12, float32 to ~1e-5), and float32 stays float32 on both."""
+(float64 to ~1e-12, float32 to ~1e-5), and float32 stays float32 on both.
+
+The transcendentals (exp, log, log1p, tanh, sigmoid) are fastgrad's own kernels on the compiled
+side and numpy's on the twin: each is within ULP_BOUNDS (fastgrad/_py/vmath.py, <= 3 ulp) of the
+exact result, numpy within its own few ulp: about 1e-15 relative in float64, 1e-6 in float32. The general
+tolerances below already hold that with room for the amplification a few further operations
+bring (float64: 1e-12; float32: 1e-5), so they stay as they were; the row paths, which used to
+match bit for bit, now use helpers.kernel_tolerance, derived from those bounds.
+"""
 import numpy as np
 import pytest
 
 from cases import CASES, draw
-from helpers import analytic_grads
+from helpers import analytic_grads, kernel_tolerance
 
 # float32: DESIGN.md's ~1e-5; a 30-term float32 sum summed in another order (fastgrad's GEMM vs
 # numpy's) already differs by ~1e-6
@@ -60,19 +68,33 @@ ROW_OPS = {
 }
 
 
+# the row ops that take exp and log (both the forward and the gradient use each once at most)
+ROW_KERNELS = {"logsumexp": ("exp", "log"), "logsumexp_keep": ("exp", "log"),
+               "softmax": ("exp",), "log_softmax": ("exp", "log")}
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 @pytest.mark.parametrize("shape", [(1,), (7,), (5, 8), (3, 9), (2, 3, 129), (4, 1000)])
 @pytest.mark.parametrize("name", sorted(ROW_OPS))
-def test_last_axis_paths_are_bit_identical(both, name, shape, dtype):
+def test_last_axis_paths_match_twin(both, name, shape, dtype):
     """Reductions and normalisations over the last axis run typed row loops in the compiled
-    backend; they repeat the twin's numpy steps, so values and gradients match to the bit."""
+    backend; they repeat the twin's numpy steps, so sums and maxima match to the bit, and the
+    ops that take exp and log match within those kernels' bounds (plus numpy's error)."""
     py, cy = both
     x = np.random.default_rng(3).standard_normal(shape).astype(dtype) * 3
     fn = lambda fg, a: ROW_OPS[name](fg, a)  # noqa: E731
     out_py, (g_py,) = analytic_grads(py, fn, [x])
     out_cy, (g_cy,) = analytic_grads(cy, fn, [x])
-    np.testing.assert_array_equal(out_cy.data, out_py.data)
-    np.testing.assert_array_equal(g_cy, g_py)
+    if name not in ROW_KERNELS:
+        np.testing.assert_array_equal(out_cy.data, out_py.data)
+        np.testing.assert_array_equal(g_cy, g_py)
+        return
+    # log_softmax's values are of the size of x (up to ~15 here): its absolute error scales
+    scale = max(1.0, float(np.max(np.abs(x)))) if name == "log_softmax" else 1.0
+    tol = kernel_tolerance(dtype, ROW_KERNELS[name])
+    tol["atol"] *= scale
+    np.testing.assert_allclose(out_cy.data, out_py.data, **tol)
+    np.testing.assert_allclose(g_cy, g_py, **tol)
 
 
 def test_row_logsumexp_of_a_row_of_minus_infinity(both):

@@ -26,6 +26,7 @@ WORKLOAD_MODULES = (
     "w4_w5_mnist_mlp",
     "w6_scalar_chain",
     "w7_dense_layer",
+    "t1_transcendentals",
     "m1_graph_memory",
     "engine_overhead",
     "h1_higher_order",

@@ -101,6 +101,19 @@ class Value:
         return {_parent_at(self, i) for i in range(_parent_count(self))}
 
     @property
+    def _prev_ordered(self):
+        """The parent Values as a tuple, in recorded order (a fused neuron's are b, w0, x0, w1,
+        x1, ...): ``_prev`` without the set's run-to-run order, for deterministic drawings."""
+        code = self._code
+        if code == LEAF:
+            return ()
+        if code <= LAST_BINARY:
+            return (self._a, self._b)
+        if code <= LAST_UNARY:
+            return (self._a,)
+        return tuple(_parents(self))
+
+    @property
     def _op(self):
         """The op that made this Value, as micrograd labels it ('+', '*', 'ReLU', '**2', ...)."""
         if self._code == POWC:

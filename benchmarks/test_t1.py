@@ -1,0 +1,9 @@
+"""T1 benchmarks: one test per registered system (see workloads/ and conftest.run_case)."""
+
+import pytest
+from workloads.registry import pytest_params
+
+
+@pytest.mark.parametrize("case", pytest_params("T1"))
+def test_t1(case, run_case):
+    run_case(case)
