@@ -33,9 +33,10 @@ def _describe(node):
     return f"{name} ({node.data.dtype} {tuple(node.data.shape)})"
 
 
-def _sort(outputs, stops):
+def _sort(outputs, stops, freed_ok=False):
     """The nodes that reach ``outputs`` and require grad, parents before children; the search
-    does not go behind a node whose id is in ``stops``."""
+    does not go behind a node whose id is in ``stops``. A node whose graph was freed raises
+    (or, with ``freed_ok``, is taken as a leaf)."""
     order, seen = [], set()
     for out in outputs:
         if not out.requires_grad:
@@ -54,6 +55,8 @@ def _sort(outputs, stops):
                 continue
             prev = node._prev
             if prev is None:
+                if freed_ok:
+                    continue
                 raise RuntimeError(
                     f"gradients: the graph through {_describe(node)} was freed by an earlier "
                     f"backward(); call that backward with retain_graph=True")
@@ -61,6 +64,22 @@ def _sort(outputs, stops):
                 if p.requires_grad and id(p) not in seen:
                     stack.append((p, False))
     return order
+
+
+def _reaching(order, wanted):
+    """The ids of the nodes of ``order`` from which an input (``wanted``) can be reached: the
+    only ones whose gradients are needed."""
+    reach = set()
+    for node in order:
+        key = id(node)
+        if key in wanted:
+            reach.add(key)
+        elif node._prev is not None and node._op != OP_LEAF:
+            for p in node._prev:
+                if id(p) in reach:
+                    reach.add(key)
+                    break
+    return reach
 
 
 def _rule(node):
@@ -152,23 +171,30 @@ def gradients(outputs, inputs, grad_outputs=None, create_graph=False):
 
 
 def _reverse(outputs, inputs, grad_outputs):
-    stops = {id(x) for x in inputs}
-    order = _sort(outputs, stops)
+    wanted = {id(x) for x in inputs}
+    order = _sort(outputs, wanted)  # checks that the graph up to the inputs is alive
+    if len(inputs) > 1 and any(x._op != OP_LEAF for x in inputs):
+        # an input may lie behind another: the gradient flows through inputs too
+        order = _sort(outputs, (), freed_ok=True)
+    reach = _reaching(order, wanted)
     grads = {}
     for out, g in zip(outputs, grad_outputs):
         if out.requires_grad:
             g = _fit(_seed(out, g, "gradients"), out)
             grads[id(out)] = grads[id(out)] + g if id(out) in grads else g
     for node in reversed(order):
-        if id(node) in stops or node._op == OP_LEAF:
+        key = id(node)
+        if key not in reach or node._op == OP_LEAF:
             continue
-        g = grads.pop(id(node), None)
+        g = grads.get(key) if key in wanted else grads.pop(key, None)
         if g is None:
             continue
-        rule, params = _rule(node)
         prev = node._prev
+        if prev is None:  # an input whose own graph was freed: nothing behind it is needed
+            continue
+        rule, params = _rule(node)
         for i, parent in enumerate(prev):
-            if not parent.requires_grad:
+            if not parent.requires_grad or id(parent) not in reach:
                 continue
             if params is None:
                 c = rule.vjp_traced(i, g, node)
@@ -179,8 +205,8 @@ def _reverse(outputs, inputs, grad_outputs):
             if c is None:
                 continue
             c = _fit(c, parent)
-            key = id(parent)
-            grads[key] = grads[key] + c if key in grads else c
+            pkey = id(parent)
+            grads[pkey] = grads[pkey] + c if pkey in grads else c
     result = []
     for x in inputs:
         g = grads.get(id(x))

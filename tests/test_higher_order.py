@@ -286,3 +286,12 @@ def test_value_create_graph_is_refused_plainly():
                                                   r"first-order"):
         (a * a).backward(create_graph=True)
     assert grad(grad(lambda x: x * x * x))(2.0) == 12.0   # the way to higher orders on floats
+
+
+def test_gradients_flow_through_an_input_to_the_inputs_behind_it():
+    """torch.autograd.grad's meaning: an interior input does not stop the flow to a leaf."""
+    t = fastgrad.Tensor([1.0, 2.0], requires_grad=True)
+    z = t * 3.0
+    gz, gt = gradients((z ** 2).sum(), [z, t])
+    np.testing.assert_allclose(gz.data, [6.0, 12.0])
+    np.testing.assert_allclose(gt.data, [18.0, 36.0])
