@@ -30,7 +30,7 @@ RESULTS_DIR = os.path.join(BENCH_DIR, "results")  # git-ignored
 # A row's note flags it when other processes took at least this share of the pinned CPU while
 # it was timed: its median is then slower than the machine can do.
 SHARED_NOTE_FROM = 0.10
-WORKLOAD_ORDER = ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "T1", "M1", "OP", "CHAIN", "XO"]
+WORKLOAD_ORDER = ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "H1", "T1", "M1", "OP", "CHAIN", "XO"]
 # One line per workload under the Markdown table (BENCHMARKS.md has the full definitions).
 WORKLOAD_TITLES = {
     "W1": "micrograd's demo step: moons n=100, MLP(2,[16,16,1]) ReLU, hinge + 1e-4 L2, SGD",
@@ -40,6 +40,7 @@ WORKLOAD_TITLES = {
     "W5": "the same at batch 1024",
     "W6": "scalar chain h = tanh(h w + b), forward + backward",
     "W7": "dense layer tanh(x W + b) forward + backward, n x n",
+    "H1": "higher order: Hessian of W2's loss (15 weights); egrad of tanh six deep, 700 points",
     "T1": "tanh / exp / log of one 1797x64 array (fastgrad: its vectorised kernels)",
     "M1": "memory of one W1 graph (one forward of the demo loss, before backward)",
     "OP": "engine overhead: one op (or a tiny graph) on tiny tensors",

@@ -8,12 +8,27 @@ array([2., 4., 6.])
 """
 from . import memory, nn, optim
 from ._backend import active as _active
-from .autodiff import elementwise_grad, grad, grad_and_aux, jacobian, make_vjp, value_and_grad
+from .autodiff import (
+    elementwise_grad,
+    grad,
+    grad_and_aux,
+    hessian,
+    hessian_tensor_product,
+    hessian_vector_product,
+    jacobian,
+    jvp,
+    make_ggnvp,
+    make_hvp,
+    make_jvp,
+    make_vjp,
+    value_and_grad,
+)
 from .engine import enable_grad, is_grad_enabled, no_grad, set_finite_check, set_grad_enabled
-from .extend import defvjp, primitive
+from .extend import defjvp, defvjp, primitive
 from .gradcheck import GradcheckError, gradcheck
 from .ops import *  # noqa: F401,F403  (the functional forms of the ops)
 from .ops import __all__ as _ops_all
+from .recorded import gradients
 from .serialization import load_parameters, load_state, save_parameters
 from .tensor import Tensor
 from .training import evaluate, fit, predict
@@ -28,4 +43,6 @@ __all__ = ["BACKEND", "Tensor", "gradcheck", "GradcheckError", "no_grad", "enabl
            "Value", "set_grad_enabled", "is_grad_enabled", "set_finite_check", "nn", "optim",
            "fit", "predict", "evaluate", "save_parameters", "load_parameters", "load_state",
            "grad", "value_and_grad", "elementwise_grad", "jacobian", "grad_and_aux", "make_vjp",
-           "primitive", "defvjp", "memory", *_ops_all]
+           "hessian", "make_hvp", "hessian_tensor_product", "hessian_vector_product", "make_jvp",
+           "jvp", "make_ggnvp", "gradients", "primitive", "defvjp", "defjvp", "memory",
+           *_ops_all]

@@ -30,6 +30,7 @@ WORKLOAD_MODULES = (
     "m1_graph_memory",
     "engine_overhead",
     "crossovers",
+    "h1_higher_order",
 )
 
 _CASES = []

@@ -381,6 +381,7 @@ def op_name(node):
     """The name of node's op; a primitive defined in Python by its function's name."""
     if node._op == OP_CUSTOM:
         name = getattr(node._ctx, "primitive", None)
+        name = getattr(name, "__name__", name)  # extend's _Call holds the Primitive itself
         if name is not None:
             return f"primitive {name}"
     return OP_NAMES.get(node._op, node._op)
