@@ -3,7 +3,9 @@
 If Cython, numpy or the C compiler fails, the build says so plainly and fastgrad installs on
 its pure-Python twins (fastgrad._py); set FASTGRAD_REQUIRE_EXTENSIONS=1 (CI and wheel builds
 do) to make such a failure fail the build. FASTGRAD_CYTHON_DEBUG=1 compiles with Python's
-division checks and memoryview initialisation checks on, for hunting errors in tests.
+division checks and memoryview initialisation checks on, and defines FG_DEBUG=1, which turns on
+the kernels' explicit bounds assertions (e.g. BLAS's leading dimensions and the memory each
+BLAS call touches), for hunting errors in tests.
 """
 import glob
 import os
@@ -59,7 +61,8 @@ def extensions():
             [os.path.relpath(path, HERE)],
             depends=sorted(headers),
             include_dirs=[numpy.get_include(), os.path.join(HERE, "csrc")],
-            define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+            define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
+            + ([("FG_DEBUG", "1")] if DEBUG else []),
             extra_compile_args=compile_args,
         )
         for path in sorted(glob.glob(os.path.join(HERE, "csrc", "*.pyx")))

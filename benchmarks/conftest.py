@@ -44,6 +44,7 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "peer: a peer system or baseline")
     config.addinivalue_line("markers", "twin_peer: a peer also timed in the twin's run")
     config.addinivalue_line("markers", "compiled_only: a fastgrad case not run on the twin")
+    config.addinivalue_line("markers", "blas_floor: a FLOP-floor row (BLAS's best kernel)")
     option = config.option
     if getattr(option, "benchmark_columns", None) == DEFAULT_COLUMNS:
         option.benchmark_columns = ["median", "iqr", "min", "max", "rounds"]
@@ -76,6 +77,8 @@ def run_case(benchmark, request):
                                     unit=case.unit, **case.params)
         if case.reference:
             benchmark.extra_info["reference"] = True
+        if case.blas_floor:
+            benchmark.extra_info["blas_kernel"] = blas_kernels()
         try:
             try:
                 work = case.build()
@@ -159,6 +162,42 @@ def cpu_model():
     return platform.processor() or platform.machine()
 
 
+def simd_level():
+    """The widest SIMD the CPU offers, from /proc/cpuinfo's flags: "AVX-512", "AVX2" (with FMA
+    or without), "NEON" (ARM's asimd), else "SSE2 or less" / "unknown"."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            flags = set()
+            for line in cpuinfo:
+                if line.startswith(("flags", "Features")):
+                    flags.update(line.split(":", 1)[1].split())
+    except OSError:
+        return "unknown"
+    if "avx512f" in flags:
+        return "AVX-512"
+    if "avx2" in flags:
+        return "AVX2 + FMA" if "fma" in flags else "AVX2"
+    if "asimd" in flags or "neon" in flags:
+        return "NEON"
+    return "SSE2 or less" if flags else "unknown"
+
+
+def blas_kernels():
+    """The kernel each loaded BLAS runs, e.g. "numpy.libs openblas SkylakeX", and whether the
+    environment overrides it."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown (threadpoolctl not installed)"
+    kernels = [f"{os.path.basename(os.path.dirname(pool.get('filepath', '')))}"
+               f" {pool.get('internal_api')} {pool.get('architecture', '?')}"
+               for pool in threadpool_info() if pool.get("user_api") == "blas"]
+    override = [f"{name}={os.environ[name]}" for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+                if name in os.environ]
+    return ", ".join(kernels) + (f" (forced by {' '.join(override)})" if override else
+                                 " (native: no override)")
+
+
 def blas_description():
     """The BLAS libraries loaded and the kernels they picked, e.g. for numpy's:
     "numpy.libs: openblas 0.3.31 (Haswell), 1 thread(s)"."""
@@ -191,6 +230,7 @@ def pytest_benchmark_update_json(config, benchmarks, output_json):
     output_json["fastgrad_bench"] = {
         "quick": QUICK,
         "cpu_model": cpu_model(),
+        "simd": simd_level(),
         "cores": os.cpu_count(),
         "pinned_cpu": PINNED_CPU,
         "blas": blas_description(),

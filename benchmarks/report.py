@@ -30,7 +30,8 @@ RESULTS_DIR = os.path.join(BENCH_DIR, "results")  # git-ignored
 # A row's note flags it when other processes took at least this share of the pinned CPU while
 # it was timed: its median is then slower than the machine can do.
 SHARED_NOTE_FROM = 0.10
-WORKLOAD_ORDER = ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "T1", "M1", "OP", "CHAIN"]
+WORKLOAD_ORDER = ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "H1", "T1", "M1", "OP", "CHAIN",
+                  "XO"]
 # One line per workload under the Markdown table (BENCHMARKS.md has the full definitions).
 WORKLOAD_TITLES = {
     "W1": "micrograd's demo step: moons n=100, MLP(2,[16,16,1]) ReLU, hinge + 1e-4 L2, SGD",
@@ -41,21 +42,28 @@ WORKLOAD_TITLES = {
     "W6": "scalar chain h = tanh(h w + b), forward + backward",
     "W7": "dense layer tanh(x W + b) forward + backward, n x n",
     "W8": "the fastgrad-demo step: 2-32-32-2 tanh MLP, batch 32, momentum SGD (capture)",
+    "H1": "higher order: Hessian of W2's loss (15 weights); egrad of tanh six deep, 700 points",
     "T1": "tanh / exp / log of one 1797x64 array (fastgrad: its vectorised kernels)",
     "M1": "memory of one W1 graph (one forward of the demo loss, before backward)",
     "OP": "engine overhead: one op (or a tiny graph) on tiny tensors",
     "CHAIN": "engine overhead: a chain of one-element tensor ops, forward + backward",
+    "XO": "typed loops vs BLAS at small m x k x n: sets the crossovers in csrc/blas.pyx",
 }
 
+
+# The environment variables that force OpenBLAS's kernel (lifted for the FLOP-floor rows only).
+KERNEL_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 # The twin's run: fastgrad's entries and the peers compared with the twins, except the cases too
 # big for the twin (W6's depths of 10^6 and 10^7).
 TWIN_RUN_SELECTION = "(fastgrad or twin_peer) and not compiled_only"
 
 
-def run_pytest(raw_json, quick, extra_args=(), extra_env=None):
+def run_pytest(raw_json, quick, extra_args=(), extra_env=None, drop_env=()):
     """Run the suite into `raw_json`; return pytest's exit code (its output goes to a log)."""
     env = dict(os.environ, **(extra_env or {}))
+    for name in drop_env:
+        env.pop(name, None)
     if quick:
         env["FASTGRAD_BENCH_QUICK"] = "1"
     command = [sys.executable, "-m", "pytest", BENCH_DIR, "--benchmark-enable",
@@ -89,7 +97,7 @@ def load_rows(raw_json):
         for key in ("gflops_per_s", "bytes", "bytes_per_node", "nodes", "method",
                     "micrograd_nodes", "bytes_per_micrograd_node",
                     "tracemalloc_peak_bytes", "tracemalloc_bytes_per_node", "others_share",
-                    "per_item_s", "item"):
+                    "per_item_s", "item", "blas_kernel"):
             if key in info:
                 row[key] = info[key]
         row["is_reference"] = bool(info.get("reference"))  # registered with reference=True
@@ -234,6 +242,8 @@ def cells(row):
                   f" {row['tracemalloc_bytes_per_node']:.0f} B/node",
                   f"build {format_seconds(row['median_s'])}"]
         return format_bytes(row["bytes"]), "graph", ratio, "; ".join(notes)
+    if "blas_kernel" in row:
+        notes.append(f"kernel: {row['blas_kernel']}")
     if "gflops_per_s" in row:
         notes.insert(0, f"{row['gflops_per_s']:.1f} GFLOP/s")
     if "per_item_s" in row:
@@ -254,7 +264,8 @@ def print_table(rows):
 
 
 def print_machine(meta, versions):
-    print(f"machine: {meta.get('cpu_model', '?')}, {meta.get('cores', '?')} cores,"
+    print(f"machine: {meta.get('cpu_model', '?')} ({meta.get('simd', '?')}),"
+          f" {meta.get('cores', '?')} cores,"
           f" pinned to CPU {meta.get('pinned_cpu', '?')}; BLAS: {meta.get('blas')};"
           f" fastgrad's vectorised kernels: {meta.get('vmath_level', '?')}")
     print(f"date: {meta.get('date', '?')}   mode: {'quick' if meta.get('quick') else 'full'}")
@@ -278,7 +289,8 @@ def write_markdown(rows, meta, versions, quick, path, note=""):
     pasting into the README."""
     date = (meta.get("date") or "?").replace("T", " ")[:16]
     lines = [f"Measured {date} ({'quick sizes' if quick else 'full sizes'}) on"
-             f" {meta.get('cpu_model', '?')}, {meta.get('cores', '?')} cores, pinned to CPU"
+             f" {meta.get('cpu_model', '?')} ({meta.get('simd', '?')}),"
+             f" {meta.get('cores', '?')} cores, pinned to CPU"
              f" {meta.get('pinned_cpu', '?')}, one thread; BLAS: {meta.get('blas')}.",
              "",
              "Versions: " + ", ".join(f"{name} {version}" for name, version in versions.items())
@@ -363,11 +375,24 @@ def main():
     cpu = onecore.chosen_cpu()  # the CPU the suite will pin itself to
     sharing = {}
     share = cpu_share.CpuShare(cpu)
-    code = run_pytest(compiled_json, args.quick)
+    # The FLOP floor is BLAS's best kernel: where the environment forces an OpenBLAS kernel, the
+    # floor rows run apart, with the override lifted (OpenBLAS reads it when it loads).
+    overrides = [name for name in KERNEL_OVERRIDES if name in os.environ]
+    code = run_pytest(compiled_json, args.quick, ["-m", "not blas_floor"] if overrides else [])
     sharing["first run"] = share.result()
     if not os.path.exists(compiled_json):
         sys.exit(f"pytest wrote no results (exit code {code})")
     rows, meta = load_rows(compiled_json)
+    if overrides:
+        floor_json = os.path.join(RESULTS_DIR, "pytest-benchmark-floors.json")
+        share = cpu_share.CpuShare(cpu)
+        run_pytest(floor_json, args.quick, ["-m", "blas_floor"], drop_env=overrides)
+        sharing["floor run"] = share.result()
+        if os.path.exists(floor_json):
+            floor_rows, _ = load_rows(floor_json)
+            for row in floor_rows:
+                row["order"] += len(rows)
+            rows += floor_rows
     versions = dict(meta.get("versions", {}))
     # The twins get their own run only if the first run had the compiled backend to compare.
     if any(row["system"].startswith("fastgrad-cython") and row["status"] == "ok" for row in rows):
@@ -392,7 +417,8 @@ def main():
     print_machine(meta, versions)
     print_table(rows)
     report = {"machine": {key: meta.get(key) for key in
-                          ("cpu_model", "cores", "pinned_cpu", "blas", "vmath_level")},
+                          ("cpu_model", "simd", "cores", "pinned_cpu", "blas",
+                           "vmath_level")},
               "date": meta.get("date"), "quick": args.quick, "versions": versions,
               "cpu_sharing": sharing, "rows": rows}
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)

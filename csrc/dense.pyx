@@ -3,9 +3,8 @@
 Forward: z = x·W + b, y = act(z). Backward, from the gradient g of y: gz = g·act'(y), fused
 with gb = Σ_rows gz in one pass; then gW = xᵀ·gz and gx = gz·Wᵀ, each only if required.
 
-The products run in typed loops up to DENSE_LOOP_MAX multiply-adds (numpy's matmul costs ~1 us
-per call whatever the size) and above it in fastgrad's GEMM (csrc/gemm.h, AVX-512; it also adds
-the bias), or in BLAS through numpy's matmul where that kernel is off. Bias, activation and
+The products run in typed loops up to blas.dense_loop_max() multiply-adds and above it in BLAS
+called from C (csrc/blas.pyx: transposes by BLAS's flags, no copies). Bias, activation and
 activation derivative are typed loops; tanh and sigmoid are fastgrad's vectorised kernels
 (fastgrad/_cy/vmath.pxd), run once over the whole output.
 The kernels dense_forward/dense_backward write into arrays the caller allocated (for replay).
@@ -17,19 +16,14 @@ import numpy as np
 
 from fastgrad._cy.node cimport (Node, accumulate, as_constant, is_float, lift, make_result,
                                 real, register_vjp)
-from fastgrad._cy.gemm cimport kernel_on, product_into
+from fastgrad._cy.blas cimport dense_loop_max, product_into
 from fastgrad._cy.opcodes cimport OP_DENSE
 from fastgrad._cy.vmath cimport v_sigmoid, v_tanh
 
 cnp.import_array()
 
-# Largest product (multiply-adds m*k*n) computed by the typed loops; fastgrad's GEMM or BLAS
-# through numpy above. Measured (forward + backward, one core, AVX-512 EPYC): against numpy's
-# OpenBLAS the loops take 0.1-0.2x BLAS's time at 8³, 0.7-0.8x at 16³, break even near 5000
-# (f64) to 6000 (f32) multiply-adds and take 2-2.5x at 100×16×16; against fastgrad's GEMM, which
-# costs ~0.3 us per call, they break even near 512 (8³) and take 1.5x at 1000-1700, 2.5x at 16³.
-# The value is set at import for the kernel then in use.
-cdef Py_ssize_t DENSE_LOOP_MAX = 512 if kernel_on() else 4096
+# The products' crossover (typed loops up to dense_loop_max() multiply-adds, BLAS above) lives
+# with the other product crossovers in csrc/blas.pyx.
 # Outputs with fewer columns than this are computed one dot product at a time (the row-wise
 # loops set up a vector loop per row of W, which costs more than it saves on a few columns).
 cdef enum:
@@ -46,19 +40,20 @@ cdef enum:
 # the twin
 from fastgrad._py.dense import ACTIVATION_NAMES, ACTIVATIONS, activation_code, check_dense
 
+from fastgrad._cy.blas import set_crossovers as set_product_crossovers
+
 
 def _crossovers():
     """The size thresholds in use, as a dict (compiled only: the twin always uses numpy; a
     hook for benchmarks and for tests of both paths)."""
-    return {"loop_max": DENSE_LOOP_MAX}
+    return {"loop_max": dense_loop_max()}
 
 
 def _set_crossovers(loop_max=None):
     """Change the thresholds (for benchmarks and tests of both paths); return the old ones."""
-    global DENSE_LOOP_MAX
     old = _crossovers()
     if loop_max is not None:
-        DENSE_LOOP_MAX = loop_max
+        set_product_crossovers(dense_loop_max=loop_max)
     return old
 
 
@@ -243,15 +238,13 @@ def dense_forward(cnp.ndarray X not None, cnp.ndarray W not None, object B, int 
     cdef bint f64 = cnp.PyArray_TYPE(Y) == cnp.NPY_DOUBLE
     if B is not None and not contiguous(B):
         B = np.ascontiguousarray(B)
-    if m * k * n <= DENSE_LOOP_MAX and contiguous(X) and contiguous(W):
+    if m * k * n <= dense_loop_max() and contiguous(X) and contiguous(W):
         if f64:
             gemm_nn(<double*>ptr(Y), <double*>ptr(X), <double*>ptr(W), m, k, n)
         else:
             gemm_nn(<float*>ptr(Y), <float*>ptr(X), <float*>ptr(W), m, k, n)
-    elif product_into(X, W, Y, B):  # the kernel added the bias too
-        B = None
     else:
-        np.matmul(X, W, out=Y)
+        product_into(X, False, W, False, Y)
     if f64:
         bias_act(<double*>ptr(Y), <double*>ptr(B), m, n, act)
     else:
@@ -275,7 +268,7 @@ def dense_backward(cnp.ndarray X not None, cnp.ndarray W not None, cnp.ndarray Y
     check_buffer("dense_backward", "GW", GW, X, k, n, True)
     check_buffer("dense_backward", "GB", GB, X, -1, n, True)
     cdef bint f64 = cnp.PyArray_TYPE(Y) == cnp.NPY_DOUBLE
-    cdef bint loops = m * k * n <= DENSE_LOOP_MAX and contiguous(X) and contiguous(W)
+    cdef bint loops = m * k * n <= dense_loop_max() and contiguous(X) and contiguous(W)
     if GZ is None:
         GZ = G
     if GZ is not G or GB is not None:
@@ -286,17 +279,15 @@ def dense_backward(cnp.ndarray X not None, cnp.ndarray W not None, cnp.ndarray Y
             act_grad(<float*>ptr(GZ), <float*>ptr(GB), <float*>ptr(G), <float*>ptr(Y),
                      m, n, act)
     if GW is not None:
-        if not loops:
-            if not product_into(X.T, GZ, GW, None):
-                np.matmul(X.T, GZ, out=GW)
+        if not loops:  # GW = Xᵀ·gz: the transpose by BLAS's flag
+            product_into(X, True, GZ, False, GW)
         elif f64:
             gemm_tn(<double*>ptr(GW), <double*>ptr(X), <double*>ptr(GZ), m, k, n)
         else:
             gemm_tn(<float*>ptr(GW), <float*>ptr(X), <float*>ptr(GZ), m, k, n)
     if GX is not None:
-        if not loops:
-            if not product_into(GZ, W.T, GX, None):
-                np.matmul(GZ, W.T, out=GX)
+        if not loops:  # GX = gz·Wᵀ
+            product_into(GZ, False, W, True, GX)
         elif f64:
             gemm_nt(<double*>ptr(GX), <double*>ptr(GZ), <double*>ptr(W), m, k, n)
         else:

@@ -6,6 +6,7 @@ off (setup.py), + - * / round exactly as numpy's do, so those results match the 
 exp, log, log1p, tanh and sigmoid of float arrays (any size and layout) are fastgrad's vectorised
 kernels (fastgrad/_cy/vmath.pxd), within the ulp bounds of fastgrad/_py/vmath.py of numpy's.
 """
+cimport cython
 cimport numpy as cnp
 
 import numpy as np
@@ -53,6 +54,7 @@ cdef void k_mul(real* o, const real* x, const real* y, Py_ssize_t n) noexcept no
         o[i] = x[i] * y[i]
 
 
+@cython.cdivision(True)  # IEEE division (x/0 is inf or nan, as numpy's), in every build
 cdef void k_div(real* o, const real* x, const real* y, Py_ssize_t n) noexcept nogil:
     """o = x / y"""
     for i in range(n):
@@ -71,6 +73,7 @@ cdef void k_mul_s(real* o, const real* x, real c, Py_ssize_t n) noexcept nogil:
         o[i] = x[i] * c
 
 
+@cython.cdivision(True)  # IEEE division (x/0 is inf or nan, as numpy's), in every build
 cdef void k_div_s(real* o, const real* x, real c, Py_ssize_t n) noexcept nogil:
     """o = x / c"""
     for i in range(n):
@@ -83,6 +86,7 @@ cdef void k_rsub_s(real* o, const real* x, real c, Py_ssize_t n) noexcept nogil:
         o[i] = c - x[i]
 
 
+@cython.cdivision(True)  # IEEE division (x/0 is inf or nan, as numpy's), in every build
 cdef void k_rdiv_s(real* o, const real* x, real c, Py_ssize_t n) noexcept nogil:
     """o = c / x"""
     for i in range(n):
@@ -119,18 +123,21 @@ cdef void k_relu_bwd(real* o, const real* g, const real* y, Py_ssize_t n) noexce
         o[i] = g[i] * (y[i] > 0)
 
 
+@cython.cdivision(True)  # IEEE division (x/0 is inf or nan, as numpy's), in every build
 cdef void k_sqrt_bwd(real* o, const real* g, const real* y, Py_ssize_t n) noexcept nogil:
     """o = g*0.5/y"""
     for i in range(n):
         o[i] = g[i] * <real>0.5 / y[i]
 
 
+@cython.cdivision(True)  # IEEE division (x/0 is inf or nan, as numpy's), in every build
 cdef void k_log1p_bwd(real* o, const real* g, const real* a, Py_ssize_t n) noexcept nogil:
     """o = g/(1 + a)"""
     for i in range(n):
         o[i] = g[i] / (1 + a[i])
 
 
+@cython.cdivision(True)  # IEEE division (x/0 is inf or nan, as numpy's), in every build
 cdef void k_quotient_bwd(real* o, const real* g, const real* y, const real* b,
                          Py_ssize_t n) noexcept nogil:
     """o = -(g*y)/b: the gradient of y = a/b with respect to b"""
@@ -138,6 +145,7 @@ cdef void k_quotient_bwd(real* o, const real* g, const real* y, const real* b,
         o[i] = -(g[i] * y[i]) / b[i]
 
 
+@cython.cdivision(True)  # IEEE division (x/0 is inf or nan, as numpy's), in every build
 cdef void k_quotient_bwd_s(real* o, const real* g, const real* y, real b,
                            Py_ssize_t n) noexcept nogil:
     """o = -(g*y)/b for one b (broadcast): summed afterwards into b's gradient"""

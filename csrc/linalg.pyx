@@ -7,7 +7,7 @@ cimport numpy as cnp
 
 import numpy as np
 
-from fastgrad._cy.gemm cimport kernel_takes, product_into
+from fastgrad._cy.blas cimport matmul_loop_max, product_into
 from fastgrad._cy.node cimport (Node, accumulate, as_constant, is_float, make_result, real,
                                 register_vjp)
 from fastgrad._cy.opcodes cimport OP_MATMUL
@@ -16,21 +16,9 @@ from fastgrad._cy.elementwise import mul, operands
 
 cnp.import_array()
 
-# Largest product (multiply-adds, m*k*n) done by the typed loop instead of numpy's matmul,
-# whose fixed cost is ~1 us per call (benchmarks/test_engine.py measures the crossover).
-cdef Py_ssize_t MATMUL_LOOP_MAX = 4096
-# The same for the 2-D products fastgrad's GEMM (csrc/gemm.h) takes: it costs ~0.3 us per call
-# and is ahead of typed loops from ~512 multiply-adds (measured for the dense layer).
-cdef Py_ssize_t KERNEL_LOOP_MAX = 512
-
-
-cdef inline Py_ssize_t loop_max(cnp.ndarray A, cnp.ndarray B, Py_ssize_t m,
-                                Py_ssize_t n) noexcept:
-    """The largest product of A and B, (m, n) result, that the typed loop does."""
-    if (cnp.PyArray_NDIM(A) == 2 and cnp.PyArray_NDIM(B) == 2
-            and kernel_takes(m, n, cnp.PyArray_ITEMSIZE(A))):
-        return KERNEL_LOOP_MAX
-    return MATMUL_LOOP_MAX
+# Products of ndim <= 2 run in the typed loop up to matmul_loop_max() multiply-adds (the
+# crossover, with the others, lives in csrc/blas.pyx), above it in BLAS called from C; batched
+# products (ndim > 2) in numpy's matmul.
 
 
 cdef void small_gemm(real* C, const real* A, Py_ssize_t a_row, Py_ssize_t a_col,
@@ -69,21 +57,18 @@ cdef object gemm(cnp.ndarray A, Py_ssize_t a_row, Py_ssize_t a_col,
     return C
 
 
-cdef inline bint matrices(cnp.ndarray A, cnp.ndarray B) noexcept:
-    """2-D operands of one float dtype that fit A @ B: the case of fastgrad's GEMM."""
-    return (cnp.PyArray_NDIM(A) == 2 and cnp.PyArray_NDIM(B) == 2 and is_float(A)
-            and cnp.PyArray_TYPE(A) == cnp.PyArray_TYPE(B)
-            and cnp.PyArray_DIMS(A)[1] == cnp.PyArray_DIMS(B)[0])
+cdef inline bint blas_operands(cnp.ndarray A, cnp.ndarray B) noexcept:
+    """1-D or 2-D operands of one float dtype that fit A @ B: the case BLAS takes."""
+    return (is_float(A) and cnp.PyArray_TYPE(A) == cnp.PyArray_TYPE(B)
+            and 1 <= cnp.PyArray_NDIM(A) <= 2 and 1 <= cnp.PyArray_NDIM(B) <= 2
+            and cnp.PyArray_DIMS(A)[cnp.PyArray_NDIM(A) - 1] == cnp.PyArray_DIMS(B)[0])
 
 
-cdef object product(cnp.ndarray A, cnp.ndarray B):
-    """A @ B (a new array) for operands that pass matrices(): fastgrad's GEMM, or numpy's."""
-    cdef cnp.npy_intp shape[2]
-    shape[0] = cnp.PyArray_DIMS(A)[0]
-    shape[1] = cnp.PyArray_DIMS(B)[1]
-    cdef cnp.ndarray C = cnp.PyArray_EMPTY(2, shape, cnp.PyArray_TYPE(A), 0)
-    if not product_into(A, B, C, None):
-        np.matmul(A, B, out=C)
+cdef object product(cnp.ndarray A, bint ta, cnp.ndarray B, bint tb, int nd,
+                    cnp.npy_intp* shape):
+    """op(A) @ op(B) by BLAS into a new array of ``shape`` (see blas.product_into)."""
+    cdef cnp.ndarray C = cnp.PyArray_EMPTY(nd, shape, cnp.PyArray_TYPE(A), 0)
+    product_into(A, ta, B, tb, C)
     return C
 
 
@@ -101,19 +86,25 @@ cdef inline Py_ssize_t cols(cnp.ndarray X) noexcept:
     return cnp.PyArray_DIMS(X)[1] if cnp.PyArray_NDIM(X) == 2 else 1
 
 
-cdef object small_matmul(cnp.ndarray A, cnp.ndarray B):
-    """A @ B by the typed loop, or None when numpy should do it (shapes already checked)."""
-    cdef Py_ssize_t m = rows(A), k = inner(A), n = cols(B)
+cdef int result_shape(cnp.ndarray A, cnp.ndarray B, cnp.npy_intp* shape) noexcept:
+    """The shape of A @ B (1-D or 2-D operands) into shape; its number of dimensions."""
     cdef int nd = 0
-    cdef cnp.npy_intp shape[2]
-    if m * k * n > loop_max(A, B, m, n):
-        return None
     if cnp.PyArray_NDIM(A) == 2:
-        shape[nd] = m
+        shape[nd] = rows(A)
         nd += 1
     if cnp.PyArray_NDIM(B) == 2:
-        shape[nd] = n
+        shape[nd] = cols(B)
         nd += 1
+    return nd
+
+
+cdef object small_matmul(cnp.ndarray A, cnp.ndarray B):
+    """A @ B by the typed loop, or by BLAS above the crossover (shapes already checked)."""
+    cdef Py_ssize_t m = rows(A), k = inner(A), n = cols(B)
+    cdef cnp.npy_intp shape[2]
+    cdef int nd = result_shape(A, B, shape)
+    if m * k * n > matmul_loop_max():
+        return product(A, False, B, False, nd, shape)
     # A is m x k with rows k apart; B is k x n with rows n apart (a 1-D B is a column)
     return gemm(A, k, 1, B, n, 1, m, k, n, nd, shape)
 
@@ -133,13 +124,12 @@ def check_matmul_shapes(A, B, opname):
 
 cdef object matmul_nodes(Node a, Node b, str opname):
     cdef cnp.ndarray A = a.data, B = b.data
-    if loopable(A, B) and cnp.PyArray_NDIM(A) >= 1 and cnp.PyArray_NDIM(B) >= 1 \
-            and inner(A) == cnp.PyArray_DIMS(B)[0]:
-        data = small_matmul(A, B)
-        if data is not None:
-            return make_result(data, OP_MATMUL, (a, b), None)
-    if matrices(A, B):
-        return make_result(product(A, B), OP_MATMUL, (a, b), None)
+    cdef cnp.npy_intp shape[2]
+    if blas_operands(A, B):
+        if loopable(A, B):
+            return make_result(small_matmul(A, B), OP_MATMUL, (a, b), None)
+        return make_result(product(A, False, B, False, result_shape(A, B, shape), shape),
+                           OP_MATMUL, (a, b), None)
     check_matmul_shapes(A, B, opname)
     try:
         data = np.matmul(A, B)
@@ -194,6 +184,13 @@ cdef int small_matmul_vjp(Node a, Node b, cnp.ndarray A, cnp.ndarray B,
                           cnp.ndarray g) except -1:
     """The VJP of A @ B for the typed loop's case: the same products, by strides."""
     cdef Py_ssize_t m = rows(A), k = inner(A), n = cols(B)
+    # the loops index A, B and g by these sizes: refuse operands that no longer fit the
+    # product they were saved for (the sweep's version check should have caught it first)
+    if (cnp.PyArray_NDIM(A) == 0 or cnp.PyArray_NDIM(B) == 0
+            or cnp.PyArray_DIMS(B)[0] != k or cnp.PyArray_SIZE(g) != m * n):
+        raise ValueError(f"matmul backward: the saved operands {(<object>A).shape} and "
+                         f"{(<object>B).shape} do not fit the gradient of shape "
+                         f"{(<object>g).shape}")
     # g is m x n (rows n apart); a 1-D A or B is a 1 x k row or a k x 1 column
     if a.requires_grad:   # ga (m x k) = g (m x n) @ B^T (n x k): B^T[j, l] = B[l * n + j]
         accumulate(a, gemm(g, n, 1, B, 1, n, m, n, k, cnp.PyArray_NDIM(A),
@@ -204,21 +201,43 @@ cdef int small_matmul_vjp(Node a, Node b, cnp.ndarray A, cnp.ndarray B,
     return 0
 
 
+cdef cnp.ndarray as_2d(cnp.ndarray X, Py_ssize_t r, Py_ssize_t c):
+    """X (1-D or 2-D) as an r x c view."""
+    if cnp.PyArray_NDIM(X) == 2:
+        return X
+    return X.reshape(r, c)
+
+
+cdef int blas_matmul_vjp(Node a, Node b, cnp.ndarray A, cnp.ndarray B,
+                         cnp.ndarray g) except -1:
+    """The VJP of A @ B for 1-D or 2-D operands (not both 1-D) by BLAS, transposes by its
+    flags: ga (m x k) = g (m x n) @ B^T, gb (k x n) = A^T @ g, 1-D operands as rows/columns."""
+    cdef Py_ssize_t m = rows(A), k = inner(A), n = cols(B)
+    cdef cnp.ndarray g2 = as_2d(g, m, n)
+    cdef cnp.ndarray out
+    if a.requires_grad:
+        out = cnp.PyArray_EMPTY(cnp.PyArray_NDIM(A), cnp.PyArray_DIMS(A), cnp.PyArray_TYPE(A), 0)
+        product_into(g2, False, as_2d(B, k, n), True, as_2d(out, m, k))
+        accumulate(a, out, True)
+    if b.requires_grad:
+        out = cnp.PyArray_EMPTY(cnp.PyArray_NDIM(B), cnp.PyArray_DIMS(B), cnp.PyArray_TYPE(B), 0)
+        product_into(as_2d(A, m, k), True, g2, False, as_2d(out, k, n))
+        accumulate(b, out, True)
+    return 0
+
+
 cdef int vjp_matmul(Node node, object g) except -1:
     """ga = g @ b^T, gb = a^T @ g (1-D operands promoted, batch axes summed by accumulate)"""
     cdef Node a = <Node>node._prev[0], b = <Node>node._prev[1]
     A, B = a.data, b.data
-    if loopable(A, B) and cnp.PyArray_IS_C_CONTIGUOUS(g) \
-            and cnp.PyArray_TYPE(g) == cnp.PyArray_TYPE(A) \
-            and rows(A) * inner(A) * cols(B) <= loop_max(A, B, rows(A), cols(B)):
+    cdef bint fits = (blas_operands(A, B) and cnp.PyArray_Check(g)
+                      and cnp.PyArray_TYPE(g) == cnp.PyArray_TYPE(A)
+                      and cnp.PyArray_NDIM(g) == cnp.PyArray_NDIM(A) + cnp.PyArray_NDIM(B) - 2)
+    if fits and loopable(A, B) and cnp.PyArray_IS_C_CONTIGUOUS(g) \
+            and rows(A) * inner(A) * cols(B) <= matmul_loop_max():
         return small_matmul_vjp(a, b, A, B, g)
-    if matrices(A, B) and cnp.PyArray_Check(g) and cnp.PyArray_NDIM(g) == 2 \
-            and cnp.PyArray_TYPE(g) == cnp.PyArray_TYPE(A):
-        if a.requires_grad:
-            accumulate(a, product(g, B.T), True)
-        if b.requires_grad:
-            accumulate(b, product(A.T, g), True)
-        return 0
+    if fits and cnp.PyArray_NDIM(g) > 0:
+        return blas_matmul_vjp(a, b, A, B, g)
     if A.ndim == 1 and B.ndim == 1:
         if a.requires_grad:
             accumulate(a, g * B, True)

@@ -11,6 +11,7 @@ The twin's expressions in typed loops, one pass per row or element; exp, log and
 fastgrad's vectorised kernels over whole buffers (fastgrad/_cy/vmath.pxd), within their ulp
 bounds (fastgrad/_py/vmath.py) of the twin's numpy calls.
 """
+cimport cython
 cimport numpy as cnp
 
 import numpy as np
@@ -21,7 +22,8 @@ from fastgrad._cy.opcodes cimport OP_BCE_LOGITS, OP_HINGE, OP_MSE, OP_SOFTMAX_CE
 from fastgrad._cy.vmath cimport v_exp, v_log, v_log1p
 
 # argument checks and their messages live once, in the twin
-from fastgrad._py.losses import (REDUCTIONS, check_reduction, class_labels, fits_shape,
+from fastgrad._py.losses import (REDUCTIONS, check_reduction, class_labels,
+                                 empty_mean_error, fits_shape,
                                  gradient_scale)
 
 cnp.import_array()
@@ -60,10 +62,13 @@ def same_shape_target(target, P, opname):
     return fits_shape(np.shape(data), P, opname)
 
 
-cpdef object reduce_losses(cnp.ndarray L, str reduction):
-    """The losses L (one per row or element) reduced as asked."""
+cpdef object reduce_losses(cnp.ndarray L, str reduction, str opname, object x):
+    """The losses L (one per row or element) of op ``opname`` on input node x, reduced as
+    asked."""
     if reduction == "none":
         return L
+    if cnp.PyArray_SIZE(L) == 0 and reduction == "mean":
+        raise empty_mean_error(opname, x)
     total = np.add.reduce(L.reshape(-1))
     return total / L.size if reduction == "mean" else total
 
@@ -81,7 +86,8 @@ cdef cnp.ndarray contiguous_as(object a, cnp.ndarray like):
     if (cnp.PyArray_Check(a) and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>a)
             and cnp.PyArray_TYPE(<cnp.ndarray>a) == cnp.PyArray_TYPE(like)):
         return <cnp.ndarray>a
-    return np.ascontiguousarray(a, dtype=like.dtype)
+    # (ascontiguousarray makes a 0-d array 1-d: shaped back, a 0-d a stays 0-d)
+    return np.ascontiguousarray(a, dtype=like.dtype).reshape(np.shape(a))
 
 
 def target_like(target, cnp.ndarray X not None, str opname):
@@ -162,6 +168,7 @@ cdef void ce_shift(real* P, real* M, const real* Z, Py_ssize_t n, Py_ssize_t c) 
             P[i * c + j] = z[j] - m
 
 
+@cython.cdivision(True)  # IEEE division (x/0 is inf or nan, as numpy's), in every build
 cdef void ce_normalise(real* P, real* L, Py_ssize_t n, Py_ssize_t c) noexcept nogil:
     """P holds e^(Z - M): L = its row sums, and P /= L by rows"""
     cdef Py_ssize_t i, j
@@ -284,7 +291,7 @@ def softmax_cross_entropy(logits, target, reduction="mean"):
     cdef cnp.ndarray P = cnp.PyArray_EMPTY(2, cnp.PyArray_DIMS(Z), cnp.PyArray_TYPE(Z), 0)
     cdef cnp.ndarray L = cnp.PyArray_EMPTY(1, cnp.PyArray_DIMS(Z), cnp.PyArray_TYPE(Z), 0)
     softmax_ce_forward(Z, labels, T, P, L)
-    return make_result(reduce_losses(L, reduction), OP_SOFTMAX_CE, (z,),
+    return make_result(reduce_losses(L, reduction, opname, z), OP_SOFTMAX_CE, (z,),
                        (P, labels, T, reduction))
 
 
@@ -318,6 +325,7 @@ cdef void bce_losses(real* L, const real* Z, const real* T, real* E,
         L[i] = ((z if (z >= 0 or z != z) else 0) - z * T[i]) + L[i]
 
 
+@cython.cdivision(True)  # IEEE division (x/0 is inf or nan, as numpy's), in every build
 cdef void bce_grad(real* GZ, const real* Z, const real* T, const real* E, const real* G,
                    real scale, Py_ssize_t n) noexcept nogil:
     """GZ = (σ(Z) - T) * w, σ from E = e^-|Z|; w = G[i], or scale if G is NULL"""
@@ -374,7 +382,7 @@ def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
     E = np.empty_like(Z)
     L = np.empty_like(Z)
     bce_logits_forward(Z, T, E, L)
-    return make_result(reduce_losses(L, reduction), OP_BCE_LOGITS, (z,), (T, E, reduction))
+    return make_result(reduce_losses(L, reduction, opname, z), OP_BCE_LOGITS, (z,), (T, E, reduction))
 
 
 cdef int vjp_bce_logits(Node node, object g) except -1:
@@ -457,7 +465,7 @@ def mse_loss(input, target, reduction="mean"):
     D = np.empty_like(P)
     L = np.empty_like(P)
     mse_forward(P, T, D, L)
-    return make_result(reduce_losses(L, reduction), OP_MSE, (p, t), (D, reduction))
+    return make_result(reduce_losses(L, reduction, opname, p), OP_MSE, (p, t), (D, reduction))
 
 
 cdef int vjp_mse(Node node, object g) except -1:
@@ -541,7 +549,7 @@ def hinge_loss(scores, target, reduction="mean"):
     M = np.empty_like(S)
     L = np.empty_like(S)
     hinge_forward(S, T, M, L)
-    return make_result(reduce_losses(L, reduction), OP_HINGE, (s,), (T, M, reduction))
+    return make_result(reduce_losses(L, reduction, opname, s), OP_HINGE, (s,), (T, M, reduction))
 
 
 cdef int vjp_hinge(Node node, object g) except -1:

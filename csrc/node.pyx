@@ -6,20 +6,43 @@ cast to its dtype and added, in place when the sweep owns the parent's gradient.
 """
 cimport cython
 cimport numpy as cnp
-from cpython.object cimport PyObject, PyTypeObject
+from cpython.object cimport PyObject, PyObject_GenericSetAttr, PyTypeObject
 from libc.stdint cimport uint32_t, uint64_t
 
 import numpy as np
 
 from fastgrad._cy.opcodes cimport N_OPS, OP_CUSTOM, OP_LEAF
 # messages, dtype rules and the numpy fallbacks live once, in the twin
-from fastgrad._py.node import (FLOAT_TYPES, OP_NAMES, NonFiniteGradient, as_array, describe,
-                               dtype_error, sum_to_shape)
+from fastgrad._py.node import (FLOAT_TYPES, OP_NAMES, NonFiniteGradient, as_array,
+                               checked_data, checked_grad, corrupt_node_error, describe,
+                               describe_safely, dtype_error, foreign_node_error, is_node,
+                               modified_error, no_sweep_error, op_name, register_node_class,
+                               sum_to_shape)
 
 cnp.import_array()
 
 cdef extern from "Python.h":
     void PyObject_GC_UnTrack(void* op)
+
+# Per-thread state (PyTorch's grad mode is thread-local too): grad mode, read by every op, and
+# the state of the sweep running in this thread, read by every accumulate(). The references
+# are borrowed: the sweep that installs them holds them for as long as they are installed.
+cdef extern from *:
+    """
+    #if defined(_MSC_VER)
+    #define FASTGRAD_THREAD_LOCAL __declspec(thread)
+    #else
+    #define FASTGRAD_THREAD_LOCAL __thread
+    #endif
+    static FASTGRAD_THREAD_LOCAL int fastgrad_grad_off = 0;
+    static FASTGRAD_THREAD_LOCAL unsigned long fastgrad_sweep_epoch = 0;
+    static FASTGRAD_THREAD_LOCAL PyObject* fastgrad_touched = NULL;
+    static FASTGRAD_THREAD_LOCAL PyObject* fastgrad_checking = NULL;
+    """
+    int grad_off "fastgrad_grad_off"
+    unsigned long sweep_epoch "fastgrad_sweep_epoch"
+    PyObject* touched "fastgrad_touched"
+    PyObject* checking "fastgrad_checking"
 
 ndarray = np.ndarray
 cdef tuple EMPTY = ()
@@ -50,12 +73,35 @@ cdef class Node:
                 return fn(*inputs)
         return ufunc_fallback(ufunc, method, inputs, kwargs)
 
+    def __setattr__(self, name, value):
+        # Python-level assignments only: the kernels store into the fields in C
+        if name == "grad":
+            self.grad = None if value is None else checked_grad(self, value)
+        elif name == "data":
+            if cnp.PyArray_CheckExact(value) and is_float(<cnp.ndarray>value) and (
+                    self.data is None or fits(<cnp.ndarray>value, self.data)):
+                self.data = value
+            else:
+                self.data = checked_data(self, value)  # raises, unless it can be used
+            mark_modified(self)
+        else:
+            PyObject_GenericSetAttr(self, name, value)
+
+
+register_node_class("cython", Node)
+
+
+cdef inline bint fits(cnp.ndarray value, object old) noexcept:
+    """value has the dtype and shape of ``old`` (an ndarray)."""
+    return (cnp.PyArray_Check(old) and cnp.PyArray_TYPE(value) == cnp.PyArray_TYPE(old)
+            and cnp.PyArray_NDIM(value) == cnp.PyArray_NDIM(<cnp.ndarray>old)
+            and cnp.PyArray_SAMESHAPE(value, <cnp.ndarray>old))
+
 
 # ---------------------------------------------------------------- result type and grad mode
 
 cdef object tensor_type = None   # the class ops instantiate: fastgrad.Tensor on this backend
 cdef bint tensor_type_gc = False # whether its instances are tracked by the cyclic collector
-cdef bint grad_enabled = True
 
 
 def set_tensor_type(cls):
@@ -68,15 +114,16 @@ def set_tensor_type(cls):
 
 
 def set_grad_enabled(enabled):
-    """Turn graph recording on or off; return the previous setting."""
-    global grad_enabled
-    previous = grad_enabled
-    grad_enabled = bool(enabled)
+    """Turn graph recording on or off in the calling thread; return the previous setting."""
+    global grad_off
+    previous = not grad_off
+    grad_off = not enabled
     return previous
 
 
 def is_grad_enabled():
-    return grad_enabled
+    """True unless the calling thread is inside no_grad()."""
+    return not grad_off
 
 
 cpdef Node new_node(object data, bint requires_grad):
@@ -90,6 +137,7 @@ cpdef Node new_node(object data, bint requires_grad):
         PyObject_GC_UnTrack(<PyObject*>out)
     out.data = data
     out.requires_grad = requires_grad
+    out._born = version_clock
     return out
 
 
@@ -100,7 +148,7 @@ cpdef Node make_result(object data, int op, tuple prev, object ctx):
         data = np.asarray(data)  # numpy returns scalars for 0-d results; nodes hold arrays
     cdef Node out = new_node(data, False)
     cdef Py_ssize_t i
-    if grad_enabled:
+    if not grad_off:
         for i in range(len(prev)):
             if (<Node>prev[i]).requires_grad:
                 PyObject_GC_UnTrack(<PyObject*>prev)  # a tuple of nodes: no cycle either
@@ -118,7 +166,7 @@ cpdef Node lift(object x, str opname):
     """A node for ``x``: itself if it is one, else a constant of its own (float) dtype."""
     if isinstance(x, Node):
         return <Node>x
-    return new_node(as_array(x, opname), False)
+    return new_node(as_array(x, opname, "cython"), False)
 
 
 cpdef Node as_constant(object x, object dtype, str opname):
@@ -126,6 +174,10 @@ cpdef Node as_constant(object x, object dtype, str opname):
     a constant never changes a tensor's precision."""
     if cnp.PyArray_CheckExact(x) and (<cnp.ndarray>x).dtype is dtype:
         return new_node(x, False)
+    if not cnp.PyArray_Check(x):
+        foreign = foreign_node_error(x, opname, "cython")
+        if foreign is not None:
+            raise foreign
     arr = np.asarray(x)
     if arr.dtype != dtype:
         if arr.dtype.kind not in "biuf":
@@ -169,29 +221,65 @@ def next_epoch():
     return new_epoch()
 
 
+# ---------------------------------------------------------------- versions
+
+# A process-wide clock (changed only with the GIL held): a node records its value when it is
+# made (_born); changing a node's data stamps it with a new tick (_version). A node whose own
+# data or whose inputs carry a tick later than its birth was computed from other values than
+# they now hold, and its VJP would read the new ones: backward refuses it.
+cdef unsigned long long version_clock = 0
+
+
+cpdef int mark_modified(Node node) except -1:
+    """Record that ``node.data`` was changed (re-bound or updated in place)."""
+    global version_clock
+    version_clock += 1
+    node._version = version_clock
+    return 0
+
+
+cdef int check_unmodified(Node node) except -1:
+    """Raise unless node's data and its inputs are the values node was computed from (and
+    are arrays: nothing a kernel reads can be of another type)."""
+    cdef unsigned long long born = node._born
+    cdef tuple prev = node._prev
+    cdef Node parent
+    cdef Py_ssize_t i
+    if node._version > born:
+        raise modified_error(node, node)
+    if not cnp.PyArray_Check(node.data):
+        raise corrupt_node_error(node, node)
+    for i in range(len(prev)):
+        parent = <Node>prev[i]
+        if parent._version > born:
+            raise modified_error(node, parent)
+        if not cnp.PyArray_Check(parent.data):
+            raise corrupt_node_error(node, parent)
+    return 0
+
+
+def check_inputs_unmodified(Node node):
+    """Python entry of check_unmodified (for engines that run VJPs in Python)."""
+    check_unmodified(node)
+
+
 # ---------------------------------------------------------------- accumulation
 
-# State of the sweep in progress (set by sweep.pyx; saved and restored around each sweep so
-# that a Python VJP may run a backward of its own).
-cdef unsigned long sweep_epoch = 0
-cdef list touched = None    # leaf, its grad before this sweep, leaf, ... (checks and rollback)
-cdef object checking = None # when set, the node whose VJP runs: contributions are checked
-
-
 cdef object set_sweep_state(unsigned long epoch_, object touched_, object checking_):
-    """Install a sweep's state; return the previous one as a tuple."""
+    """Install a sweep's state in this thread; return the previous one as a tuple."""
     global sweep_epoch, touched, checking
-    previous = (sweep_epoch, touched, checking)
+    previous = (sweep_epoch, None if touched == NULL else <object>touched,
+                None if checking == NULL else <object>checking)
     sweep_epoch = epoch_
-    touched = touched_
-    checking = checking_
+    touched = NULL if touched_ is None else <PyObject*>touched_
+    checking = NULL if checking_ is None else <PyObject*>checking_
     return previous
 
 
 cdef int set_checking(object node) except -1:
     """In checking mode: the node whose VJP runs next (named if a contribution is NaN/Inf)."""
     global checking
-    checking = node
+    checking = NULL if node is None else <PyObject*>node
     return 0
 
 
@@ -382,6 +470,10 @@ cpdef int accumulate(Node node, object g, bint owned) except -1:
     """
     if not node.requires_grad:
         return 0
+    if touched == NULL:
+        raise no_sweep_error(node)
+    if not cnp.PyArray_Check(node.data):
+        raise corrupt_node_error(node, node)
     cdef cnp.ndarray data = <cnp.ndarray>node.data
     if not cnp.PyArray_Check(g):
         g = np.asarray(g, dtype=node.data.dtype)
@@ -394,15 +486,21 @@ cpdef int accumulate(Node node, object g, bint owned) except -1:
     if cnp.PyArray_TYPE(ga) != cnp.PyArray_TYPE(data):
         ga = ga.astype(node.data.dtype)
         owned = True
-    if checking is not None and not finite(ga):
-        raise NonFiniteGradient(checking, node)
+    if checking != NULL and not finite(ga):
+        raise NonFiniteGradient(<object>checking, node)
     pg = node.grad
+    if pg is not None and not (cnp.PyArray_Check(pg)
+                               and cnp.PyArray_TYPE(<cnp.ndarray>pg) == cnp.PyArray_TYPE(data)
+                               and cnp.PyArray_NDIM(<cnp.ndarray>pg) == cnp.PyArray_NDIM(data)
+                               and cnp.PyArray_SAMESHAPE(<cnp.ndarray>pg, data)):
+        checked_grad(node, pg)  # raises, naming what is wrong with it
+        raise corrupt_node_error(node, node)
     if node._gown == sweep_epoch:  # allocated by this sweep: ours to add into
         add_inplace(<cnp.ndarray>pg, ga)
     elif node._op == OP_LEAF or node._retain:
         # first contribution of this sweep to a gradient the user sees
-        touched.append(node)
-        touched.append(pg)
+        (<list>touched).append(node)
+        (<list>touched).append(pg)
         if pg is not None:
             ga = add_new(pg, ga)
         elif not owned:

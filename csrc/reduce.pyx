@@ -5,6 +5,7 @@ elements of a small contiguous array runs in a typed loop that adds in numpy's p
 (so its result is numpy's to the bit); so do the last-axis row paths below; everything else is
 numpy, as in the twin.
 """
+cimport cython
 cimport numpy as cnp
 
 import numpy as np
@@ -43,6 +44,7 @@ cdef real extreme_of(const real* a, Py_ssize_t n, bint is_max) noexcept nogil:
     return m
 
 
+@cython.cdivision(True)  # IEEE division (x/0 is inf or nan, as numpy's), in every build
 cdef void extreme_bwd(real* o, const real* a, real y, real g, Py_ssize_t n) noexcept nogil:
     """o = g*[a == y]/k with k the number of elements equal to y"""
     cdef real count = 0
@@ -113,6 +115,7 @@ cdef void mul_rows(real* out, const real* x, const real* v, Py_ssize_t m,
             out[i * r + j] = v[i] * x[i * r + j]
 
 
+@cython.cdivision(True)  # IEEE division (x/0 is inf or nan, as numpy's), in every build
 cdef void div_rows(real* out, const real* x, const real* v, Py_ssize_t m,
                    Py_ssize_t r) noexcept nogil:
     """out[i, j] = x[i, j] / v[i]"""

@@ -164,8 +164,14 @@ cdef class Value:
 
     # --- gradients
 
-    def backward(self):
+    def backward(self, create_graph=False):
         """Set this Value's grad to 1 and add d(self)/d(node) into every node it depends on."""
+        if create_graph:
+            raise NotImplementedError(
+                "Value.backward: create_graph=True is not supported: the scalar engine computes "
+                "first-order gradients only (its nodes hold C doubles, not graphs; see the "
+                "README). For higher orders, differentiate the same code with fastgrad.grad on "
+                "floats, or use 0-d Tensors")
         run_backward(self, None)
 
     def zero_grad(self):
@@ -366,6 +372,7 @@ cdef double checked_pow(double x, double c) except? -1.0:
     return pow(x, c)
 
 
+@cython.cdivision(True)  # IEEE division (x/0 is inf or nan, as numpy's), in every build
 cdef inline double sigmoid(double x) noexcept nogil:
     """1 / (1 + e**-x), with e**-x computed only for x >= 0 so that it cannot overflow."""
     cdef double z

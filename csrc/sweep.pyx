@@ -1,8 +1,8 @@
 """The backward sweep (twin: fastgrad/_py/sweep.py): run each node's VJP, root first."""
 cimport numpy as cnp
 
-from fastgrad._cy.node cimport (Node, accumulate, finite, new_epoch, set_checking,
-                                set_sweep_state, vjp_fn, vjp_of)
+from fastgrad._cy.node cimport (Node, accumulate, check_unmodified, finite, new_epoch,
+                                set_checking, set_sweep_state, vjp_fn, vjp_of)
 from fastgrad._cy.opcodes cimport OP_LEAF
 
 from fastgrad._cy.node import describe
@@ -36,6 +36,7 @@ def sweep(list order, object seed, bint check=False):
             vjp = vjp_of(node._op)
             if vjp == NULL:
                 raise RuntimeError(f"backward: no compiled VJP for {describe(node)}")
+            check_unmodified(node)
             if check:
                 set_checking(node)
             vjp(node, g)

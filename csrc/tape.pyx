@@ -11,9 +11,13 @@ Bit for bit: each op is expanded here exactly as the eager compiled kernel runs 
 size crossovers, read at recording). Typed loops are the eager modules' formulas, copied
 (dense.pyx, losses.pyx; the same code under the same compiler flags rounds the same way);
 exp, log, tanh and sigmoid are fastgrad's vectorised kernels (fastgrad/_cy/vmath.pxd), as in
-eager; where the eager kernel calls numpy (np.matmul, the optimizers' ufuncs), the tape calls
-the same numpy inner loop through the ufunc's loop table; where it calls fastgrad's GEMM
-(csrc/gemm.h), the tape calls it with the same strides.
+eager; where the eager kernel calls BLAS (csrc/blas.pyx's product_into: scipy's s/dgemm or
+s/dgemv), the tape holds the very call product_into makes on these arrays (blas.plan_product:
+routine, transposes, m/n/k, leading dimensions, alpha/beta), planned once when recorded and run
+by blas.run_plan at replay; where the eager kernel calls numpy (np.matmul when BLAS is not
+loaded, the optimizers' ufuncs), the tape calls the same numpy inner loop through the ufunc's
+loop table. A replay bumps the version counter of every parameter its optimizers update, as
+Optimizer.step does (mark_modified), so a graph recorded before it cannot be differentiated.
 tests/test_capture.py checks replay against eager bit for bit, so a change on either side that
 breaks this fails there.
 """
@@ -26,22 +30,20 @@ from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 
 import numpy as np
 
-from fastgrad._cy.node cimport Node, pairwise_sum, real
+from fastgrad._cy.blas cimport (
+    Plan,
+    blas_loaded,
+    dense_loop_max,
+    matmul_loop_max,
+    plan_product,
+    run_plan,
+)
+from fastgrad._cy.node cimport Node, mark_modified, pairwise_sum, real
 from fastgrad._cy.vmath cimport v_exp, v_log, v_sigmoid, v_tanh
 
 from fastgrad._py.tape import _guard_message
 
 cnp.import_array()
-
-cdef extern from "gemm.h" nogil:
-    int fg_dgemm(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
-                 const double* A, Py_ssize_t rsa, Py_ssize_t csa,
-                 const double* B, Py_ssize_t rsb, Py_ssize_t csb,
-                 double* C, Py_ssize_t rsc, Py_ssize_t csc, const double* bias, int accumulate)
-    int fg_sgemm(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
-                 const float* A, Py_ssize_t rsa, Py_ssize_t csa,
-                 const float* B, Py_ssize_t rsb, Py_ssize_t csb,
-                 float* C, Py_ssize_t rsc, Py_ssize_t csc, const float* bias, int accumulate)
 
 cdef enum:
     ACT_NONE = 0
@@ -52,10 +54,11 @@ cdef enum:
     PAIRWISE_EXACT = 4096
 
 cdef enum Kind:
-    K_LABELS_I64, K_LABELS_I32, K_GEMM_NN, K_GEMM_TN, K_GEMM_NT, K_FG_GEMM, K_LOOP,
+    K_LABELS_I64, K_LABELS_I32, K_GEMM_NN, K_GEMM_TN, K_GEMM_NT, K_BLAS, K_LOOP,
     K_BIAS_ACT, K_ACT_GRAD, K_CE_ROWS,
     K_CE_GRAD, K_MSE_LOSSES, K_MSE_GRAD, K_REDUCE, K_FINITE, K_ADD_INTO, K_BINARY, K_SCALAR,
-    K_UNARY, K_UNARY_GRAD, K_COPY, K_FILL, K_SUM_LEADING, K_SUM_ALL, K_SMALL_GEMM, K_HINGE_LOSSES, K_HINGE_GRAD
+    K_UNARY, K_UNARY_GRAD, K_COPY, K_FILL, K_SUM_LEADING, K_SUM_ALL, K_SMALL_GEMM,
+    K_HINGE_LOSSES, K_HINGE_GRAD
 
 # element-wise op codes of K_BINARY / K_SCALAR / K_UNARY / K_UNARY_GRAD
 cdef enum:
@@ -64,17 +67,11 @@ cdef enum:
 FUNCTIONS = {"add": F_ADD, "sub": F_SUB, "mul": F_MUL, "div": F_DIV, "rsub": F_RSUB,
              "neg": F_NEG, "exp": F_EXP, "log": F_LOG, "tanh": F_TANH, "relu": F_RELU,
              "sigmoid": F_SIGMOID}
-# linalg.pyx's MATMUL_LOOP_MAX and KERNEL_LOOP_MAX: the largest products (multiply-adds) its typed
-# loop computes, by numpy's matmul / by fastgrad's GEMM otherwise (tested in both regimes)
-cdef Py_ssize_t MATMUL_LOOP_MAX = 4096
-cdef Py_ssize_t KERNEL_LOOP_MAX = 512
-
 # why a replay stopped (raised after the nogil loop)
 cdef enum Status:
     OK = 0
     BAD_LABEL = 1
     NOT_FINITE = 2
-    GEMM_FAILED = 3
 
 ctypedef void (*loop_fn)(char** args, cnp.npy_intp* dims, cnp.npy_intp* steps,
                         void* data) noexcept nogil
@@ -89,6 +86,7 @@ cdef struct Op:
     void* loop_data
     cnp.npy_intp dims[4]     # K_LOOP: numpy's dimensions and steps (bytes)
     cnp.npy_intp steps[9]
+    Plan plan                # K_BLAS: the BLAS call (fastgrad._cy.blas)
 
 
 # ---------------------------------------------------------------- kernels (as in dense.pyx)
@@ -444,7 +442,6 @@ cdef void sum_leading(real* out, const real* g, Py_ssize_t m, Py_ssize_t r) noex
 cdef int run_op(Op* op) noexcept nogil:
     """Run one op; a Status."""
     cdef Py_ssize_t i, n
-    cdef int status
     cdef Py_ssize_t* lab
     cdef int k = op.kind
     if k == K_LOOP:
@@ -457,17 +454,8 @@ cdef int run_op(Op* op) noexcept nogil:
             if lab[i] < 0 or lab[i] >= op.n[1]:
                 op.n[2] = lab[i]
                 return BAD_LABEL
-    elif k == K_FG_GEMM:
-        if op.f64:
-            status = fg_dgemm(op.n[0], op.n[1], op.n[2], <double*>op.p[0], op.n[3], op.n[4],
-                              <double*>op.p[1], op.n[5], op.dims[0], <double*>op.p[2],
-                              op.dims[1], 1, <double*>op.p[3], 0)
-        else:
-            status = fg_sgemm(op.n[0], op.n[1], op.n[2], <float*>op.p[0], op.n[3], op.n[4],
-                              <float*>op.p[1], op.n[5], op.dims[0], <float*>op.p[2],
-                              op.dims[1], 1, <float*>op.p[3], 0)
-        if status != 0:
-            return GEMM_FAILED
+    elif k == K_BLAS:
+        run_plan(&op.plan)
     elif k == K_COPY:
         memcpy(op.p[0], op.p[1], op.n[0])
     elif k == K_FINITE:
@@ -575,6 +563,7 @@ cdef class Tape:
     cdef cnp.ndarray slots64, slots32
     cdef object loss
     cdef object error
+    cdef bint by_blas          # products went to BLAS when recorded (else numpy's matmul)
     cdef readonly Py_ssize_t arena_bytes
     cdef readonly list params
 
@@ -586,7 +575,6 @@ cdef class Tape:
         free(self.ops)
 
     def __init__(self, program, inputs, params, guards, scalars, loss, arena, error):
-        from fastgrad._cy import dense, gemm
         self.error = error
         self.inputs = list(inputs)
         self.param_info = [tuple(p) for p in params]
@@ -596,8 +584,9 @@ cdef class Tape:
         self.slots64 = np.array(scalars, dtype=np.float64)
         self.slots32 = self.slots64.astype(np.float32)
         self.keep = list(arena) + self.inputs + [loss]
-        self.opts = {"loop_max": dense._crossovers()["loop_max"],
-                     "uses_kernel": gemm.uses_kernel}
+        # the eager kernels' choices, read once (as the module docstring says)
+        self.by_blas = blas_loaded()
+        self.opts = {"loop_max": dense_loop_max(), "matmul_loop_max": matmul_loop_max()}
         self.pending = []
         for ins in program:
             getattr(self, "add_" + ins[0])(*ins[1:])
@@ -636,19 +625,18 @@ cdef class Tape:
         steps = (0, 0, 0) + A.strides + B.strides + C.strides
         self.loop(np.matmul, (A, B, C), 0, steps, dims)
 
-    def product(self, A, B, C, bias, loops_kind, X, W, m, k, n):
-        """C = A·B (+ bias) as the eager dense kernel chooses: typed loop (done by the caller),
-        fastgrad's GEMM, or numpy's matmul. True if the bias was added."""
-        rows, inner, cols = A.shape[0], A.shape[1], B.shape[1]
-        if self.opts["uses_kernel"](rows, inner, cols, C.dtype):
-            size = C.itemsize
-            self.op(K_FG_GEMM, C.dtype == np.float64, (A, B, C, bias),
-                    (rows, cols, inner, A.strides[0] // size, A.strides[1] // size,
-                     B.strides[0] // size), 0.0, None, (B.strides[1] // size,
-                                                        C.strides[0] // size))
-            return bias is not None
-        self.matmul(A, B, C)
-        return False
+    def product(self, A, ta, B, tb, C):
+        """C = op(A)·op(B) as blas.product_into(A, ta, B, tb, C) computes it: its BLAS call
+        (planned in pack()), or numpy's matmul where BLAS is not loaded."""
+        cdef Plan plan
+        if plan_product(A, ta, B, tb, C, &plan):
+            self.op(K_BLAS, C.dtype == np.float64, (A, B, C), (bool(ta), bool(tb)))
+        elif not self.by_blas:
+            self.matmul(A.T if ta else A, B.T if tb else B, C)
+        else:
+            raise self.error(f"capture: a matrix product of {A.dtype} {A.shape} and "
+                             f"{B.dtype} {B.shape} whose layout BLAS cannot read in place (the "
+                             f"eager kernel copies it) is not captured")
 
     # -------------------------------------------------------- the program's instructions
     def add_labels(self, src, out, classes):
@@ -667,8 +655,8 @@ cdef class Tape:
         f64 = Y.dtype == np.float64
         if m * k * n <= self.opts["loop_max"] and contiguous(X) and contiguous(W):
             self.op(K_GEMM_NN, f64, (Y, X, W), (m, k, n))
-        elif self.product(X, W, Y, B, None, X, W, m, k, n):
-            B = None
+        else:
+            self.product(X, False, W, False, Y)
         self.op(K_BIAS_ACT, f64, (Y, B), (m, n, act))
 
     def add_dense_bwd(self, X, W, Y, G, act, GZ, GX, GW, GB):
@@ -682,12 +670,12 @@ cdef class Tape:
             self.op(K_ACT_GRAD, f64, (GZ, GB, G, Y), (m, n, act))
         if GW is not None:
             if not loops:
-                self.product(X.T, GZ, GW, None, None, X, W, m, k, n)
+                self.product(X, True, GZ, False, GW)
             else:
                 self.op(K_GEMM_TN, f64, (GW, X, GZ), (m, k, n))
         if GX is not None:
             if not loops:
-                self.product(GZ, W.T, GX, None, None, X, W, m, k, n)
+                self.product(GZ, False, W, True, GX)
             else:
                 self.op(K_GEMM_NT, f64, (GX, GZ, W), (m, k, n))
 
@@ -764,11 +752,6 @@ cdef class Tape:
         # neg and relu: typed loops (exact, as numpy's); the others: the vectorised kernels
         self.op(K_UNARY, out.dtype == np.float64, (out, x), (out.size, FUNCTIONS[name]))
 
-    def matmul_loop_max(self, A, B, m, n):
-        if self.opts["uses_kernel"](m, 1, n, A.dtype):
-            return KERNEL_LOOP_MAX
-        return MATMUL_LOOP_MAX
-
     def small_gemm(self, C, A, a_row, a_col, B, b_row, b_col, m, k, n):
         self.op(K_SMALL_GEMM, C.dtype == np.float64, (C, A, B),
                 (a_row, a_col, b_row, b_col, m, k, n))
@@ -776,25 +759,25 @@ cdef class Tape:
     def add_matmul(self, A, B, out):
         m, k = A.shape
         n = B.shape[1]
-        if contiguous(A) and contiguous(B) and m * k * n <= self.matmul_loop_max(A, B, m, n):
+        if contiguous(A) and contiguous(B) and m * k * n <= self.opts["matmul_loop_max"]:
             self.small_gemm(out, A, k, 1, B, n, 1, m, k, n)
         else:
-            self.product(A, B, out, None, None, None, None, m, k, n)
+            self.product(A, False, B, False, out)
 
     def add_matmul_vjp(self, A, B, G, GA, GB):
         m, k = A.shape
         n = B.shape[1]
         if (contiguous(A) and contiguous(B) and contiguous(G)
-                and m * k * n <= self.matmul_loop_max(A, B, m, n)):
+                and m * k * n <= self.opts["matmul_loop_max"]):
             if GA is not None:  # ga (m x k) = g (m x n) @ B^T
                 self.small_gemm(GA, G, n, 1, B, 1, n, m, n, k)
             if GB is not None:  # gb (k x n) = A^T (k x m) @ g (m x n)
                 self.small_gemm(GB, A, 1, k, G, n, 1, k, m, n)
             return
-        if GA is not None:
-            self.product(G, B.T, GA, None, None, None, None, m, n, k)
+        if GA is not None:  # as linalg's blas_matmul_vjp: GA = G·Bᵀ, GB = Aᵀ·G
+            self.product(G, False, B, True, GA)
         if GB is not None:
-            self.product(A.T, G, GB, None, None, None, None, k, m, n)
+            self.product(A, True, G, False, GB)
 
     def add_unary_grad(self, name, g, y, out):
         self.op(K_UNARY_GRAD, out.dtype == np.float64, (out, g, y), (out.size, FUNCTIONS[name]))
@@ -845,6 +828,8 @@ cdef class Tape:
                 op.dims[j] = v
             for j, v in enumerate(steps):
                 op.steps[j] = v
+            if kind == K_BLAS:  # the arrays live in self.keep as long as the tape
+                plan_product(arrays[0], sizes[0], arrays[1], sizes[1], arrays[2], &op.plan)
             if loop is not None:
                 u = <cnp.ufunc>loop[0]
                 op.loop = <loop_fn>u.functions[loop[1]]
@@ -901,6 +886,10 @@ cdef class Tape:
         cdef int status = OK
         cdef cnp.ndarray data, buf
         self.check(args)
+        if blas_loaded() != self.by_blas:
+            raise self.error("capture: matrix products were switched between BLAS and numpy's "
+                             "matmul (fastgrad._cy.blas.use) since the step was captured; "
+                             "capture again")
         for i in range(len(args)):
             a = args[i]
             buf = <cnp.ndarray>self.inputs[i]
@@ -929,16 +918,19 @@ cdef class Tape:
             raise FloatingPointError(f"capture: the replayed step's loss is "
                                      f"{float(self.loss)!r}; the replay stopped before backward "
                                      f"(nothing was updated)")
-        if status == GEMM_FAILED:
-            raise MemoryError("capture: the matrix product could not allocate its packing "
-                              "buffers; the replayed step stopped part way")
         for info in self.param_info:
             p = (<tuple>info)[0]
             (<Node>p).grad = (<tuple>info)[1] if (<tuple>info)[3] else None
+            if (<tuple>info)[4]:  # its optimizer changed it: as Optimizer.step, a new version
+                mark_modified(<Node>p)
         if cnp.PyArray_TYPE(<cnp.ndarray>self.loss) == cnp.NPY_DOUBLE:
             return (<double*>cnp.PyArray_DATA(<cnp.ndarray>self.loss))[0]
         return <double>(<float*>cnp.PyArray_DATA(<cnp.ndarray>self.loss))[0]
 
+
+    def op_kinds(self):
+        """The kind of each op, in order (e.g. "blas" for a planned BLAS call)."""
+        return [KIND_NAMES[self.ops[i].kind] for i in range(self.n_ops)]
 
     def op_times(self, Py_ssize_t repeats=1000):
         """[(kind, mean ns)] per op over ``repeats`` runs of the program on the tape's current
@@ -961,7 +953,7 @@ cdef class Tape:
         return out
 
 
-KIND_NAMES = ["labels_i64", "labels_i32", "gemm_nn", "gemm_tn", "gemm_nt", "fg_gemm",
+KIND_NAMES = ["labels_i64", "labels_i32", "gemm_nn", "gemm_tn", "gemm_nt", "blas",
               "numpy_loop", "bias_act", "act_grad", "softmax_ce_rows", "ce_grad", "mse_losses",
               "mse_grad", "reduce", "finite", "add_into", "binary", "scalar", "unary",
               "unary_grad", "copy", "fill", "sum_leading", "sum_all", "small_gemm",

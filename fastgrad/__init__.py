@@ -6,32 +6,45 @@
 >>> x.grad
 array([2., 4., 6.])
 """
-import os as _os
-
 from . import memory, nn, optim
 from ._backend import active as _active
+from .autodiff import (
+    elementwise_grad,
+    grad,
+    grad_and_aux,
+    hessian,
+    hessian_tensor_product,
+    hessian_vector_product,
+    jacobian,
+    jvp,
+    make_ggnvp,
+    make_hvp,
+    make_jvp,
+    make_vjp,
+    value_and_grad,
+)
 from .capture import CaptureError, capture
-from .autodiff import elementwise_grad, grad, grad_and_aux, jacobian, make_vjp, value_and_grad
 from .engine import enable_grad, is_grad_enabled, no_grad, set_finite_check, set_grad_enabled
-from .extend import defvjp, primitive
+from .extend import defjvp, defvjp, primitive
 from .gradcheck import GradcheckError, gradcheck
 from .ops import *  # noqa: F401,F403  (the functional forms of the ops)
 from .ops import __all__ as _ops_all
+from .recorded import gradients
 from .serialization import load_parameters, load_state, save_parameters
 from .tensor import Tensor
 from .training import evaluate, fit, predict
 from .value import Value
-
-if _os.environ.get("FASTGRAD_NUMPY_CACHE", "1").strip() != "0":
-    memory.enable()  # large-buffer reuse: see fastgrad.memory
 
 BACKEND = _active.name
 """Which engine is live: "cython" (compiled) or "python" (the pure-Python twins)."""
 
 __version__ = "0.1.0"
 
-__all__ = ["BACKEND", "Tensor", "capture", "CaptureError", "gradcheck", "GradcheckError", "no_grad", "enable_grad",
+__all__ = ["BACKEND", "Tensor", "capture", "CaptureError", "gradcheck", "GradcheckError",
+           "no_grad", "enable_grad",
            "Value", "set_grad_enabled", "is_grad_enabled", "set_finite_check", "nn", "optim",
            "fit", "predict", "evaluate", "save_parameters", "load_parameters", "load_state",
            "grad", "value_and_grad", "elementwise_grad", "jacobian", "grad_and_aux", "make_vjp",
-           "primitive", "defvjp", "memory", *_ops_all]
+           "hessian", "make_hvp", "hessian_tensor_product", "hessian_vector_product", "make_jvp",
+           "jvp", "make_ggnvp", "gradients", "primitive", "defvjp", "defjvp", "memory",
+           *_ops_all]

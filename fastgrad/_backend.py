@@ -9,8 +9,8 @@ import os
 import warnings
 
 # The engine modules; each exists as fastgrad._cy.<name> (compiled) and fastgrad._py.<name>.
-MODULES = ("opcodes", "node", "toposort", "sweep", "elementwise", "reduce", "shape", "gemm",
-           "linalg", "scalar", "dense", "losses", "memory", "vmath", "tape")
+MODULES = ("opcodes", "node", "toposort", "sweep", "elementwise", "reduce", "shape", "blas",
+           "linalg", "scalar", "dense", "losses", "vmath", "tape")
 
 PACKAGES = {"cython": "fastgrad._cy", "python": "fastgrad._py"}
 

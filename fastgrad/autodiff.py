@@ -14,26 +14,56 @@ Rules (autograd's, where autograd has one):
 - Python floats give float gradients, numpy scalars numpy scalars, arrays arrays of their dtype
   (float32 stays float32). Integers are refused: differentiate with respect to floats.
 - A result that does not depend on the argument gives zero gradients and a warning.
-- Higher-order derivatives (grad of grad) are not supported: the VJPs work on plain arrays. A
-  nested grad that would need them raises instead of returning a wrong (first-order) answer.
+- Derivatives nest to any order: ``grad(grad(f))``, ``elementwise_grad`` six deep,
+  ``jacobian(jacobian(f))``, ``hessian``, ``make_hvp``, ``make_jvp`` of a ``grad``. A function
+  called at trace level 0 (outside any differentiation) runs the compiled first-order sweep and
+  gives numpy values; called inside another one (trace level > 0, kept per thread) it runs the
+  op table's VJPs (or JVPs) as recorded ops and gives traced values, which the enclosing
+  differentiation differentiates again. Each level differentiates with respect to fresh nodes
+  of its own (an argument that is already traced gets a new node on top of it), so nested
+  derivatives never confuse which variable moves: d/dx [x * d/dy (x + y)] = 1.
 - NaN or Inf in the result or a gradient raises FloatingPointError naming the op that made it,
   as ``Tensor.backward`` does (``fastgrad.set_finite_check(False)`` turns that off).
 """
+import threading
 import warnings
 
 import numpy as np
 
-from . import _backend, engine
+from . import _backend, engine, recorded
 
 __all__ = [
     "elementwise_grad",
     "functions",
     "grad",
     "grad_and_aux",
+    "hessian",
+    "hessian_tensor_product",
+    "hessian_vector_product",
     "jacobian",
+    "jvp",
+    "make_ggnvp",
+    "make_hvp",
+    "make_jvp",
     "make_vjp",
+    "trace_level",
     "value_and_grad",
 ]
+
+
+class _TraceState(threading.local):
+    def __init__(self):
+        # [how many differentiations (grad, jvp, ...) run around this call]: a list, so that
+        # entering and leaving a level costs one thread-local lookup
+        self.level = [0]
+
+
+_trace = _TraceState()
+
+
+def trace_level():
+    """How many differentiations enclose the caller, in this thread (0 outside any)."""
+    return _trace.level[0]
 
 ndarray = np.ndarray
 F64, F32 = np.dtype(np.float64), np.dtype(np.float32)
@@ -79,7 +109,11 @@ def _box(x, leaves, new_node, Node, where):
         return _box(np.asarray(x), leaves, new_node, Node, where)
     if isinstance(x, Node) or hasattr(type(x), "_backend"):
         if x.requires_grad:
-            raise _nested_error(where)
+            # traced by an enclosing differentiation: a fresh node on top of it (the
+            # identity), so that this level differentiates with respect to its own variable
+            leaf = x + 0.0
+            leaves.append(leaf)
+            return leaf
         return _box(x.data, leaves, new_node, Node, where)  # a constant tensor: its values
     if isinstance(x, (bool, int, np.integer, np.bool_)):
         raise _dtype_error(np.asarray(x).dtype, where)
@@ -109,10 +143,11 @@ def _unbox(x, grads):
         return {k: _unbox(v, grads) for k, v in x.items()}
     if t is float:
         g = next(grads)
-        return float(g) if g.ndim == 0 else g
+        return float(g) if g.ndim == 0 and type(g) is ndarray else g
     if isinstance(x, np.floating):
         g = next(grads)
-        return g[()] if g.ndim == 0 else g  # a numpy scalar of the argument's type
+        # a numpy scalar of the argument's type (a traced value stays traced)
+        return g[()] if g.ndim == 0 and type(g) is ndarray else g
     if hasattr(type(x), "_backend"):  # a constant tensor was differentiated as its data
         return next(grads)
     if isinstance(x, ndarray):
@@ -129,19 +164,51 @@ def _dtype_error(dtype, where):
                      f"floats (e.g. 3.0 rather than 3, or x.astype(float))")
 
 
-def _nested_error(where):
-    return NotImplementedError(
-        f"{where}: the argument is being differentiated by an enclosing grad(); higher-order "
-        f"derivatives (grad of grad) are not supported by fastgrad")
-
-
 def _foreign_error(where):
     return NotImplementedError(
-        f"{where}: the function's value depends on a traced value that is not one of the "
-        f"arguments being differentiated: either a value an enclosing grad() is tracing "
-        f"(higher-order derivatives, grad of grad, are not supported by fastgrad) or a "
-        f"Tensor with requires_grad=True from outside (pass it as an argument, or .detach() "
-        f"it)")
+        f"{where}: the function's value depends on a Tensor with requires_grad=True from "
+        f"outside, which is not one of the arguments being differentiated (pass it as an "
+        f"argument, or .detach() it)")
+
+
+def _holds_traced(x):
+    """True when ``x`` (an argument, maybe nested lists/tuples/dicts) holds a Tensor that
+    requires grad."""
+    t = type(x)
+    if t is ndarray or t is float:
+        return False
+    if t is list or t is tuple:
+        for v in x:
+            if type(v) is not ndarray and _holds_traced(v):
+                return True
+        return False
+    if hasattr(t, "_backend"):
+        return x.requires_grad
+    if isinstance(x, (list, tuple)):
+        return any(_holds_traced(v) for v in x)
+    if isinstance(x, dict):
+        return any(_holds_traced(v) for v in x.values())
+    return False
+
+
+def _leaves_of(x, out):
+    """The arrays and floats of ``x`` in the order _box makes leaves of them (a tangent or
+    vector in the argument's structure, flattened)."""
+    if isinstance(x, (list, tuple)) and not isinstance(x, ndarray):
+        for v in x:
+            _leaves_of(v, out)
+    elif isinstance(x, dict):
+        for v in x.values():
+            _leaves_of(v, out)
+    else:
+        out.append(x)
+    return out
+
+
+def _argnum_error(fun, args, argnum, where):
+    n = len(args)
+    return ValueError(f"{where}: argnum {argnum} is out of range: {_name(fun)} was called with "
+                      f"{n} positional argument{'' if n == 1 else 's'}")
 
 
 def plain(value):
@@ -232,8 +299,10 @@ def functions(bk):
 
     def call(fun, args, kwargs, argnum, where):
         """Box ``args[argnum]`` (an int or a tuple of ints) and call ``fun``:
-        (structure, leaves, fun's value)."""
+        (structure, leaves, fun's value, the trace level around the call)."""
         if type(argnum) is int:
+            if not -len(args) <= argnum < len(args):
+                raise _argnum_error(fun, args, argnum, where)
             structure, leaves, boxed = box(args[argnum], where)
             if argnum == 0:
                 args = (boxed,) + args[1:]
@@ -241,24 +310,61 @@ def functions(bk):
                 args = list(args)
                 args[argnum] = boxed
         else:
+            for i in argnum:
+                if not -len(args) <= i < len(args):
+                    raise _argnum_error(fun, args, i, where)
             structure = tuple([args[i] for i in argnum])
             leaves = []
             args = list(args)
             for i, xi in zip(argnum, structure):
                 args[i] = _box(xi, leaves, new_node, Node, where)
-        if grad_enabled():
-            return structure, leaves, fun(*args, **kwargs)
-        set_grad_enabled(True)  # grad() records even inside no_grad()
+        cell = _trace.level
+        level = cell[0]
+        enabled = grad_enabled()
+        if not enabled:
+            set_grad_enabled(True)  # grad() records even inside no_grad()
+        cell[0] = level + 1
         try:
-            return structure, leaves, fun(*args, **kwargs)
+            return structure, leaves, fun(*args, **kwargs), level
         finally:
-            set_grad_enabled(False)
+            cell[0] = level
+            if not enabled:
+                set_grad_enabled(False)
+
+    def is_nested(level, structure, args, argnum):
+        """True when this differentiation runs inside another (``level`` > 0) or on traced
+        arguments: its gradients must then be recorded (the op table's VJPs) instead of the
+        fast sweep."""
+        if level > 0:
+            return True
+        if structure is ONE_ARRAY or structure is ARRAY_LIST:  # plain arrays only
+            return False
+        if type(argnum) is int:
+            return _holds_traced(args[argnum])
+        return any(_holds_traced(args[i]) for i in argnum)
+
+    def recorded_grads(ans, leaves, seed, where):
+        """The leaves' gradients as traced values (differentiable again)."""
+        if not (isinstance(ans, Node) and ans.requires_grad):
+            if seed is None:
+                scalar_seed(ans, where)
+            return zeros(leaves)
+        if seed is None:
+            scalar_seed(ans, where)
+        enabled = grad_enabled()
+        if not enabled:
+            set_grad_enabled(True)
+        try:
+            return recorded.gradients(ans, leaves, seed, create_graph=True)
+        finally:
+            if not enabled:
+                set_grad_enabled(False)
 
     def traced(ans, where):
         """True when ``ans`` is a Tensor that depends on the leaves; warn if it does not."""
         if isinstance(ans, Node) and ans.requires_grad:
             return True
-        if not _is_numeric(ans):
+        if not (_is_numeric(ans) or isinstance(ans, Node)):
             raise TypeError(f"{where}: the function must return a float or an array, "
                             f"not a {type(ans).__name__}")
         warnings.warn("Output seems independent of input.", stacklevel=3)
@@ -341,7 +447,10 @@ def functions(bk):
 
         @_wraps(fun, "grad", argnum)
         def gradfun(*args, **kwargs):
-            structure, leaves, ans = call(fun, args, kwargs, argnum, "grad")
+            structure, leaves, ans, level = call(fun, args, kwargs, argnum, "grad")
+            if level or (structure is not ARRAY_LIST and structure is not ONE_ARRAY
+                         and is_nested(level, structure, args, argnum)):
+                return result(structure, recorded_grads(ans, leaves, None, "grad"))
             return result(structure, scalar_grads(ans, leaves, "grad"))
 
         return gradfun
@@ -353,7 +462,11 @@ def functions(bk):
 
         @_wraps(fun, "value_and_grad", argnum)
         def value_and_gradfun(*args, **kwargs):
-            structure, leaves, ans = call(fun, args, kwargs, argnum, "value_and_grad")
+            structure, leaves, ans, level = call(fun, args, kwargs, argnum, "value_and_grad")
+            if level or (structure is not ARRAY_LIST and structure is not ONE_ARRAY
+                         and is_nested(level, structure, args, argnum)):
+                grads = recorded_grads(ans, leaves, None, "value_and_grad")
+                return ans, result(structure, grads)
             grads = scalar_grads(ans, leaves, "value_and_grad")
             return plain(ans), result(structure, grads)
 
@@ -366,10 +479,13 @@ def functions(bk):
 
         @_wraps(fun, "grad_and_aux", argnum)
         def grad_and_auxfun(*args, **kwargs):
-            structure, leaves, out = call(fun, args, kwargs, argnum, "grad_and_aux")
+            structure, leaves, out, level = call(fun, args, kwargs, argnum, "grad_and_aux")
+            inner = is_nested(level, structure, args, argnum)
             if not (isinstance(out, (tuple, list)) and len(out) == 2):
                 raise TypeError("grad_and_aux: the function must return a pair (value, aux)")
             ans, aux = out
+            if inner:
+                return result(structure, recorded_grads(ans, leaves, None, "grad_and_aux")), aux
             grads = scalar_grads(ans, leaves, "grad_and_aux")
             return result(structure, grads), plain(aux)
 
@@ -382,7 +498,14 @@ def functions(bk):
 
         @_wraps(fun, "elementwise_grad", argnum)
         def elementwise_gradfun(*args, **kwargs):
-            structure, leaves, ans = call(fun, args, kwargs, argnum, "elementwise_grad")
+            structure, leaves, ans, level = call(fun, args, kwargs, argnum, "elementwise_grad")
+            inner = is_nested(level, structure, args, argnum)
+            if inner:
+                if isinstance(ans, Node) and ans.requires_grad:
+                    seed = np.ones(ans.data.shape, ans.data.dtype)
+                    return result(structure, recorded_grads(ans, leaves, seed,
+                                                            "elementwise_grad"))
+                return result(structure, zeros(leaves))
             if traced(ans, "elementwise_grad"):
                 seed = _ones(ans.data.dtype, ans.data.shape)
                 grads = backprop(toposort(ans), seed, leaves, "elementwise_grad")
@@ -400,7 +523,12 @@ def functions(bk):
 
         @_wraps(fun, "make_vjp", argnum)
         def make_vjpfun(*args, **kwargs):
-            structure, leaves, ans = call(fun, args, kwargs, argnum, "make_vjp")
+            structure, leaves, ans, level = call(fun, args, kwargs, argnum, "make_vjp")
+            inner = is_nested(level, structure, args, argnum)
+            if inner:
+                def recorded_vjp(g):
+                    return result(structure, recorded_grads(ans, leaves, g, "make_vjp"))
+                return recorded_vjp, ans
             if not traced(ans, "make_vjp"):
                 return (lambda g: result(structure, zeros(leaves))), plain(ans)
             order = toposort(ans)
@@ -428,7 +556,10 @@ def functions(bk):
 
         @_wraps(fun, "jacobian", argnum)
         def jacobianfun(*args, **kwargs):
-            structure, leaves, ans = call(fun, args, kwargs, argnum, "jacobian")
+            structure, leaves, ans, level = call(fun, args, kwargs, argnum, "jacobian")
+            inner = is_nested(level, structure, args, argnum)
+            if inner and isinstance(ans, Node) and ans.requires_grad:
+                return result(structure, recorded_jacobian(ans, leaves))
             if not traced(ans, "jacobian"):
                 shape = np.shape(ans)
                 return result(structure, [np.zeros(shape + leaf.data.shape, leaf.data.dtype)
@@ -452,8 +583,56 @@ def functions(bk):
 
         return jacobianfun
 
+    def recorded_jacobian(ans, leaves):
+        """The Jacobian as traced values: one recorded VJP per element of the value."""
+        from .ops import kernels
+        data = ans.data
+        rows = [[] for _ in leaves]
+        seed = np.zeros(data.size, data.dtype)
+        for i in range(data.size):
+            seed[i] = 1
+            grads = recorded_grads(ans, leaves, seed.reshape(data.shape).copy(), "jacobian")
+            seed[i] = 0
+            for r, g in zip(rows, grads):
+                r.append(g)
+        return [kernels.reshape(kernels.stack(r, 0), data.shape + leaf.data.shape)
+                for r, leaf in zip(rows, leaves)]
+
+    def make_jvp(fun, argnum=0):
+        """``make_jvp(fun)(*args)`` returns ``jvp(v)``, which returns ``(value, tangent)``:
+        fun's value and its directional derivative along ``v`` (in the argument's
+        structure), in forward mode from the op table's JVP rules. Nests with the reverse
+        functions (``make_jvp(grad(f))`` is a Hessian-vector product)."""
+        argnum = _check_argnum(argnum, "make_jvp")
+
+        @_wraps(fun, "make_jvp", argnum)
+        def make_jvpfun(*args, **kwargs):
+            def jvp(v):
+                structure, leaves, ans, level = call(fun, args, kwargs, argnum, "make_jvp")
+                inner = is_nested(level, structure, args, argnum)
+                vs = _leaves_of(v, []) if not (len(leaves) == 1 and not isinstance(
+                    v, (list, tuple, dict))) else [v]
+                if len(vs) != len(leaves):
+                    raise ValueError(f"make_jvp: the tangent holds {len(vs)} arrays but the "
+                                     f"argument holds {len(leaves)}")
+                if not (isinstance(ans, Node) and ans.requires_grad):
+                    shape = np.shape(plain(ans))
+                    return (ans if inner else plain(ans)), np.zeros(shape)
+                if inner:
+                    return ans, recorded.tangents(ans, leaves, vs)[0]
+                enabled = set_grad_enabled(False)  # nothing to record at level 0
+                try:
+                    tangent = recorded.tangents(ans, leaves, vs)[0]
+                finally:
+                    set_grad_enabled(enabled)
+                return plain(ans), plain(tangent)
+            return jvp
+
+        return make_jvpfun
+
     made = {"grad": grad, "value_and_grad": value_and_grad, "elementwise_grad": elementwise_grad,
-            "jacobian": jacobian, "grad_and_aux": grad_and_aux, "make_vjp": make_vjp}
+            "jacobian": jacobian, "grad_and_aux": grad_and_aux, "make_vjp": make_vjp,
+            "make_jvp": make_jvp}
     _made[bk.name] = made
     return made
 
@@ -486,3 +665,69 @@ elementwise_grad = _active["elementwise_grad"]
 jacobian = _active["jacobian"]
 grad_and_aux = _active["grad_and_aux"]
 make_vjp = _active["make_vjp"]
+make_jvp = _active["make_jvp"]
+
+
+def jvp(fun, primals, tangents):
+    """JAX's form of forward mode: ``(fun(*primals), d fun along tangents)``; ``primals`` and
+    ``tangents`` are tuples with one entry per argument of ``fun``."""
+    primals, tangents = tuple(primals), tuple(tangents)
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+    argnum = tuple(range(len(primals)))
+    return make_jvp(fun, argnum if len(primals) > 1 else 0)(*primals)(
+        tangents if len(primals) > 1 else tangents[0])
+
+
+def hessian(fun, argnum=0):
+    """The Hessian of ``fun``: ``jacobian(jacobian(fun))`` (shape out + in + in)."""
+    return jacobian(jacobian(fun, argnum), argnum)
+
+
+def make_hvp(fun, argnum=0):
+    """``make_hvp(fun)(*args)`` returns ``(hvp, gradient)``: ``hvp(v)`` is the Hessian (at
+    args) times ``v`` (reverse over reverse: the VJP of the gradient; the Hessian is
+    symmetric), reusable for many ``v``."""
+    return make_vjp(grad(fun, argnum), argnum)
+
+
+def _vdot(a, b):
+    """sum(a * b) over every axis, traced or not."""
+    if hasattr(type(a), "_backend") or hasattr(type(b), "_backend"):
+        from .ops import kernels
+        return kernels.sum(a * b, None, False)
+    return np.sum(np.asarray(a) * np.asarray(b))
+
+
+def hessian_tensor_product(fun, argnum=0):
+    """``H(*args, v)``: the Hessian of ``fun`` at args times ``v`` (v in the argument's shape),
+    as the gradient of <grad fun, v> (reverse over reverse)."""
+    fun_grad = grad(fun, argnum)
+
+    def vector_dot_grad(*args, **kwargs):
+        args, vector = args[:-1], args[-1]
+        return _vdot(fun_grad(*args, **kwargs), vector)
+    return grad(vector_dot_grad, argnum)
+
+
+hessian_vector_product = hessian_tensor_product
+
+
+def _half_sum_of_squares(x):
+    from . import numpy as fnp
+    return 0.5 * fnp.sum(x * x, axis=-1)
+
+
+def make_ggnvp(f, g=_half_sum_of_squares, f_argnum=0):
+    """``make_ggnvp(f, g)(*args)`` returns ``ggnvp(v)``: the generalised Gauss-Newton product
+    J^T H_g J v, with J the Jacobian of ``f`` at args and H_g the Hessian of ``g`` at f(args)
+    (J v by forward mode, H_g by reverse over reverse, J^T by reverse mode)."""
+    def make(*args, **kwargs):
+        f_vjp, f_x = make_vjp(f, f_argnum)(*args, **kwargs)
+        g_hvp, _ = make_hvp(g)(f_x)
+        f_jvp = make_jvp(f, f_argnum)(*args, **kwargs)
+
+        def ggnvp(v):
+            return f_vjp(g_hvp(f_jvp(v)[1]))
+        return ggnvp
+    return make

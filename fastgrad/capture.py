@@ -185,8 +185,8 @@ class _Recorder:
             else:
                 raise CaptureError(
                     f"capture: the op {_describe(node)} has no tape kernel yet (a tape holds "
-                    f"dense layers, 2-D matmul, softmax_ce, mse and hinge, add/sub/mul (same shape, a bias row or "
-                    f"one value), scalar add/mul/div/rsub, neg/exp/log/tanh/relu/sigmoid, and "
+                    f"dense layers, 2-D matmul, softmax_ce, mse and hinge, add/sub/mul (same "
+                    f"shape, a bias row or one value), scalar add/mul/div/rsub, neg/exp/log/tanh/relu/sigmoid, and "
                     f"sum/mean of all elements); use fastgrad.capture(fn, fallback=True) to "
                     f"run such a step eagerly")
         self.loss = root.data
@@ -650,13 +650,16 @@ class _Tape:
         self.signature = signature
         self.optimizers = rec.optimizers
         # (parameter, its gradient buffer, the step clears its grad before backward, the
-        # step leaves a gradient in it)
+        # step leaves a gradient in it, an optimizer of the step updates it: a replay gives it
+        # a new version as Optimizer.step does)
+        updated = {id(p) for opt, _, _ in rec.optimizers for p in opt.params}
         params = []
         for p in rec.params:
             if id(p) not in rec.grads:
                 raise CaptureError(f"capture: a parameter ({p.data.dtype} {p.data.shape}) is in "
                                    f"the graph but gets no gradient from its ops")
-            params.append((p, rec.grads[id(p)], id(p) in rec.cleared, p.grad is not None))
+            params.append((p, rec.grads[id(p)], id(p) in rec.cleared, p.grad is not None,
+                           id(p) in updated))
         self.compiled = bk.tape.Tape(rec.program, rec.inputs, params, rec.guards,
                                      np.array(rec.scalars, dtype=np.float64), rec.loss,
                                      rec.arena, CaptureError)

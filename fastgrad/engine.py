@@ -16,6 +16,7 @@ import contextlib
 import numpy as np
 
 from . import _backend, _recording
+from ._py.opcodes import OP_LEAF as OP_LEAF_CODE
 
 _check_finite = True
 
@@ -28,22 +29,73 @@ def set_finite_check(enabled):
     return previous
 
 
-def backward(bk, root, gradient=None, retain_graph=False):
-    """Add d(root)/d(leaf), times ``gradient``, into every leaf that reaches ``root``."""
+def backward(bk, root, gradient=None, retain_graph=False, create_graph=False):
+    """Add d(root)/d(leaf), times ``gradient``, into every leaf that reaches ``root``.
+
+    With ``create_graph`` the gradients are computed by the op table's VJPs as recorded ops
+    (fastgrad.recorded): each leaf's ``.grad`` becomes a Tensor that can be differentiated
+    again, and the graph is kept. Otherwise the compiled kernels run and record nothing."""
     if not root.requires_grad:
         raise RuntimeError(
             "backward: this tensor does not require grad: none of the tensors it was computed "
             "from has requires_grad=True, or it was computed under no_grad()")
+    if create_graph:
+        # a gradient that is itself a Tensor keeps its graph (the result is differentiable
+        # with respect to it too)
+        traced = hasattr(type(gradient), "_backend") and gradient.data.shape == root.data.shape
+        _backward_recorded(root, gradient if traced else _seed(root, gradient))
+        return
     seed = _seed(root, gradient)
     order = bk.toposort.toposort(root)
     recorder = _recording.active()
     if recorder is not None:  # fastgrad.capture: the graph, before the sweep changes grads
         recorder.backward(bk, root, order, gradient)
-    touched = bk.sweep.sweep(order, seed)
-    if _check_finite:
-        _check(bk, order, seed, touched)
+    if _graph_grads:
+        held = _hold_graph_grads(order)
+        try:
+            touched = bk.sweep.sweep(order, seed)
+            if _check_finite:
+                _check(bk, order, seed, touched)
+        finally:
+            _restore_graph_grads(held)
+    else:
+        touched = bk.sweep.sweep(order, seed)
+        if _check_finite:
+            _check(bk, order, seed, touched)
     if not retain_graph:
         bk.sweep.free_graph(order)
+
+
+_graph_grads = False  # set once a backward(create_graph=True) has put a Tensor in a .grad
+
+
+def _backward_recorded(root, seed):
+    """backward(create_graph=True): leaves (and retain_grad() tensors) get Tensor gradients."""
+    global _graph_grads
+    from . import recorded
+    targets = [n for n in recorded._sort([root], ())
+               if n._op == OP_LEAF_CODE or n._retain]
+    grads = recorded.gradients(root, targets, seed, create_graph=True)
+    for node, g in zip(targets, grads):
+        node.grad = g if node.grad is None else node.grad + g
+    _graph_grads = True
+
+
+def _hold_graph_grads(order):
+    """Take the Tensor gradients (from backward(create_graph=True)) out of the leaves, so that
+    the compiled sweep adds into nothing but arrays."""
+    held = []
+    for node in order:
+        g = node.grad
+        if g is not None and type(g) is not np.ndarray and hasattr(type(g), "_backend"):
+            held.append((node, g))
+            node.grad = None
+    return held
+
+
+def _restore_graph_grads(held):
+    for node, g in held:
+        node.grad = g if node.grad is None else g + node.grad
 
 
 def check_finite_sweep(bk, order, seed, touched):
@@ -98,9 +150,14 @@ def _diagnose(bk, order, seed):
         if node._prev is None:
             return (f"backward: an input tensor ({node.data.dtype} {node.data.shape}) "
                     f"contains NaN or Inf")
-        if all(all_finite(p.data) for p in node._prev):
+        bad = [p for p in node._prev if not all_finite(p.data)]
+        if not bad:
             return (f"backward: the forward value of {describe(node)} contains NaN or Inf "
                     f"although its inputs are finite")
+        for p in bad:  # a constant is in no order: its NaN is first seen in its consumer
+            if not p.requires_grad:
+                return (f"backward: an input of {describe(node)} that does not require grad "
+                        f"({p.data.dtype} {p.data.shape}) contains NaN or Inf")
     try:
         touched = bk.sweep.sweep(order, seed, True)
     except bk.node.NonFiniteGradient as e:
@@ -155,5 +212,12 @@ def set_grad_enabled(enabled):
     return mode
 
 
-__all__ = ["backward", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-           "set_finite_check", "check_finite_sweep"]
+__all__ = [
+    "backward",
+    "check_finite_sweep",
+    "enable_grad",
+    "is_grad_enabled",
+    "no_grad",
+    "set_finite_check",
+    "set_grad_enabled",
+]

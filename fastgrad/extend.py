@@ -13,8 +13,12 @@ A VJP maker is called as ``maker(ans, *args, **kwargs)`` with the plain (numpy) 
 call and returns ``vjp(g)``: the gradient ``g`` of the output in, the argument's gradient out.
 A gradient that comes back broadcast (e.g. the shape of the output for an argument that was
 broadcast against it) is summed back to the argument's shape. The node records the call on the
-op code OP_CUSTOM; its VJP runs these Python functions on plain arrays, so a primitive's
-derivative is first-order only (as everywhere in fastgrad).
+op code OP_CUSTOM; the first-order sweep runs these Python functions on plain arrays. For
+higher-order derivatives the makers run again on the traced values: written with
+``fastgrad.numpy`` (or numpy functions that Tensors route to fastgrad), a VJP records and can be
+differentiated again; one that cannot run on traced values raises, naming the primitive as
+once-differentiable. ``defjvp`` gives the forward-mode rules (``make_jvp``); a primitive without
+one raises in forward mode, naming itself.
 
 Calling a primitive on a traced value for an argument that has no VJP raises at once, naming the
 function and the argument: never a silently constant result.
@@ -26,7 +30,7 @@ import numpy as np
 from ._py import node as _py_node
 from ._py.opcodes import OP_CUSTOM
 
-__all__ = ["Primitive", "defvjp", "defvjp_argnum", "notrace_primitive", "primitive"]
+__all__ = ["Primitive", "defjvp", "defvjp", "defvjp_argnum", "notrace_primitive", "primitive"]
 
 FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
 SEQUENCES = (list, tuple)
@@ -62,6 +66,7 @@ class Primitive:
     def __init__(self, fun, name=None):
         self.fun = fun
         self.vjps = {}
+        self.jvps = {}
         self.vjp_argnum = None
         self.__name__ = name or getattr(fun, "__name__", "primitive")
         self.__qualname__ = getattr(fun, "__qualname__", self.__name__)
@@ -123,21 +128,16 @@ class Primitive:
 
     def _vjp(self, ans, raw, kwargs, argnums, parents):
         """The node's ctx: g -> one contribution per parent (checked against its shape)."""
-        def vjp(g):
-            out = []
-            for i, parent in zip(argnums, parents):
-                maker = self.vjps.get(i)
-                if maker is not None:
-                    contribution = maker(ans, *raw, **kwargs)(g)
-                else:
-                    contribution = self.vjp_argnum(i, ans, raw, kwargs)(g)
-                out.append(self._checked(contribution, parent, i))
-            return out
-        return vjp
+        return _Call(self, ans, raw, kwargs, argnums)
 
-    def _checked(self, contribution, parent, i):
+    def _maker(self, i):
+        maker = self.vjps.get(i)
+        if maker is not None:
+            return maker
+        return lambda ans, *args, **kwargs: self.vjp_argnum(i, ans, args, kwargs)
+
+    def _checked(self, contribution, shape, i):
         c = np.asarray(contribution)
-        shape = parent.data.shape
         if c.shape != shape:
             try:
                 fits = np.broadcast_shapes(c.shape, shape) == c.shape
@@ -148,6 +148,88 @@ class Primitive:
                                  f"{c.shape}, which does not reduce to the argument's shape "
                                  f"{shape}")
         return c
+
+
+class _Call:
+    """The saved context of a primitive's node: called with ``g`` by the first-order sweep, it
+    runs the VJP makers on the call's plain values; the recorded path (higher order) and forward
+    mode run them on the traced values instead (``vjp_traced``, ``jvp_traced``)."""
+
+    __slots__ = ("ans", "argnums", "kwargs", "primitive", "raw")
+
+    def __init__(self, primitive, ans, raw, kwargs, argnums):
+        self.primitive = primitive
+        self.ans = ans
+        self.raw = raw
+        self.kwargs = kwargs
+        self.argnums = argnums
+
+    def __call__(self, g):
+        p = self.primitive
+        out = []
+        for i in self.argnums:
+            contribution = p._maker(i)(self.ans, *self.raw, **self.kwargs)(g)
+            out.append(p._checked(contribution, np.shape(self.raw[i]), i))
+        return out
+
+    def _traced_args(self, node):
+        args = list(self.raw)
+        for i, parent in zip(self.argnums, node._prev):
+            args[i] = parent
+        return args
+
+    def vjp_traced(self, k, g, node):
+        """Parent k's contribution as a traced value (the maker run on the node's parents)."""
+        p = self.primitive
+        i = self.argnums[k]
+        try:
+            contribution = p._maker(i)(node, *self._traced_args(node), **self.kwargs)(g)
+        except TypeError as e:
+            raise NotImplementedError(
+                f"{p.__name__} is once-differentiable: its VJP for argument {i} could not run on "
+                f"traced values ({e}); write it with fastgrad.numpy to differentiate it again"
+            ) from None
+        if not hasattr(type(contribution), "_backend"):
+            raise NotImplementedError(
+                f"{p.__name__} is once-differentiable: its VJP for argument {i} returned plain "
+                f"values on traced inputs (it leaves the graph, e.g. through numpy.asarray); "
+                f"write it with fastgrad.numpy to differentiate it again")
+        return contribution
+
+    def jvp_traced(self, tangents, node):
+        """The output's tangent from the makers given by :func:`defjvp`."""
+        p = self.primitive
+        args = self._traced_args(node)
+        out = None
+        for k, t in enumerate(tangents):
+            if t is None:
+                continue
+            i = self.argnums[k]
+            maker = p.jvps.get(i)
+            if maker is None:
+                raise NotImplementedError(
+                    f"{p.__name__}: no JVP is defined for argument {i}, so it cannot be used "
+                    f"in forward mode (make_jvp, jvp); define one with "
+                    f"fastgrad.extend.defjvp({p.__name__}, ...)")
+            c = maker(t, node, *args, **self.kwargs)
+            out = c if out is None else out + c
+        return out
+
+
+def defjvp(fun, *jvpmakers, argnums=None):
+    """Define the JVPs (forward mode) of primitive ``fun``, autograd's way: ``jvpmakers[k]``
+    for argument ``argnums[k]`` (default 0, 1, ...) is ``lambda g, ans, *args, **kwargs: ...``
+    returning the output's tangent for the argument's tangent ``g``. Written with
+    fastgrad.numpy, it also nests with reverse mode."""
+    if not isinstance(fun, Primitive):
+        raise TypeError(f"defjvp: {getattr(fun, '__name__', fun)!r} is not a primitive; "
+                        f"decorate it with @fastgrad.extend.primitive first")
+    argnums = range(len(jvpmakers)) if argnums is None else argnums
+    for i, maker in zip(argnums, jvpmakers):
+        if maker is None:
+            fun.jvps.pop(i, None)
+        else:
+            fun.jvps[i] = maker
 
 
 def primitive(fun):

@@ -21,6 +21,13 @@ import numpy as np
 from . import _recording
 
 
+def mark_modified(p):
+    """Tell p's engine that its data changed: graphs recorded before cannot be differentiated."""
+    backend = getattr(type(p), "_backend", None)
+    if backend is not None:
+        backend.node.mark_modified(p)
+
+
 class Optimizer:
     """Base class: holds the parameters, the learning rate, the schedule and the step count."""
 
@@ -57,7 +64,8 @@ class Optimizer:
             p.grad = None
 
     def step(self):
-        """Update every parameter that has a gradient."""
+        """Update every parameter that has a gradient (all gradients are checked first)."""
+        self.check_grads()
         recorder = _recording.active()
         if recorder is not None:  # fastgrad.capture records this update before it runs
             recorder.optimizer_step(self)
@@ -66,7 +74,26 @@ class Optimizer:
         for i, p in enumerate(self.params):
             if p.grad is not None:
                 self.update(i, p.data, p.grad)
+                mark_modified(p)
         self.steps += 1
+
+    def check_grads(self):
+        """Raise unless every gradient is an array of its parameter's shape and dtype (numpy
+        would broadcast a wrong one into the parameter without a word)."""
+        where = f"{type(self).__name__}.step"
+        for i, p in enumerate(self.params):
+            g, data = p.grad, p.data
+            if g is None:
+                continue
+            if not isinstance(g, np.ndarray):
+                raise TypeError(f"{where}: parameter {i} ({data.dtype} {data.shape}) has a "
+                                f"gradient of type {type(g).__name__}, not a numpy array")
+            if g.shape != data.shape:
+                raise ValueError(f"{where}: parameter {i} has shape {data.shape} but its "
+                                 f"gradient has shape {g.shape}")
+            if g.dtype != data.dtype:
+                raise TypeError(f"{where}: parameter {i} has dtype {data.dtype} but its "
+                                f"gradient has dtype {g.dtype}")
 
     def update(self, i, data, grad):
         """Change ``data`` (parameter i's array) in place, given its gradient."""

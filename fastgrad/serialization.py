@@ -6,6 +6,7 @@ fault: a missing or unreadable file, a parameter the file lacks or has in excess
 differs, an array that is not real numbers. Nothing is changed unless the whole file fits.
 """
 import os
+import tempfile
 import zipfile
 
 import numpy as np
@@ -30,8 +31,38 @@ def save_parameters(model_or_state, file):
         file = os.fspath(file)
         if not file.endswith(".npz"):
             file += ".npz"
-    np.savez(file, **state)
+    write_atomically(file, lambda f: np.savez(f, **state))
     return file
+
+
+def write_atomically(file, write):
+    """``write(f)`` into a temporary file beside ``file``, flushed to disk, then renamed over
+    it: a crash or a full disk mid-write leaves the previous file whole. A file object (not a
+    path) is written directly."""
+    if not isinstance(file, str):
+        write(file)
+        return
+    folder = os.path.dirname(os.path.abspath(file))
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(file) + ".", suffix=".tmp",
+                               dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, file)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    if hasattr(os, "O_DIRECTORY"):  # the rename itself reaches the disk with the folder's entry
+        dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
 
 
 def _unreadable(name, why):
@@ -55,7 +86,7 @@ def load_state(file):
         for key in archive.files:
             try:
                 state[key] = archive[key]
-            except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
+            except Exception as e:  # noqa: BLE001 - a corrupt header raises anything (TokenError)
                 if "allow_pickle" in str(e):  # an object array: reading it would unpickle
                     raise ValueError(f"load_parameters: {name!r}: parameter {key!r} cannot "
                                      f"be read without unpickling; refused") from None
@@ -71,7 +102,11 @@ def load_parameters(model, file, strict=True):
     names the model lacks are ignored.
     """
     name = os.fspath(file) if isinstance(file, (str, os.PathLike)) else repr(file)
-    state = load_state(file)
+    return assign_parameters(model, load_state(file), name, strict)
+
+
+def assign_parameters(model, state, name, strict=True):
+    """load_parameters' work on ``state`` (a dict name -> array read from file ``name``)."""
     params = dict(model.named_parameters())
     if strict:
         missing = [k for k in params if k not in state]
@@ -96,7 +131,10 @@ def load_parameters(model, file, strict=True):
     for key, p in params.items():
         if key in state:
             p.data[...] = state[key]
+            backend = getattr(type(p), "_backend", None)
+            if backend is not None:  # graphs recorded before now hold stale values
+                backend.node.mark_modified(p)
     return model
 
 
-__all__ = ["save_parameters", "load_parameters", "load_state"]
+__all__ = ["save_parameters", "load_parameters", "load_state", "write_atomically"]

@@ -7,16 +7,20 @@ the other one, for tests that compare the two in one process.
 """
 import numpy as np
 
-from . import _recording, engine
+from . import _recording, engine, ops
 from ._backend import active
-from ._py.opcodes import OP_LEAF, OP_NAMES
+from ._py.opcodes import OP_CUSTOM, OP_LEAF, OP_NAMES
 
 FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def as_float_array(data, dtype=None):
     """``data`` copied into a float32/float64 array; ints and bools become float64."""
-    arr = np.array(data, dtype=dtype)
+    try:
+        arr = np.array(data, dtype=dtype)
+    except ValueError as e:  # ragged lists, unparsable strings
+        raise ValueError(f"Tensor: the data is not a rectangular array of numbers: "
+                         f"{e}") from None
     if arr.dtype not in FLOAT_TYPES:
         if dtype is None and arr.dtype.kind in "biu":
             return arr.astype(np.float64)
@@ -42,6 +46,22 @@ _COMPARISONS = {np.less, np.less_equal, np.greater, np.greater_equal, np.equal, 
 _classes = {}
 
 
+def op_name(node):
+    """The name of the op that made ``node`` (a table entry's, or a user primitive's), or None
+    for a leaf."""
+    if node._op == OP_LEAF:
+        return None
+    if node._op == OP_CUSTOM:
+        ctx = node._ctx
+        op = getattr(ctx, "op", None)
+        if op is not None:
+            return op.name
+        primitive = getattr(ctx, "primitive", None)
+        if primitive is not None:
+            return primitive.__name__
+    return OP_NAMES[node._op]
+
+
 def tensor_class(bk):
     """The Tensor class on backend ``bk`` (made once per backend)."""
     if bk.name in _classes:
@@ -58,6 +78,8 @@ def tensor_class(bk):
         np.exp: ew.exp, np.log: ew.log, np.tanh: ew.tanh, np.sqrt: ew.sqrt,
         np.absolute: ew.absolute, np.log1p: ew.log1p, np.sin: ew.sin, np.cos: ew.cos,
         np.square: lambda x: ew.power(x, 2.0)}
+    for name, fn in ops.ufunc_functions(bk).items():  # every table op numpy has as a ufunc
+        ufuncs.setdefault(getattr(np, name), fn)
 
     def reduction(fn):
         def call(a, axis=None, dtype=None, out=None, keepdims=False, **unsupported):
@@ -97,6 +119,7 @@ def tensor_class(bk):
         _backend = bk
 
         def __init__(self, data, requires_grad=False, dtype=None):
+            self._born = self._version = 0  # (versions: see node.mark_modified)
             self.data = as_float_array(data_of(data), dtype)
             self.grad = None
             self._prev = None
@@ -192,7 +215,7 @@ def tensor_class(bk):
         @property
         def op(self):
             """The name of the op that computed this tensor, or None for a leaf."""
-            return OP_NAMES[self._op] if self._op != OP_LEAF else None
+            return op_name(self)
 
         def __len__(self):
             if self.data.ndim == 0:
@@ -222,7 +245,7 @@ def tensor_class(bk):
             if self.data.dtype != np.float64:
                 extras += f", dtype={self.data.dtype}"
             if self._op != OP_LEAF:
-                extras += f", op={OP_NAMES[self._op]}"
+                extras += f", op={op_name(self)}"
             elif self.requires_grad:
                 extras += ", requires_grad=True"
             return f"Tensor({body}{extras})"
@@ -241,13 +264,15 @@ def tensor_class(bk):
             return self.data.tolist()
 
         # -------------------------------------------------- gradients
-        def backward(self, gradient=None, retain_graph=False):
+        def backward(self, gradient=None, retain_graph=False, create_graph=False):
             """Add d(self)/d(leaf) (times ``gradient`` if given) into every leaf's ``.grad``.
 
             ``gradient`` is required unless the tensor has one element. The graph is freed
-            afterwards unless ``retain_graph`` is true. See fastgrad.engine for the rules.
+            afterwards unless ``retain_graph`` is true. With ``create_graph`` the gradients
+            are recorded Tensors (differentiable again) and the graph is kept. See
+            fastgrad.engine for the rules.
             """
-            engine.backward(bk, self, gradient, retain_graph)
+            engine.backward(bk, self, gradient, retain_graph, create_graph)
 
         def zero_grad(self):
             """Forget the accumulated gradient (``.grad`` becomes None)."""
@@ -322,6 +347,10 @@ def tensor_class(bk):
             f"gradient in fastgrad; use the fastgrad function, or apply numpy to .data "
             f"to leave the graph")
 
+    # the table's ops marked as methods, where the class does not define its own
+    for op in ops.OPS.values():
+        if op.method and not hasattr(Tensor, op.function):
+            setattr(Tensor, op.function, ops.functions(bk)[op.function])
     Tensor.__module__ = "fastgrad"
     nd.set_tensor_type(Tensor)
     nd.set_ufunc_table(ufuncs, other_ufuncs)

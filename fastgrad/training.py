@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 
+from .checkpoint import StopRequest, load_checkpoint, save_checkpoint
 from .engine import no_grad
 from .nn.losses import get_loss
 
@@ -71,7 +72,8 @@ def make_progress(progress, total, epochs):
 
 
 def fit(model, X, y, loss, optimizer, epochs=1, batch_size=32, shuffle=True, seed=None,
-        progress=None, validation_data=None, capture=False):
+        progress=None, validation_data=None, capture=False, distributed=False, checkpoint=None,
+        checkpoint_every=None, resume=None):
     """Train ``model`` on (X, y) with mini-batches; return the history.
 
     Parameters
@@ -102,12 +104,34 @@ def fit(model, X, y, loss, optimizer, epochs=1, batch_size=32, shuffle=True, see
         code; bit for bit the eager result). A step capture cannot take (another loss, an
         unsupported layer) runs eagerly, with a warning. ``history["captured"]`` says
         whether the last batch was replayed.
+    distributed : bool
+        Data-parallel training over MPI (run under ``mpiexec -n N``; needs mpi4py, see
+        ``fastgrad.distributed``): every rank holds all of (X, y) and takes its part of each
+        batch (``batch_size`` counts the samples of a step over all ranks), starting from rank
+        0's weights and optimizer state; the gradients are averaged over ranks. N ranks take
+        the steps one process takes, the progress bar shows on rank 0 only, and every rank
+        returns the same history. Not with ``capture``.
+    checkpoint : path, optional
+        Save the model, the optimizer's state and where training stands to this .npz file
+        (written to a temporary file and renamed over it: a crash mid-write keeps the
+        previous checkpoint), after every epoch, or every ``checkpoint_every`` steps.
+    checkpoint_every : int, optional
+        Steps (batches) between checkpoints; by default one per epoch.
+    resume : path, optional
+        A checkpoint written by an earlier call (same model, optimizer, data, batch_size,
+        shuffle and seed): training continues from the step it was saved after, with the same
+        results, bit for bit, as if it had never stopped. ``epochs`` counts from the start.
 
     Returns
     -------
     dict
         ``{"loss": [mean training loss of each epoch], ...}``, plus "val_loss" (and
         "val_accuracy") with validation data.
+
+    Ctrl-C (KeyboardInterrupt) during fit stops it after the step in progress, with every
+    parameter updated by whole steps only (and a checkpoint written, if asked): the history
+    of the epochs completed so far is returned, with ``history["stopped_at"] = (epoch,
+    step)``, the first step not taken. A second Ctrl-C interrupts at once.
     """
     loss_fn = get_loss(loss)
     dtype = model_dtype(model)
@@ -116,50 +140,120 @@ def fit(model, X, y, loss, optimizer, epochs=1, batch_size=32, shuffle=True, see
     y = as_targets(y, n, "fit")
     if n == 0:
         raise ValueError("fit: no samples")
-    if epochs < 0 or int(epochs) != epochs:
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)):
+        raise TypeError(f"fit: epochs must be a non-negative integer, got {epochs!r} "
+                        f"({type(epochs).__name__})")
+    if epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
-    if batch_size is not None and (int(batch_size) != batch_size or batch_size < 1):
+    if batch_size is not None and (isinstance(batch_size, bool)
+                                   or not isinstance(batch_size, (int, np.integer))):
+        raise TypeError(f"fit: batch_size must be a positive integer or None, got "
+                        f"{batch_size!r} ({type(batch_size).__name__})")
+    if batch_size is not None and batch_size < 1:
         raise ValueError(f"fit: batch_size must be a positive integer or None, "
                          f"got {batch_size!r}")
+    if capture and distributed:
+        raise ValueError("fit: capture=True and distributed=True cannot be combined (a "
+                         "captured step has no allreduce of the gradients); pass one of them")
+    hook = None
+    if distributed:
+        from .distributed import FitHook
+        hook = FitHook(model, optimizer, seed, n)
+        optimizer, seed = hook.optimizer, hook.seed
+        progress = progress if hook.root else False
+    if checkpoint_every is not None and (isinstance(checkpoint_every, bool) or not isinstance(
+            checkpoint_every, (int, np.integer)) or checkpoint_every < 1):
+        raise ValueError(f"fit: checkpoint_every must be a positive integer (steps), got "
+                         f"{checkpoint_every!r}")
+    if checkpoint_every is not None and checkpoint is None:
+        raise ValueError("fit: checkpoint_every needs checkpoint= (the file to write)")
     rng = np.random.default_rng(seed)
     full_batch = batch_size is None or batch_size >= n
     n_batches = 1 if full_batch else -(-n // batch_size)
     history = {"loss": []}
     if validation_data is not None:
         history["val_loss"] = []
+    start_epoch, start_step, resumed_total, resumed_order = 0, 0, 0.0, None
+    if resume is not None:
+        position = load_checkpoint(resume, model, optimizer, n, batch_size)
+        start_epoch, start_step = position["epoch"], position["step"]
+        resumed_total, resumed_order = position["total"], position["order"]
+        history = position["history"]
+        history.pop("stopped_at", None)
+        rng.bit_generator.state = position["rng"]
+
+    def save(epoch, step, total, order):
+        if hook is not None and not hook.root:
+            return  # every rank holds the same state: rank 0 writes it
+        save_checkpoint(checkpoint, model, optimizer, {
+            "epoch": epoch, "step": step, "total": total, "history": history,
+            "rng": rng.bit_generator.state, "n": n, "batch_size": batch_size, "order": order})
+
     bar = make_progress(progress, epochs * n_batches, epochs)
-    step = captured_step(model, loss_fn, optimizer) if capture else None
+    captured = captured_step(model, loss_fn, optimizer) if capture else None
+    steps_taken = 0
     try:
-        for epoch in range(epochs):
-            order = rng.permutation(n) if shuffle and not full_batch else None
-            total = 0.0
-            for index in batches(n, batch_size, order):
+        stop = StopRequest().__enter__()
+        for epoch in range(start_epoch, epochs):
+            if epoch == start_epoch and (start_step or resumed_order is not None):
+                order, total, first = resumed_order, resumed_total, start_step
+            else:
+                order = rng.permutation(n) if shuffle and not full_batch else None
+                total, first = 0.0, 0
+            for step, index in enumerate(batches(n, batch_size, order)):
+                if step < first:
+                    continue
+                if stop.requested:
+                    history["stopped_at"] = (epoch, step)
+                    if checkpoint is not None:
+                        save(epoch, step, total, order)
+                    return history
+                if hook is not None:
+                    index = hook.local_part(index)
                 xb, yb = X[index], y[index]
-                if step is not None:
-                    batch_loss = step(xb, yb)
+                if captured is not None:
+                    batch_loss = captured(xb, yb)
                 else:
                     optimizer.zero_grad()
-                    value = loss_fn(model(xb), yb)
-                    value.backward()
-                    optimizer.step()
-                    batch_loss = float(value.data)
+                    batch_loss = 0.0
+                    if len(xb):  # a rank may get no sample of a small batch
+                        value = loss_fn(model(xb), yb)
+                        value.backward()
+                        batch_loss = float(value.data)
+                    if hook is not None:
+                        optimizer.step(batch_size=len(xb))
+                    else:
+                        optimizer.step()
                 total += batch_loss * len(xb)
                 if bar is not None:
                     bar.set_postfix(loss=f"{batch_loss:.4g}", refresh=False)
                     bar.update()
+                steps_taken += 1
+                if checkpoint_every is not None and steps_taken % checkpoint_every == 0:
+                    save(epoch, step + 1, total, order)
+            if hook is not None:
+                total = hook.end_epoch(total)
             history["loss"].append(total / n)
             if validation_data is not None:
-                scores = evaluate(model, *validation_data, loss=loss_fn)
+                scores = evaluate(model, *validation_data, loss=loss_fn) if hook is None else \
+                    hook.from_root(lambda: evaluate(model, *validation_data, loss=loss_fn))
                 for key, value in scores.items():
                     history.setdefault("val_" + key, []).append(value)
             if bar is not None:
                 bar.set_description(f"epoch {min(epoch + 2, epochs)}/{epochs}", refresh=False)
                 bar.set_postfix(loss=f"{total / n:.4g}", refresh=True)
+            if checkpoint is not None and checkpoint_every is None:
+                save(epoch + 1, 0, 0.0, None)
+        if checkpoint_every is not None and steps_taken % checkpoint_every:
+            save(epochs, 0, 0.0, None)  # the end of training
+        if stop.requested:
+            history["stopped_at"] = (epochs, 0)
     finally:
+        stop.__exit__(None, None, None)
         if bar is not None:
             bar.close()
-    if step is not None:
-        history["captured"] = step.tape is not None and not step.eager_only
+    if captured is not None:
+        history["captured"] = captured.tape is not None and not captured.eager_only
     return history
 
 

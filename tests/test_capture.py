@@ -121,13 +121,76 @@ def test_replay_equals_eager_bit_for_bit(backend, dtype, opt):
     {"sizes": (6, 48, 4), "activation": "tanh", "opt": "momentum", "loss": "mse"},
     {"sizes": (6, 48, 4), "activation": "relu", "output_activation": "sigmoid",
      "opt": "adam", "loss": "mse"},
-], ids=["relu_w", "sigmoid", "tiny", "mse_tanh", "mse_sigmoid_out"])
+    # one output: the forward and GW are matrix-vector products (gemv), GX a k=1 gemm
+    {"sizes": (16, 64, 1), "activation": "relu", "opt": "adam", "loss": "mse"},
+], ids=["relu_w", "sigmoid", "tiny", "mse_tanh", "mse_sigmoid_out", "gemv"])
 def test_replay_equals_eager_other_layers_and_losses(backend, dtype, case):
     eager_losses, eager_state, _ = train(backend, False, n=40, dtype=dtype, **case)
     losses, replay_state, step = train(backend, True, n=40, dtype=dtype, **case)
     assert step.replays == 38
     assert losses == eager_losses
     assert_same_state(replay_state, eager_state)
+
+
+def test_products_replay_the_eager_blas_calls(backend):
+    """Above the crossover the compiled tape holds BLAS calls (planned by blas.plan_product,
+    the call product_into makes), and no copied or numpy products."""
+    _, _, step = train(backend, True, n=3, sizes=(16, 64, 64, 10))
+    kinds = step.tape.compiled.op_kinds()
+    if backend == "python":
+        assert kinds.count("dense_fwd") == 3
+        return
+    assert kinds.count("blas") == 3 + 2 * 3 - 1  # forward 3, backward GW 3 and GX 2
+    assert "numpy_loop" not in kinds[:kinds.index("bias_act")]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+def test_replay_bit_for_bit_with_numpy_products(dtype):
+    """With products by numpy's matmul (blas.use("numpy")), the tape runs numpy's matmul loop
+    as eager does; switching BLAS on or off after capture raises."""
+    from fastgrad._backend import load
+    blas = load("cython").blas
+    if blas.library() != "scipy.linalg.cython_blas":
+        pytest.skip("scipy's BLAS is not loaded")
+    previous = blas.use("numpy")
+    try:
+        case = {"sizes": (16, 64, 64, 10), "activation": "relu", "opt": "adam", "n": 20}
+        eager_losses, eager_state, _ = train("cython", False, dtype=dtype, **case)
+        losses, replay_state, step = train("cython", True, dtype=dtype, **case)
+        assert "numpy_loop" in step.tape.compiled.op_kinds()
+        assert losses == eager_losses
+        assert_same_state(replay_state, eager_state)
+        blas.use("scipy")
+        x, y = batches(1, case["sizes"], dtype)[0]
+        with pytest.raises(CaptureError, match="switched between BLAS and numpy"):
+            step(x, y)
+    finally:
+        blas.use(previous)
+
+
+def test_replay_gives_parameters_new_versions(backend):
+    """A replayed optimizer step changes the parameters as an eager one does: a graph recorded
+    before it cannot be differentiated after it (version counters), one recorded after can."""
+    model, opt = make(backend)
+    step = capture(ce_step(model, opt))
+    data = batches(4, (2, 32, 32, 2), np.float64)
+    for x, y in data[:3]:
+        step(x, y)
+    assert step.replays == 1
+    T = type(model.parameters()[0])
+    x, y = data[3]
+    stale = F.cross_entropy(model(T(x)), y)
+    versions = [p._version for p in model.parameters()]
+    step(x, y)
+    assert step.replays == 2
+    assert all(p._version > v for p, v in zip(model.parameters(), versions))
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        stale.backward()
+    for p in model.parameters():
+        p.grad = None
+    fresh = F.cross_entropy(model(T(x)), y)
+    fresh.backward()
+    assert all(p.grad is not None for p in model.parameters())
 
 
 def test_lr_schedule_takes_effect_without_recapture(backend):
@@ -656,6 +719,36 @@ def test_fit_with_capture_equals_eager(backend, loss):
     (eager, a), (replayed, b) = run(False), run(True)
     assert replayed.pop("captured") is True
     assert replayed == eager
+    assert all(p.tobytes() == q.tobytes() for p, q in zip(a, b))
+
+
+def test_fit_capture_and_distributed_refused():
+    model = nn.mlp([4, 8, 2], seed=0)
+    opt = optim.SGD(model.parameters(), 0.1)
+    X, y = np.zeros((8, 4)), np.zeros(8, dtype=np.int64)
+    with pytest.raises(ValueError, match="capture=True and distributed=True cannot be combined"):
+        fastgrad.fit(model, X, y, "cross_entropy", opt, progress=False, capture=True,
+                     distributed=True)
+
+
+def test_fit_capture_with_checkpoint_and_resume(backend, tmp_path):
+    """A captured fit writes checkpoints of the replayed state (optimizer state included)
+    and resumes from one bit for bit."""
+    rng = np.random.default_rng(3)
+    X, y = rng.standard_normal((96, 4)), rng.integers(0, 3, 96)
+
+    def run(epochs, **options):
+        model = nn.mlp([4, 16, 3], seed=0, backend=backend)
+        opt = optim.Adam(model.parameters(), 1e-2)
+        history = fastgrad.fit(model, X, y, "cross_entropy", opt, epochs=epochs,
+                               batch_size=32, seed=0, progress=False, capture=True,
+                               **options)
+        return history, [p.data.copy() for p in model.parameters()]
+    whole, a = run(4)
+    path = str(tmp_path / "ck.npz")
+    run(2, checkpoint=path)
+    resumed, b = run(4, checkpoint=path, resume=path)
+    assert resumed["loss"] == whole["loss"]
     assert all(p.tobytes() == q.tobytes() for p, q in zip(a, b))
 
 

@@ -124,9 +124,13 @@ def test_backward_twice_through_mlp_as_micrograd(sv):
 
 @pytest.mark.parametrize("nonlin", [True, False])
 def test_neuron_calls_like_micrograd(sv, nonlin):
-    """Inputs as Values, numbers, a tuple, fewer or more than nin (zip stops at the shorter)."""
+    """Inputs as Values, numbers, a tuple; fewer or more than nin are refused (micrograd's zip
+    stops at the shorter: fastgrad is stricter there, see the README)."""
     mg = pytest.importorskip("micrograd.nn")
-    for x in ([0.5, -2.0, 3.0], (1.0, 2.0, 3.0), [2.0], [1.0, 2.0, 3.0, 4.0], []):
+    for x in ([2.0], [1.0, 2.0, 3.0, 4.0], []):
+        with pytest.raises(ValueError, match=f"Neuron: expected 3 inputs .*got {len(x)}"):
+            sv.Neuron(3, nonlin=nonlin)(x)
+    for x in ([0.5, -2.0, 3.0], (1.0, 2.0, 3.0)):
         random.seed(5)
         theirs = mg.Neuron(3, nonlin=nonlin)
         random.seed(5)
@@ -207,9 +211,10 @@ def test_weights_can_be_replaced_between_calls(sv):
     neuron.w[1] = sv.Value(-2.0)
     out = layer([1.0, 1.0])
     assert out[0].data == 0.0
-    neuron.w.append(sv.Value(7.0))  # zip(w, x) still stops at the two inputs
-    out = layer([1.0, 3.0])
-    assert out[0].data == 0.0
+    neuron.w.append(sv.Value(7.0))  # micrograd's zip(w, x) would stop at two inputs
+    with pytest.raises(ValueError, match="Layer: expected 3 inputs"):
+        layer([1.0, 3.0])
+    layer.neurons[1].w.append(sv.Value(0.0))
     out = layer([1.0, 1.0, 1.0])[0]
     assert out.data == 6.5
     out.backward()

@@ -23,6 +23,9 @@ UNARY = {
     "row_sum": lambda fg, x: fg.sum(x, axis=1, keepdims=True),
     "col_mean": lambda fg, x: fg.mean(x, axis=0),
     "lse_rows": lambda fg, x: fg.logsumexp(x, axis=1, keepdims=True),
+    "bce": lambda fg, x: fg.bk.losses.binary_cross_entropy_with_logits(
+        x, np.full(x.shape, 0.25), reduction="none"),
+    "mse": lambda fg, x: fg.bk.losses.mse_loss(x, np.full(x.shape, 0.5), reduction="none"),
 }
 BINARY = {
     "add": lambda fg, a, b: a + b,
@@ -36,7 +39,7 @@ BINARY = {
 MIN_RANK = {"softmax": 1, "log_softmax": 1, "col_mean": 1, "row_sum": 2, "lse_rows": 2,
             "transpose_back": 2}
 
-SHAPES = st.sampled_from([(3, 4), (1, 4), (3, 1), (4,)])
+SHAPES = st.sampled_from([(3, 4), (1, 4), (3, 1), (4,), ()])  # 0-d too
 
 
 @st.composite

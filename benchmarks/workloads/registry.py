@@ -30,6 +30,8 @@ WORKLOAD_MODULES = (
     "m1_graph_memory",
     "engine_overhead",
     "w8_captured",
+    "crossovers",
+    "h1_higher_order",
 )
 
 _CASES = []
@@ -52,6 +54,11 @@ class Case:
     # Where a workload (variant) has several fastgrad systems, the one whose compiled run is
     # the reference of the group's ratios (else: the first fastgrad system that ran).
     reference: bool = False
+    # A FLOP-floor row: the products alone by BLAS. report.py times these rows with the
+    # environment's OpenBLAS kernel override (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE) lifted, in a
+    # run of their own, so that the floor is BLAS's best kernel on the machine; the kernel that
+    # ran is named in the row's note.
+    blas_floor: bool = False
 
     @property
     def id(self):
@@ -104,6 +111,8 @@ def pytest_params(workload):
             marks.append(pytest.mark.twin_peer)
         if not case.twin:
             marks.append(pytest.mark.compiled_only)
+        if case.blas_floor:
+            marks.append(pytest.mark.blas_floor)
         params.append(pytest.param(case, id=case.id, marks=marks))
     return params
 

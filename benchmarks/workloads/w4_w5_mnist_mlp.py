@@ -1,9 +1,10 @@
 """W4 and W5: one SGD step of an MLP 784-256-256-10 (tanh, softmax-CE), float32, on MNIST-shaped
 random data; W4 with batch 64, W5 with batch 1024.
 
-Both have the pseudo-system "flop-floor": the step's matrix products alone, as numpy matmuls
-into preallocated outputs; W4 also "gemm-floor", the same products through fastgrad's own matrix
-kernel (the one its dense layers use), which bounds how fast any step built on it can be.
+Both have two pseudo-systems, the step's matrix products alone into preallocated outputs:
+"flop-floor", as numpy matmuls (numpy's BLAS), and "blas-floor", through fastgrad's BLAS calls
+from C (scipy's BLAS, what the dense layers run), which bounds how fast a step built on them can
+be. Both are FLOP-floor rows: BLAS's own best kernel, named in the note (see report.py).
 Forward: 3 products; backward: the weight gradients of all 3 layers and the input gradients of
 layers 2 and 3 (layer 1's input gradient is not needed). That is
 2 B (784*256 + 256*256 + 256*10) * 2 + 2 B (256*256 + 256*10) FLOPs, 1.24 GFLOP at B = 1024.
@@ -165,18 +166,24 @@ def jax_w4():
     return jax_step(BATCHES["W4"])
 
 
-@register("W4", "flop-floor", unit="step (matmuls only)", **W4)
+def fastgrad_blas_floor(batch):
+    """The products through fastgrad's BLAS calls (numpy's matmul in the twin's run)."""
+    from fastgrad import _backend
+
+    return flop_floor(batch, _backend.active.blas.matmul_into)
+
+
+FLOOR = {"unit": "step (matmuls only)", "blas_floor": True}
+
+
+@register("W4", "flop-floor", **FLOOR, **W4)
 def flop_floor_w4():
     return flop_floor(BATCHES["W4"])
 
 
-@register("W4", "gemm-floor", unit="step (matmuls only)", requires=("fastgrad",), **W4)
-def gemm_floor_w4():
-    """The products through fastgrad's kernel (numpy's matmul where the kernel does not run:
-    no AVX-512, the twin's run, or FASTGRAD_GEMM=numpy)."""
-    from fastgrad import _backend
-
-    return flop_floor(BATCHES["W4"], _backend.active.gemm.matmul_into)
+@register("W4", "blas-floor", requires=("fastgrad",), **FLOOR, **W4)
+def blas_floor_w4():
+    return fastgrad_blas_floor(BATCHES["W4"])
 
 
 @register("W5", "fastgrad", **W5)
@@ -194,6 +201,11 @@ def jax_w5():
     return jax_step(BATCHES["W5"])
 
 
-@register("W5", "flop-floor", unit="step (matmuls only)", **W5)
+@register("W5", "flop-floor", **FLOOR, **W5)
 def flop_floor_w5():
     return flop_floor(BATCHES["W5"])
+
+
+@register("W5", "blas-floor", requires=("fastgrad",), **FLOOR, **W5)
+def blas_floor_w5():
+    return fastgrad_blas_floor(BATCHES["W5"])

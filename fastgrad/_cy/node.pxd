@@ -12,6 +12,10 @@ cdef class Node:
     cdef public bint _retain         # keep .grad on this interior node (retain_grad())
     cdef public unsigned long _mark  # epoch of the last sort that visited this node
     cdef public unsigned long _gown  # epoch of the sweep that allocated .grad (may add into it)
+    # the version clock (see mark_modified): its value when this node was made, and when its
+    # data last changed; backward refuses a node whose inputs changed after it was made
+    cdef public unsigned long long _born
+    cdef public unsigned long long _version
 
 
 # A VJP adds the node's contributions into its parents with accumulate().
@@ -29,6 +33,8 @@ cpdef Node as_constant(object x, object dtype, str opname)
 cdef unsigned long new_epoch() noexcept
 cdef object set_sweep_state(unsigned long epoch, object touched, object checking)
 cdef int set_checking(object node) except -1
+cpdef int mark_modified(Node node) except -1
+cdef int check_unmodified(Node node) except -1
 cdef bint finite(cnp.ndarray arr) except -1
 
 

@@ -1,6 +1,7 @@
-# The op codes of the array engine: one integer per primitive. The compiled kernels switch on
-# them and index their VJP table with them; fastgrad/_py/opcodes.py mirrors this list and
-# tests/test_backend.py checks that the two agree.
+# The op codes of the array engine: one integer per primitive, the only hand-written list. The
+# compiled kernels switch on them and index their VJP table with them; fastgrad/_py/opcodes.py
+# reads this enum (so keep one member per line), and the op table (fastgrad/ops/) names each
+# code's entry (tests/test_optable.py checks it). New ops go before N_OPS.
 cpdef enum OpCode:
     OP_LEAF = 0        # a leaf: user data or a constant; nothing to propagate
     # elementwise, two tensors: prev = (a, b)

@@ -56,12 +56,12 @@ def class_labels(target, Z, opname):
         if target.dtype.kind == "f" and not np.all(np.floor(target) == target):
             raise ValueError(f"{opname}: a 1-D target holds class indices, but it has "
                              f"non-integer values")
-        labels = target.astype(np.intp)
-        if n and (labels.min() < 0 or labels.max() >= c):
-            bad = labels[(labels < 0) | (labels >= c)][0]
-            raise ValueError(f"{opname}: label {bad} is out of range for {c} classes "
-                             f"(logits of shape {Z.shape})")
-        return labels, None
+        # range-checked in the target's own dtype: a uint64 2**63 is not -2**63 as intp
+        if n and (target.min() < 0 or target.max() >= c):
+            bad = target[(target < 0) | (target >= c)][0]
+            raise ValueError(f"{opname}: label {int(bad)} is out of range for {c} classes "
+                             f"(logits of shape {Z.shape}, target {target.dtype})")
+        return target.astype(np.intp), None
     if target.shape == (n, c):
         return None, np.ascontiguousarray(target, dtype=Z.dtype)
     raise ValueError(f"{opname}: logits of shape {Z.shape} need a target of shape ({n},) "
@@ -96,13 +96,22 @@ def target_like(target, X, opname):
     T = constant_target(target, X.dtype, opname)
     if same_shape_target(T, X, opname):
         T = T.reshape(X.shape)
-    return np.ascontiguousarray(T, dtype=X.dtype)
+    # (ascontiguousarray makes a 0-d array 1-d: shaped back, a 0-d input keeps a 0-d target)
+    return np.ascontiguousarray(T, dtype=X.dtype).reshape(X.shape)
 
 
-def reduce_losses(L, reduction):
-    """The losses L (one per row or element) reduced as asked."""
+def empty_mean_error(opname, x):
+    return ValueError(f"{opname}: the mean over 0 rows is undefined (input of shape "
+                      f"{tuple(x.data.shape)}); use reduction='sum' or 'none' for empty batches")
+
+
+def reduce_losses(L, reduction, opname, x):
+    """The losses L (one per row or element) of op ``opname`` on input node x, reduced as
+    asked."""
     if reduction == "none":
         return L
+    if L.size == 0 and reduction == "mean":
+        raise empty_mean_error(opname, x)
     total = np.add.reduce(L.reshape(-1))
     return total / L.size if reduction == "mean" else total
 
@@ -152,7 +161,7 @@ def softmax_cross_entropy(logits, target, reduction="mean"):
     P = np.empty_like(Z)
     L = np.empty(Z.shape[0], Z.dtype)
     softmax_ce_forward(Z, labels, T, P, L)
-    return make_result(reduce_losses(L, reduction), OP_SOFTMAX_CE, (z,),
+    return make_result(reduce_losses(L, reduction, opname, z), OP_SOFTMAX_CE, (z,),
                        (P, labels, T, reduction))
 
 
@@ -191,7 +200,7 @@ def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
     E = np.empty_like(Z)
     L = np.empty_like(Z)
     bce_logits_forward(Z, T, E, L)
-    return make_result(reduce_losses(L, reduction), OP_BCE_LOGITS, (z,), (T, E, reduction))
+    return make_result(reduce_losses(L, reduction, opname, z), OP_BCE_LOGITS, (z,), (T, E, reduction))
 
 
 def vjp_bce_logits(node, g):
@@ -233,7 +242,7 @@ def mse_loss(input, target, reduction="mean"):
     D = np.empty_like(P)
     L = np.empty_like(P)
     mse_forward(P, T, D, L)
-    return make_result(reduce_losses(L, reduction), OP_MSE, (p, t), (D, reduction))
+    return make_result(reduce_losses(L, reduction, opname, p), OP_MSE, (p, t), (D, reduction))
 
 
 def vjp_mse(node, g):
@@ -274,7 +283,7 @@ def hinge_loss(scores, target, reduction="mean"):
     M = np.empty_like(S)
     L = np.empty_like(S)
     hinge_forward(S, T, M, L)
-    return make_result(reduce_losses(L, reduction), OP_HINGE, (s,), (T, M, reduction))
+    return make_result(reduce_losses(L, reduction, opname, s), OP_HINGE, (s,), (T, M, reduction))
 
 
 def vjp_hinge(node, g):

@@ -8,6 +8,10 @@ freed by ``backward()`` keeps its op code but has ``_prev is None``.
 Gradients flow into nodes through :func:`accumulate`, the one place that sums a contribution back
 to the parent's shape and dtype and decides whether it may add in place.
 """
+import itertools
+import threading
+from operator import attrgetter
+
 import numpy as np
 
 from .opcodes import N_OPS, OP_CUSTOM, OP_LEAF, OP_NAMES
@@ -28,11 +32,193 @@ def set_ufunc_table(table, fallback):
     _ufunc_fallback = fallback
 
 
+# ---------------------------------------------------------------- backends of nodes
+
+NODE_CLASSES = {}  # backend name -> its Node class (both register themselves at import)
+
+BACKEND_NAMES = {"cython": "compiled", "python": "pure-Python"}
+
+
+def register_node_class(backend, cls):
+    NODE_CLASSES[backend] = cls
+
+
+def foreign_node_error(x, opname, backend):
+    """The error for ``x``, a node of another backend than ``backend`` met by op ``opname``
+    (None when x is no node): gradients cannot flow from one engine into the other."""
+    for name, cls in NODE_CLASSES.items():
+        if name != backend and isinstance(x, cls):
+            return TypeError(
+                f"{opname}: a Tensor of the {BACKEND_NAMES[name]} backend ({name!r}, "
+                f"{x.data.dtype} {tuple(x.data.shape)}) met a Tensor of the "
+                f"{BACKEND_NAMES[backend]} backend ({backend!r}) in one graph; gradients "
+                f"cannot flow between backends: make every Tensor of a graph with the same "
+                f"class (fastgrad.Tensor)")
+    return None
+
+
+def is_node(x):
+    """True for a node of either backend."""
+    return any(isinstance(x, cls) for cls in NODE_CLASSES.values())
+
+
+# ---------------------------------------------------------------- checked assignments
+
+def _shape(a):
+    return tuple(a.shape)
+
+
+def checked_grad(node, value):
+    """``value`` if it may be node's ``.grad`` (None, or an ndarray of data's shape and dtype);
+    otherwise raise as PyTorch does ("assigned grad has data of a different size")."""
+    if value is None:
+        return None
+    if is_node(value):
+        raise TypeError("Tensor.grad: assigned grad is a Tensor; .grad holds a numpy array "
+                        "(assign the Tensor's .data)")
+    if type(value) is not ndarray:
+        raise TypeError(f"Tensor.grad: assigned grad expected to be a numpy array or None but "
+                        f"got grad of type {type(value).__name__}")
+    data = node.data
+    if value.dtype != data.dtype:
+        raise TypeError(f"Tensor.grad: assigned grad has data of a different type: "
+                        f"{value.dtype}, but the tensor holds {data.dtype}")
+    if value.shape != data.shape:
+        raise ValueError(f"Tensor.grad: assigned grad has data of a different size: shape "
+                         f"{_shape(value)}, but the tensor has shape {_shape(data)}")
+    return value
+
+
+def checked_data(node, value):
+    """``value`` if it may be node's ``.data``: a float32/float64 ndarray, of the shape and
+    dtype of the data it replaces (a Tensor's shape and dtype never change)."""
+    if is_node(value):
+        raise TypeError("Tensor.data: assigned data is a Tensor; .data holds a numpy array "
+                        "(assign the other Tensor's .data)")
+    if type(value) is not ndarray:
+        raise TypeError(f"Tensor.data: assigned data expected to be a numpy array but got "
+                        f"data of type {type(value).__name__}")
+    if value.dtype not in FLOAT_TYPES:
+        raise TypeError(f"Tensor.data: assigned data has dtype {value.dtype}; a Tensor holds "
+                        f"float32 or float64")
+    old = getattr(node, "data", None)  # (unset while a Tensor is being made)
+    if old is not None:
+        if value.dtype != old.dtype:
+            raise TypeError(f"Tensor.data: assigned data has data of a different type: "
+                            f"{value.dtype}, but the tensor holds {old.dtype}; use "
+                            f".astype() to make a Tensor of another dtype")
+        if value.shape != old.shape:
+            raise ValueError(f"Tensor.data: assigned data has data of a different size: shape "
+                             f"{_shape(value)}, but the tensor has shape {_shape(old)}; make a "
+                             f"new Tensor to change the shape")
+    return value
+
+
+def corrupt_node_error(node, bad):
+    """A node whose data or grad is not an array any more (set around the checks)."""
+    return RuntimeError(f"backward: {describe_safely(node)}: the "
+                        f"{'tensor' if bad is node else 'input'} holds data of type "
+                        f"{type(bad.data).__name__} and grad of type {type(bad.grad).__name__}; "
+                        f"only numpy arrays of the tensor's shape and dtype can be used")
+
+
+def describe_safely(node):
+    data = node.data
+    if isinstance(data, ndarray):
+        return describe(node)
+    return f"{OP_NAMES.get(node._op, node._op)}"
+
+
+def modified_error(node, changed):
+    """The error for ``node``, whose VJP would read ``changed`` (node itself, or one of its
+    inputs) after its data was replaced or updated in place."""
+    if changed is node:
+        what = "its own value"
+    else:
+        index = next(i for i, p in enumerate(node._prev) if p is changed)
+        kind = ("a leaf" if changed._op == OP_LEAF
+                else f"the result of {OP_NAMES.get(changed._op, changed._op)}")
+        what = (f"its input {index} ({kind}, {changed.data.dtype} "
+                f"{_shape(changed.data)})")
+    return RuntimeError(
+        f"backward: one of the variables needed for gradient computation has been modified "
+        f"by an inplace operation: {what} was changed (its .data replaced or updated in "
+        f"place, e.g. by an optimizer step) after {describe(node)} was computed from it; "
+        f"compute the forward pass again after changing it")
+
+
+def no_sweep_error(node):
+    return RuntimeError(f"accumulate: called for {describe_safely(node)} outside a backward "
+                        f"sweep")
+
+
+class _ThreadState(threading.local):
+    """Grad mode and the sweep in progress, per thread (grad mode is thread-local in PyTorch
+    too); the class attributes are each new thread's starting values."""
+
+    grad_enabled = True
+    sweep_epoch = 0
+    touched = None   # list: leaf, its grad before this sweep, leaf, ... (checks and rollback)
+    checking = None  # when set, the node whose VJP is running: contributions are checked finite
+
+
+state = _ThreadState()
+
+
+# The version clock: a node takes a tick when it is made (_born) and one each time its data
+# changes (_version); a node whose data or inputs changed after its birth cannot be
+# differentiated (its VJP would read other values than it was computed from).
+_clock = itertools.count(1)
+
+
+def mark_modified(node):
+    """Record that ``node.data`` was changed (re-bound or updated in place)."""
+    node._version = next(_clock)
+
+
+def check_inputs_unmodified(node):
+    """Raise unless node's data and its inputs are the values node was computed from."""
+    born = node._born
+    if node._version > born:
+        raise modified_error(node, node)
+    if type(node._data) is not ndarray:
+        raise corrupt_node_error(node, node)
+    for parent in node._prev:
+        if parent._version > born:
+            raise modified_error(node, parent)
+        if type(parent._data) is not ndarray:
+            raise corrupt_node_error(node, parent)
+
+
+def _set_data(node, value):
+    node._data = checked_data(node, value)
+    mark_modified(node)
+
+
+def _set_grad(node, value):
+    node._grad = checked_grad(node, value)
+
+
 class Node:
     """Storage of one graph node; fastgrad.Tensor is built on it."""
 
-    __slots__ = ("data", "grad", "_prev", "_ctx", "_op", "requires_grad", "_retain",
-                 "_mark", "_gown")
+    __slots__ = (
+        "_born",
+        "_ctx",
+        "_data",
+        "_gown",
+        "_grad",
+        "_mark",
+        "_op",
+        "_prev",
+        "_retain",
+        "_version",
+        "requires_grad",
+    )
+
+    # Python-level assignments are checked; the kernels store into _data and _grad
+    data = property(attrgetter("_data"), _set_data)
+    grad = property(attrgetter("_grad"), _set_grad)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         # numpy calls this for ndarray-op-tensor and for ufuncs applied to tensors
@@ -43,10 +229,12 @@ class Node:
         return _ufunc_fallback(ufunc, method, inputs, kwargs)
 
 
+register_node_class("python", Node)
+
+
 # ---------------------------------------------------------------- result type and grad mode
 
 _tensor_type = None
-_grad_enabled = True
 
 
 def set_tensor_type(cls):
@@ -56,22 +244,22 @@ def set_tensor_type(cls):
 
 
 def set_grad_enabled(enabled):
-    """Turn graph recording on or off; return the previous setting."""
-    global _grad_enabled
-    previous = _grad_enabled
-    _grad_enabled = bool(enabled)
+    """Turn graph recording on or off in the calling thread; return the previous setting."""
+    previous = state.grad_enabled
+    state.grad_enabled = bool(enabled)
     return previous
 
 
 def is_grad_enabled():
-    return _grad_enabled
+    """True unless the calling thread is inside no_grad()."""
+    return state.grad_enabled
 
 
 def new_node(data, requires_grad):
     """A leaf of the registered tensor type holding ``data`` (an ndarray, not copied)."""
     out = object.__new__(_tensor_type)
-    out.data = data
-    out.grad = None
+    out._data = data
+    out._grad = None
     out._prev = None
     out._ctx = None
     out._op = OP_LEAF
@@ -79,6 +267,8 @@ def new_node(data, requires_grad):
     out._retain = False
     out._mark = 0
     out._gown = 0
+    out._born = next(_clock)
+    out._version = 0
     return out
 
 
@@ -88,7 +278,7 @@ def make_result(data, op, prev, ctx):
     if type(data) is not ndarray:
         data = np.asarray(data)  # numpy returns scalars for 0-d results; nodes hold arrays
     out = new_node(data, False)
-    if _grad_enabled:
+    if state.grad_enabled:
         for p in prev:
             if p.requires_grad:
                 out._op = op
@@ -110,8 +300,13 @@ def dtype_error(opname, dtype):
         f"arrays (integers and booleans are converted to float64 when a Tensor is made)")
 
 
-def as_array(x, opname):
-    """``x`` as a float32/float64 ndarray: ints and bools become float64, others are refused."""
+def as_array(x, opname, backend="python"):
+    """``x`` as a float32/float64 ndarray: ints and bools become float64, others are refused
+    (a Tensor of another backend than ``backend`` too)."""
+    if type(x) is not ndarray:
+        foreign = foreign_node_error(x, opname, backend)
+        if foreign is not None:
+            raise foreign
     arr = np.asarray(x)
     dtype = arr.dtype
     if dtype not in FLOAT_TYPES:
@@ -132,6 +327,10 @@ def lift(x, opname):
 def as_constant(x, dtype, opname):
     """Wrap non-node data as a constant node of ``dtype`` (the dtype of the tensor it meets):
     a constant never changes a tensor's precision."""
+    if type(x) is not ndarray:
+        foreign = foreign_node_error(x, opname, "python")
+        if foreign is not None:
+            raise foreign
     arr = np.asarray(x)
     if arr.dtype != dtype:
         if arr.dtype.kind not in "biuf":
@@ -157,24 +356,16 @@ def has_vjp(op):
 
 # ---------------------------------------------------------------- epochs
 
-_epoch = 0
+_epochs = itertools.count(1)  # (next() on it is atomic: threads never share an epoch)
 
 
 def next_epoch():
     """A number no node has seen yet: the sort marks visited nodes with it, the sweep marks the
     gradients it allocated with it. Marks never need resetting."""
-    global _epoch
-    _epoch += 1
-    return _epoch
+    return next(_epochs)
 
 
 # ---------------------------------------------------------------- accumulation
-
-# State of the sweep in progress (set by sweep.py; saved and restored so that a Python VJP may
-# run a backward of its own).
-sweep_epoch = 0
-touched = None     # list: leaf, its grad before this sweep, leaf, ... (for checks and rollback)
-checking = None    # when set, the node whose VJP is running: contributions are checked finite
 
 
 class NonFiniteGradient(FloatingPointError):
@@ -186,10 +377,20 @@ class NonFiniteGradient(FloatingPointError):
         super().__init__(describe(node))
 
 
+def op_name(node):
+    """The name of node's op; a primitive defined in Python by its function's name."""
+    if node._op == OP_CUSTOM:
+        name = getattr(node._ctx, "primitive", None)
+        name = getattr(name, "__name__", name)  # extend's _Call holds the Primitive itself
+        if name is not None:
+            return f"primitive {name}"
+    return OP_NAMES.get(node._op, node._op)
+
+
 def describe(node):
     """``tanh (float32 (3, 4))``: an op's name with its output dtype and shape, for messages."""
     data = node.data
-    return f"{OP_NAMES.get(node._op, node._op)} ({data.dtype} {tuple(data.shape)})"
+    return f"{op_name(node)} ({data.dtype} {tuple(data.shape)})"
 
 
 def sum_to_shape(g, shape):
@@ -219,7 +420,13 @@ def accumulate(node, g, owned):
     """
     if not node.requires_grad:
         return
-    data = node.data
+    st = state
+    touched = st.touched
+    if touched is None:
+        raise no_sweep_error(node)
+    data = node._data
+    if type(data) is not ndarray:
+        raise corrupt_node_error(node, node)
     if type(g) is not ndarray:
         g = np.asarray(g, dtype=data.dtype)
         owned = True
@@ -229,9 +436,14 @@ def accumulate(node, g, owned):
     if g.dtype != data.dtype:
         g = g.astype(data.dtype)
         owned = True
-    if checking is not None and not np.isfinite(g).all():
-        raise NonFiniteGradient(checking, node)
-    pg = node.grad
+    if st.checking is not None and not np.isfinite(g).all():
+        raise NonFiniteGradient(st.checking, node)
+    pg = node._grad
+    if pg is not None and not (type(pg) is ndarray and pg.dtype == data.dtype
+                               and pg.shape == data.shape):
+        checked_grad(node, pg)  # raises, naming what is wrong with it
+        raise corrupt_node_error(node, node)
+    sweep_epoch = st.sweep_epoch
     if node._gown == sweep_epoch:  # allocated by this sweep: ours to add into
         np.add(pg, g, out=pg)
     elif node._op == OP_LEAF or node._retain:
@@ -242,13 +454,13 @@ def accumulate(node, g, owned):
             g = _added(pg, g)
         elif not owned:
             g = g.copy()
-        node.grad = g
+        node._grad = g
         node._gown = sweep_epoch
     elif pg is None:
-        node.grad = g
+        node._grad = g
         node._gown = sweep_epoch if owned else 0
     else:
-        node.grad = _added(pg, g)
+        node._grad = _added(pg, g)
         node._gown = sweep_epoch
 
 

@@ -1,73 +1,44 @@
-"""Op codes of the array engine: the twin of fastgrad/_cy/opcodes.pxd (same names, same values;
-tests/test_backend.py checks that the two agree).
+"""Op codes of the array engine: one integer per primitive, read from the one hand-written
+list, the ``OpCode`` enum of fastgrad/_cy/opcodes.pxd (which the compiled kernels switch on, and
+whose comments say what each op keeps in ``_ctx``). Here they are plain ints with the same names
+(``OP_ADD``, ..., ``N_OPS``), an ``OpCode`` IntEnum and ``OP_NAMES`` (code -> the name users
+see). The op table (fastgrad/ops/) names each code's entry; tests/test_optable.py checks that
+the two agree.
 
-One integer per primitive; a node's ``_op`` holds one, and the sweep looks its VJP up with it.
-New ops are appended before N_OPS, in both files.
+A new op code is one line in the .pxd, before N_OPS.
 """
+import os
+import re
 from enum import IntEnum
 
-OP_LEAF = 0  # a leaf: user data or a constant; nothing to propagate
-# elementwise, two tensors: prev = (a, b)
-OP_ADD = 1
-OP_SUB = 2
-OP_MUL = 3
-OP_DIV = 4
-OP_POW = 5
-OP_MAXIMUM = 6
-OP_MINIMUM = 7
-# elementwise, a tensor and a Python scalar c kept in ctx: prev = (a,)
-OP_ADD_S = 8  # a + c
-OP_MUL_S = 9  # a * c
-OP_DIV_S = 10  # a / c
-OP_RSUB_S = 11  # c - a
-OP_RDIV_S = 12  # c / a
-OP_POW_S = 13  # a ** c
-OP_RPOW_S = 14  # c ** a
-# elementwise, one tensor: prev = (a,)
-OP_NEG = 15
-OP_EXP = 16
-OP_LOG = 17
-OP_TANH = 18
-OP_RELU = 19
-OP_SIGMOID = 20
-OP_SQRT = 21
-OP_ABS = 22
-OP_LOG1P = 23
-OP_SIN = 24
-OP_COS = 25
-OP_CLIP = 26  # ctx = (lo, hi)
-OP_WHERE = 27  # prev = (a, b), ctx = condition
-# reductions and normalisations: ctx = (axis, keepdims) or axis
-OP_SUM = 28
-OP_MEAN = 29
-OP_MAX = 30
-OP_MIN = 31
-OP_LOGSUMEXP = 32
-OP_SOFTMAX = 33
-OP_LOG_SOFTMAX = 34
-# shape: ctx holds what inverts them
-OP_RESHAPE = 35
-OP_TRANSPOSE = 36
-OP_GETITEM = 37
-OP_CONCAT = 38
-OP_STACK = 39
-OP_BROADCAST = 40
-OP_ASTYPE = 41
-# linear algebra
-OP_MATMUL = 42
-# a primitive whose VJP is a Python function: ctx = the VJP
-OP_CUSTOM = 43
-# fused dense layer: prev = (x, W) or (x, W, b), ctx = the activation's code
-OP_DENSE = 44
-# fused losses: prev = (input,) or (input, target); ctx = (what the VJP needs, reduction)
-OP_SOFTMAX_CE = 45
-OP_BCE_LOGITS = 46
-OP_MSE = 47
-OP_HINGE = 48
-N_OPS = 49  # not an op: the size of the VJP table
+PXD = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "_cy",
+                   "opcodes.pxd")
 
-OpCode = IntEnum("OpCode", {name: value for name, value in globals().items()
-                            if name.startswith("OP_") or name == "N_OPS"})
+
+def read_enum(path):
+    """The member names of ``cpdef enum OpCode`` in ``path``, in order (their values)."""
+    names, inside = [], False
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("cpdef enum OpCode"):
+                inside = True
+                continue
+            if not inside:
+                continue
+            match = re.match(r"\s+(OP_\w+|N_OPS)\b", line)
+            if match:
+                names.append(match.group(1))
+            elif line.strip() and not line.lstrip().startswith("#"):
+                break
+    if not names or names[0] != "OP_LEAF" or names[-1] != "N_OPS":
+        raise ImportError(f"fastgrad: cannot read the op codes from {path}")
+    return names
+
+
+OpCode = IntEnum("OpCode", {name: value for value, name in enumerate(read_enum(PXD))})
+globals().update({op.name: int(op) for op in OpCode})
 
 # The name users see in messages and reprs: OP_LOG_SOFTMAX -> "log_softmax".
 OP_NAMES = {int(op): op.name[3:].lower() for op in OpCode if op.name.startswith("OP_")}
+
+__all__ = ["OP_NAMES", "OpCode", "read_enum", *(op.name for op in OpCode)]  # noqa: PLE0604

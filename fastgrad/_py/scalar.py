@@ -131,8 +131,14 @@ class Value:
 
     # --- gradients
 
-    def backward(self):
+    def backward(self, create_graph=False):
         """Set this Value's grad to 1 and add d(self)/d(node) into every node it depends on."""
+        if create_graph:
+            raise NotImplementedError(
+                "Value.backward: create_graph=True is not supported: the scalar engine computes "
+                "first-order gradients only (its nodes hold C doubles, not graphs; see the "
+                "README). For higher orders, differentiate the same code with fastgrad.grad on "
+                "floats, or use 0-d Tensors")
         self.grad = 1.0
         if self._code != LEAF:
             _sweep(self, _count_consumers(self), apply=True)

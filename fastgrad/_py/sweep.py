@@ -1,8 +1,7 @@
 """The backward sweep (twin of csrc/sweep.pyx): run each node's VJP, root first, leaves last."""
 import numpy as np
 
-from . import node as _node
-from .node import VJP, accumulate, next_epoch
+from .node import VJP, accumulate, check_inputs_unmodified, next_epoch, state
 from .opcodes import OP_LEAF
 
 
@@ -15,11 +14,12 @@ def sweep(order, seed, check=False):
     With ``check``, every contribution is tested and the first NaN/Inf raises
     NonFiniteGradient naming the op. If anything raises, every gradient is left as it was.
     """
-    saved = _node.sweep_epoch, _node.touched, _node.checking
+    st = state  # this thread's
+    saved = st.sweep_epoch, st.touched, st.checking
     touched = []
-    _node.sweep_epoch = next_epoch()
-    _node.touched = touched
-    _node.checking = None
+    st.sweep_epoch = next_epoch()
+    st.touched = touched
+    st.checking = None
     root = order[-1]
     try:
         accumulate(root, seed, False)
@@ -27,19 +27,20 @@ def sweep(order, seed, check=False):
             node = order[i]
             if node._op == OP_LEAF:
                 continue
-            g = node.grad
+            g = node._grad
             if g is None:
                 continue
+            check_inputs_unmodified(node)
             if check:
-                _node.checking = node
+                st.checking = node
             VJP[node._op](node, g)
             if not node._retain:
-                node.grad = None
+                node._grad = None
     except BaseException:
         rollback(order, touched)
         raise
     finally:
-        _node.sweep_epoch, _node.touched, _node.checking = saved
+        st.sweep_epoch, st.touched, st.checking = saved
     return touched
 
 
@@ -47,10 +48,10 @@ def rollback(order, touched):
     """Undo a sweep: interior gradients dropped, leaves given back their old gradients."""
     for node in order:
         if node._op != OP_LEAF and not node._retain:
-            node.grad = None
+            node._grad = None
     for i in range(0, len(touched), 2):
         leaf = touched[i]
-        leaf.grad = touched[i + 1]
+        leaf._grad = touched[i + 1]
         leaf._gown = 0
 
 

@@ -32,7 +32,7 @@ import numpy as np
 
 from . import dense, losses
 from .elementwise import sigmoid_values
-from .node import sum_to_shape
+from .node import mark_modified, sum_to_shape
 
 _BINARY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide}
 _UNARY = {"neg": np.negative, "exp": np.exp, "log": np.log, "tanh": np.tanh}
@@ -150,7 +150,8 @@ class Tape:
     """A recorded program, its guards and its buffers; ``replay(args, slots)`` runs it.
 
     ``params``: (tensor, gradient buffer, cleared in the step, has a gradient after the
-    step); ``guards``: (obj, attribute or None, index, expected): ``getattr(obj, attribute)``
+    step, updated by the step's optimizer: a new version after each replay); ``guards``:
+    (obj, attribute or None, index, expected): ``getattr(obj, attribute)``
     (index -1), ``obj[index]`` (index >= 0) must be ``expected``, or ``len(obj)`` (index -2)
     equal it; ``scalars``: the slots' values at recording."""
 
@@ -158,7 +159,7 @@ class Tape:
         self.program = list(program)
         self.inputs = list(inputs)
         self.param_info = list(params)
-        self.params = [p for p, _, _, _ in params]
+        self.params = [p for p, _, _, _, _ in params]
         self.guards = list(guards)
         self.loss = loss
         self.arena = list(arena)
@@ -166,6 +167,10 @@ class Tape:
         self.slots = [float(v) for v in scalars]
         self.arena_bytes = _nbytes(self.arena + self.inputs + [loss] + [
             a for ins in self.program if ins[0] != "ufunc" for a in ins[1:]])
+
+    def op_kinds(self):
+        """The name of each instruction, in order (the compiled tape names its ops' kinds)."""
+        return [ins[0] for ins in self.program]
 
     def check(self, args):
         """Raise ``error`` naming the first guard that fails."""
@@ -195,7 +200,7 @@ class Tape:
                 ok = value is expected
             if not ok:
                 raise error(_guard_message(obj, attr, index, expected, value))
-        for p, grad, cleared, _ in self.param_info:
+        for p, grad, cleared, _, _ in self.param_info:
             if not cleared and p.grad is not None:
                 raise error(f"capture: a parameter ({p.data.dtype} {p.data.shape}) holds a "
                             f"gradient before the step, which the captured step does not clear "
@@ -211,8 +216,10 @@ class Tape:
                 _ufunc(ins, slots)
             else:
                 _RUN[ins[0]](ins)
-        for p, grad, _, keeps in self.param_info:
+        for p, grad, _, keeps, updated in self.param_info:
             p.grad = grad if keeps else None
+            if updated:  # its optimizer changed it: a new version, as Optimizer.step gives it
+                mark_modified(p)
         return float(self.loss)
 
 

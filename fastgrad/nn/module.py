@@ -71,9 +71,17 @@ class Module:
                 p.data = float(value)  # a scalar Value
             else:
                 p.data[...] = value
+                mark_modified(p)
 
     def __repr__(self):
         return f"{type(self).__name__}()"
+
+
+def mark_modified(p):
+    """Tell p's engine that its data changed (graphs recorded before are stale)."""
+    backend = getattr(type(p), "_backend", None)
+    if backend is not None:
+        backend.node.mark_modified(p)
 
 
 def _is_parameter(obj):

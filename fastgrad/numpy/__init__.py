@@ -17,7 +17,7 @@ Differences from ``autograd.numpy`` worth knowing:
 - Plain numpy (``import numpy``) called on a traced value goes through numpy's protocols: the
   functions fastgrad knows record the graph, the others raise; but ``numpy.asarray`` and
   ``float()`` take the values and leave the graph silently. Use this module inside ``grad``.
-- Derivatives are first order (grad of grad raises).
+- Derivatives nest to any order (grad of grad, hessian, make_jvp): see fastgrad.autodiff.
 """
 import types as _types
 

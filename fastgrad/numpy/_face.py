@@ -17,7 +17,9 @@ a gradient raises a TypeError naming it.
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple
 
-from ._primitives import PRIMITIVES
+from .. import ops
+from ..ops import UFUNC_OPS as OPS_BY_NUMPY
+from ..ops import ufunc_functions as elementwise_ops
 
 NoValue = np._NoValue
 SEQUENCES = (list, tuple)
@@ -90,6 +92,7 @@ def _build(bk):
 
     Node = bk.node.Node
     ew, rd, sh, la = bk.elementwise, bk.reduce, bk.shape, bk.linalg
+    table_functions = ops.functions(bk)
     fns = {}
 
     # -------------------------------------------------------------- traced lists
@@ -174,18 +177,13 @@ def _build(bk):
             return ufunc(a, b, *args, **kwargs)
         fns[name] = named(f, name, ufunc)
 
-    for name, op in {"exp": ew.exp, "log": ew.log, "log1p": ew.log1p, "tanh": ew.tanh,
-                     "sqrt": ew.sqrt, "absolute": ew.absolute, "sin": ew.sin, "cos": ew.cos,
-                     "negative": ew.neg, "positive": lambda x: x,
-                     "square": lambda x: ew.power(x, 2.0),
+    # every elementwise entry of the op table that numpy has, on this backend
+    for name, op in elementwise_ops(bk).items():
+        (unary if OPS_BY_NUMPY[name].nargs == 1 else binary)(name, getattr(np, name), op)
+    for name, op in {"positive": lambda x: x, "square": lambda x: ew.power(x, 2.0),
                      "reciprocal": lambda x: ew.div(1.0, x)}.items():
         unary(name, getattr(np, name), op)
     fns["abs"] = fns["fabs"] = fns["absolute"]
-
-    for name, op in {"add": ew.add, "subtract": ew.sub, "multiply": ew.mul,
-                     "divide": ew.div, "power": ew.power, "maximum": ew.maximum,
-                     "minimum": ew.minimum, "matmul": la.matmul}.items():
-        binary(name, getattr(np, name), op)
     fns["true_divide"] = fns["divide"]
     fns["pow"] = fns["power"]
 
@@ -527,10 +525,41 @@ def _build(bk):
         if hasattr(np, name):
             nograd(name, getattr(np, name))
 
-    # -------------------------------------------------------------- custom primitives
-    # (shared by both backends: a primitive records on whichever backend its argument is from)
-    for name, p in PRIMITIVES.items():
-        fns[name] = p
+    # -------------------------------------------------------------- table ops with parameters
+
+    def cumsum_t(a, axis=None, dtype=None, out=None):
+        if dtype is not None or out is not None:
+            raise unsupported("cumsum", "dtype= or out=")
+        return table_functions["cumsum"](lifted(a), axis)
+
+    dispatch("cumsum", np.cumsum, cumsum_t)
+
+    def prod_t(a, axis=None, dtype=None, out=None, keepdims=NoValue, **unused):
+        """The product as a chain of multiplications along the axes (a composite: it
+        differentiates to any order, zeros included)."""
+        if dtype is not None or out is not None or unused:
+            raise unsupported("prod", "dtype=, out=, initial= or where=")
+        a = lifted(a)
+        keep = normalize_keepdims(keepdims)
+        ndim = a.data.ndim
+        axes = tuple(range(ndim)) if axis is None else normalize_axis_tuple(axis, ndim)
+        rest = [ax for ax in range(ndim) if ax not in axes]
+        moved = sh.transpose(a, rest + list(axes))
+        shape = moved.data.shape
+        rows = sh.reshape(moved, shape[:len(rest)] + (-1,))
+        n = rows.data.shape[-1]
+        total = None
+        for i in range(n):
+            item = sh.getitem(rows, (Ellipsis, i))
+            total = item if total is None else ew.mul(total, item)
+        if total is None:
+            total = ew.add(rd.sum(rows, -1, False), 1.0)
+        if keep:
+            total = sh.reshape(total, tuple(1 if ax in axes else m
+                                            for ax, m in enumerate(a.data.shape)))
+        return total
+
+    dispatch("prod", np.prod, prod_t)
     return fns
 
 

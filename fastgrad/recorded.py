@@ -1,0 +1,268 @@
+"""The recorded path: gradients that carry a graph (reverse mode), and tangents (forward mode),
+both from the op table's rules run as fastgrad ops.
+
+``gradients(outputs, inputs, grad_outputs, create_graph)`` has torch.autograd.grad's meaning:
+it returns d(outputs)/d(inputs) (times ``grad_outputs``) without touching any ``.grad``; with
+``create_graph=True`` the gradients are Tensors recorded like any other, so they can be
+differentiated again (to any order). ``tangents(outputs, inputs, input_tangents)`` walks the
+same graph forward with the table's JVP rules: the Jacobian-vector product. Both stop at
+``inputs``: what lies behind an input (an enclosing differentiation's variables) is not
+visited, which is what keeps nested derivatives apart.
+
+The first-order ``backward()`` does not come here: it runs the compiled kernels.
+"""
+import numpy as np
+
+from . import engine
+from ._py.opcodes import OP_CUSTOM, OP_LEAF, OP_NAMES
+from .ops import kernels as k
+from .ops.table import BY_CODE, TableCall, backend_of
+
+
+class NotDifferentiableError(NotImplementedError):
+    """An op in the graph has no rule for the derivative asked (it names the op)."""
+
+
+def _describe(node):
+    ctx = node._ctx
+    if node._op == OP_CUSTOM:
+        name = getattr(getattr(ctx, "op", None), "name", None) or \
+            getattr(getattr(ctx, "primitive", None), "__name__", "custom")
+    else:
+        name = OP_NAMES.get(node._op, node._op)
+    return f"{name} ({node.data.dtype} {tuple(node.data.shape)})"
+
+
+def _sort(outputs, stops, freed_ok=False):
+    """The nodes that reach ``outputs`` and require grad, parents before children; the search
+    does not go behind a node whose id is in ``stops``. A node whose graph was freed raises
+    (or, with ``freed_ok``, is taken as a leaf)."""
+    order, seen = [], set()
+    for out in outputs:
+        if not out.requires_grad:
+            continue
+        stack = [(out, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if expanded:
+                order.append(node)
+                continue
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            stack.append((node, True))
+            if id(node) in stops or node._op == OP_LEAF:
+                continue
+            prev = node._prev
+            if prev is None:
+                if freed_ok:
+                    continue
+                raise RuntimeError(
+                    f"gradients: the graph through {_describe(node)} was freed by an earlier "
+                    f"backward(); call that backward with retain_graph=True")
+            for p in reversed(prev):
+                if p.requires_grad and id(p) not in seen:
+                    stack.append((p, False))
+    return order
+
+
+def _reaching(order, wanted):
+    """The ids of the nodes of ``order`` from which an input (``wanted``) can be reached: the
+    only ones whose gradients are needed."""
+    reach = set()
+    for node in order:
+        key = id(node)
+        if key in wanted:
+            reach.add(key)
+        elif node._prev is not None and node._op != OP_LEAF:
+            for p in node._prev:
+                if id(p) in reach:
+                    reach.add(key)
+                    break
+    return reach
+
+
+def _rule(node):
+    """(the table entry, or a user primitive's call; its keyword parameters)."""
+    op = node._op
+    if op == OP_CUSTOM:
+        ctx = node._ctx
+        if isinstance(ctx, TableCall):
+            return ctx.op, ctx.params
+        if not hasattr(ctx, "vjp_traced"):
+            raise NotDifferentiableError(
+                f"{_describe(node)} is once-differentiable: its node holds no rule that runs "
+                f"on traced values")
+        return ctx, None   # fastgrad.extend's call object: it runs the user's makers
+    return BY_CODE[op], BY_CODE[op].kwargs(node._ctx)
+
+
+def _constant(x, like):
+    """``x`` (an array or number) as a constant Tensor of ``like``'s backend and dtype."""
+    return backend_of(like).node.as_constant(np.asarray(x), like.data.dtype, "gradients")
+
+
+def _fit(c, parent):
+    """Contribution ``c`` summed back to parent's shape and cast to its dtype."""
+    if type(c) is not type(parent) and not isinstance(c, backend_of(parent).node.Node):
+        c = _constant(getattr(c, "data", c), parent)
+    shape = parent.data.shape
+    if c.data.shape != shape:
+        c = k.reduced_like(c, shape)
+    if c.data.dtype != parent.data.dtype:
+        c = k.astype(c, parent.data.dtype)
+    return c
+
+
+def _seed(out, g, where):
+    if g is None:
+        if out.data.size != 1:
+            raise ValueError(f"{where}: the output has shape {out.data.shape}; without "
+                             f"grad_outputs it must have a single element")
+        return _constant(np.ones(out.data.shape), out)
+    if not hasattr(type(g), "_backend"):
+        g = np.asarray(g)
+        if g.shape != out.data.shape:
+            raise ValueError(f"{where}: grad_outputs has shape {g.shape} but the output has "
+                             f"shape {out.data.shape}")
+        return _constant(g, out)
+    if g.data.shape != out.data.shape:
+        raise ValueError(f"{where}: grad_outputs has shape {g.data.shape} but the output has "
+                         f"shape {out.data.shape}")
+    return g
+
+
+def _as_list(x):
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def gradients(outputs, inputs, grad_outputs=None, create_graph=False):
+    """d(outputs)/d(inputs), torch.autograd.grad's way, from the op table's VJPs.
+
+    Parameters
+    ----------
+    outputs : Tensor or sequence of Tensors
+    inputs : Tensor or sequence of Tensors
+        What to differentiate with respect to (leaves or interior tensors).
+    grad_outputs : array_like or Tensor, or a sequence of them, optional
+        The cotangent of each output; ones for single-element outputs when omitted.
+    create_graph : bool
+        Record the computation of the gradients, so that they can be differentiated again.
+
+    Returns
+    -------
+    list of Tensors, one per input (zeros where an input does not reach an output). No
+    ``.grad`` is read or written.
+    """
+    if grad_outputs is None:
+        grad_outputs = [None] * len(_as_list(outputs))
+    elif not isinstance(outputs, (list, tuple)):
+        grad_outputs = [grad_outputs]
+    outputs, inputs = _as_list(outputs), _as_list(inputs)
+    grad_outputs = list(grad_outputs)
+    if create_graph and not engine.is_grad_enabled():
+        raise RuntimeError("gradients: create_graph=True inside no_grad(): the gradients "
+                           "could not be recorded; leave no_grad() (or use enable_grad())")
+    previous = engine._set_grad_enabled(bool(create_graph))
+    try:
+        return _reverse(outputs, inputs, grad_outputs)
+    finally:
+        engine._set_grad_enabled(previous)
+
+
+def _reverse(outputs, inputs, grad_outputs):
+    wanted = {id(x) for x in inputs}
+    order = _sort(outputs, wanted)  # checks that the graph up to the inputs is alive
+    if len(inputs) > 1 and any(x._op != OP_LEAF for x in inputs):
+        # an input may lie behind another: the gradient flows through inputs too
+        order = _sort(outputs, (), freed_ok=True)
+    reach = _reaching(order, wanted)
+    grads = {}
+    for out, g in zip(outputs, grad_outputs):
+        if out.requires_grad:
+            g = _fit(_seed(out, g, "gradients"), out)
+            grads[id(out)] = grads[id(out)] + g if id(out) in grads else g
+    for node in reversed(order):
+        key = id(node)
+        if key not in reach or node._op == OP_LEAF:
+            continue
+        g = grads.get(key) if key in wanted else grads.pop(key, None)
+        if g is None:
+            continue
+        prev = node._prev
+        if prev is None:  # an input whose own graph was freed: nothing behind it is needed
+            continue
+        rule, params = _rule(node)
+        for i, parent in enumerate(prev):
+            if not parent.requires_grad or id(parent) not in reach:
+                continue
+            if params is None:
+                c = rule.vjp_traced(i, g, node)
+            else:
+                if rule.vjp is None:
+                    raise NotDifferentiableError(f"gradients: {_describe(node)} has no VJP")
+                c = rule.vjp_of(i, g, node, prev, params)
+            if c is None:
+                continue
+            c = _fit(c, parent)
+            pkey = id(parent)
+            grads[pkey] = grads[pkey] + c if pkey in grads else c
+    result = []
+    for x in inputs:
+        g = grads.get(id(x))
+        result.append(g if g is not None else _constant(np.zeros(x.data.shape), x))
+    return result
+
+
+def tangents(outputs, inputs, input_tangents):
+    """The outputs' tangents (Jacobian-vector products) when ``inputs`` move along
+    ``input_tangents``, from the op table's JVP rules. Records the computation when grad mode
+    is on (so that it can be differentiated again). Zeros where an output does not depend on
+    the inputs."""
+    if not isinstance(inputs, (list, tuple)):
+        input_tangents = [input_tangents]
+    outputs, inputs = _as_list(outputs), _as_list(inputs)
+    input_tangents = list(input_tangents)
+    stops = {id(x) for x in inputs}
+    order = _sort(outputs, stops)
+    tans = {}
+    for x, t in zip(inputs, input_tangents):
+        if t is not None:
+            t = t if hasattr(type(t), "_backend") else _constant(t, x)
+            if t.data.shape != x.data.shape:
+                raise ValueError(f"jvp: the tangent has shape {t.data.shape} but the input "
+                                 f"has shape {x.data.shape}")
+            tans[id(x)] = t
+    for node in order:
+        if id(node) in stops or node._op == OP_LEAF:
+            continue
+        prev = node._prev
+        ts = [tans.get(id(p)) for p in prev]
+        if all(t is None for t in ts):
+            continue
+        rule, params = _rule(node)
+        if params is None:
+            t = rule.jvp_traced(ts, node)
+        else:
+            if rule.jvp is None:
+                raise NotDifferentiableError(f"jvp: {_describe(node)} has no JVP rule "
+                                             f"(forward mode)")
+            t = rule.jvp_of(ts, node, prev, params)
+        if t is None:
+            continue
+        if not hasattr(type(t), "_backend"):
+            t = _constant(t, node)
+        if t.data.shape != node.data.shape:
+            t = k.broadcast_to(t, node.data.shape)
+        if t.data.dtype != node.data.dtype:
+            t = k.astype(t, node.data.dtype)
+        tans[id(node)] = t
+    result = []
+    for out in outputs:
+        t = tans.get(id(out))
+        if t is None:
+            shape = np.shape(getattr(out, "data", out))
+            t = _constant(np.zeros(shape), out) if hasattr(type(out), "_backend") else \
+                np.zeros(shape)
+        result.append(t)
+    return result
