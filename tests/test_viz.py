@@ -260,7 +260,8 @@ def test_with_path_emptied_the_notebook_still_gets_svg(fg, monkeypatch):
 
 @pytest.mark.parametrize("program", ["dot", "graphviz-pure"])
 def test_graphviz_accepts_the_text(fg, program, tmp_path):
-    exe = render.find_executable(program)
+    exe = (render.find_executable(program) if program == "dot"
+           else render.installed_script(program))
     if exe is None:
         pytest.skip(f"{program} is not installed")
     out, params = value_expression(fg.bk.scalar.Value)
@@ -282,8 +283,9 @@ def test_graphviz_accepts_the_text(fg, program, tmp_path):
     assert (tmp_path / "g.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.mark.skipif(render.find_executable("graphviz-pure") is None,
-                    reason="graphviz-pure (pip install fastgrad[viz]) is not installed")
+@pytest.mark.skipif(render.installed_script("graphviz-pure") is None,
+                    reason="graphviz-pure (pip install fastgrad[viz]) is not installed in this "
+                           "Python's environment")
 def test_graphviz_pure_renders_svg_and_png(fg, monkeypatch, tmp_path):
     loss, model = tensor_mlp(fg)
     monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)  # no dot on PATH

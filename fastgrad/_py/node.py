@@ -68,24 +68,35 @@ def _shape(a):
     return tuple(a.shape)
 
 
+tensor_grad_assigned = False  # set once a Tensor was assigned to a .grad (engine.py reads it)
+
+
 def checked_grad(node, value):
     """``value`` if it may be node's ``.grad`` (None, or an ndarray of data's shape and dtype);
     otherwise raise as PyTorch does ("assigned grad has data of a different size")."""
     if value is None:
         return None
     if is_node(value):
-        raise TypeError("Tensor.grad: assigned grad is a Tensor; .grad holds a numpy array "
-                        "(assign the Tensor's .data)")
-    if type(value) is not ndarray:
+        # backward(create_graph=True) leaves a Tensor gradient that carries a graph: it must be
+        # of this tensor's own backend, shape and dtype
+        if not isinstance(value, type(node)) and not isinstance(node, type(value)):
+            raise TypeError(f"Tensor.grad: assigned grad is a {type(value).__module__} Tensor "
+                            f"of another backend than this tensor's")
+        array = value.data
+        global tensor_grad_assigned
+        tensor_grad_assigned = True  # backward then keeps such gradients out of its sweep
+    elif type(value) is not ndarray:
         raise TypeError(f"Tensor.grad: assigned grad expected to be a numpy array or None but "
                         f"got grad of type {type(value).__name__}")
+    else:
+        array = value
     data = node.data
-    if value.dtype != data.dtype:
+    if array.dtype != data.dtype:
         raise TypeError(f"Tensor.grad: assigned grad has data of a different type: "
-                        f"{value.dtype}, but the tensor holds {data.dtype}")
-    if value.shape != data.shape:
+                        f"{array.dtype}, but the tensor holds {data.dtype}")
+    if array.shape != data.shape:
         raise ValueError(f"Tensor.grad: assigned grad has data of a different size: shape "
-                         f"{_shape(value)}, but the tensor has shape {_shape(data)}")
+                         f"{_shape(array)}, but the tensor has shape {_shape(data)}")
     return value
 
 

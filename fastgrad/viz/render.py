@@ -35,13 +35,21 @@ def find_executable(renderer):
     """The path of ``dot`` or ``graphviz-pure``, or None. graphviz-pure is also looked for
     beside this Python's scripts (a pip install into a venv that is not activated)."""
     name = "dot" if renderer == "dot" else "graphviz-pure"
-    exe = shutil.which(name)
-    if exe is None and renderer == "graphviz-pure":
-        for candidate in (name, name + ".exe"):
-            path = os.path.join(sysconfig.get_path("scripts"), candidate)
-            if os.path.isfile(path) and os.access(path, os.X_OK):
-                return path
-    return exe
+    if renderer == "graphviz-pure":
+        # this Python's own copy first: a PATH entry may be another environment's (or a shim)
+        path = installed_script(name)
+        if path is not None:
+            return path
+    return shutil.which(name)
+
+
+def installed_script(name):
+    """The path of console script ``name`` installed beside this Python, or None."""
+    for candidate in (name, name + ".exe"):
+        path = os.path.join(sysconfig.get_path("scripts"), candidate)
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    return None
 
 
 def candidates(renderer, fmt):

@@ -45,9 +45,11 @@ def grad_of_integers(fg, np):
     leaf(fg, np).grad = np.zeros(3, dtype=np.int64)
 
 
-@case(TypeError, ["Tensor.grad", "Tensor"])
-def grad_set_to_a_tensor(fg, np):
-    leaf(fg, np).grad = fg.Tensor(np.zeros(3))
+@case(TypeError, ["Tensor.grad", "different type", "float32"])
+def grad_set_to_a_tensor_of_another_dtype(fg, np):
+    # (a Tensor of the leaf's shape and dtype is a valid .grad: backward(create_graph=True)
+    # leaves one there)
+    leaf(fg, np).grad = fg.Tensor(np.zeros(3, dtype=np.float32))
 
 
 @case(TypeError, ["Tensor.grad", "type matrix"])
