@@ -767,7 +767,15 @@ class Captured:
             raise CaptureError(f"{where}: the function never called backward(); a captured "
                                f"step is forward, loss.backward(), optimizer.step()")
         result = self._as_result(out, rec.root)
-        tape = _Tape(rec.bk, rec, tuple((a.shape, a.dtype.str) for a in inputs))
+        try:
+            tape = _Tape(rec.bk, rec, tuple((a.shape, a.dtype.str) for a in inputs))
+        except CaptureError as e:  # an op the tape cannot hold as eager ran it
+            if not self.fallback:
+                raise
+            warnings.warn(f"capture: {self.__name__} runs eagerly: {e}", RuntimeWarning,
+                          stacklevel=2)
+            self.eager_only = True
+            return result  # this call's step ran (eagerly, while recorded)
         self.tape = tape
         if self.retrace:
             self.tapes[tape.signature] = tape

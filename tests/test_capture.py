@@ -148,6 +148,8 @@ def test_products_replay_the_eager_blas_calls(backend):
 def test_replay_bit_for_bit_with_numpy_products(dtype):
     """With products by numpy's matmul (blas.use("numpy")), the tape runs numpy's matmul loop
     as eager does; switching BLAS on or off after capture raises."""
+    if "cython" not in BACKENDS:
+        pytest.skip("the compiled modules are not available")
     from fastgrad._backend import load
     blas = load("cython").blas
     if blas.library() != "scipy.linalg.cython_blas":
@@ -618,6 +620,29 @@ def test_op_without_tape_kernel_raises_or_falls_back(backend):
     assert a[0] == b[0]
     assert_same_state(a[1], b[1])
     assert len([w for w in b[2] if "runs eagerly" in str(w.message)]) == 1
+
+
+def test_tape_build_error_raises_or_falls_back():
+    """An op the compiled tape cannot hold as eager ran it (here a loss over more elements than
+    numpy sums in one pairwise block) is found when the tape is built: CaptureError, or with
+    fallback=True a warning and eager steps, equal to eager ones."""
+    if "cython" not in BACKENDS:
+        pytest.skip("the compiled modules are not available")
+    def run(captured, **options):
+        model, opt = make("cython", sizes=(4, 8, 100), opt="adam")
+        step = mse_step(model, opt)
+        if captured:
+            step = capture(step, **options)
+        out = [step(x, t) for x, t in batches(4, (4, 8, 100), np.float64, classes=False,
+                                              batch=64)]
+        return [v if isinstance(v, float) else float(v.data) for v in out], state(model, opt)
+    with pytest.raises(CaptureError, match="not captured"):
+        run(True)
+    eager_losses, eager_state = run(False)
+    with pytest.warns(RuntimeWarning, match="runs eagerly"):
+        losses, replay_state = run(True, fallback=True)
+    assert losses == eager_losses
+    assert_same_state(replay_state, eager_state)
 
 
 def test_keyword_arguments_refused(backend):
