@@ -24,6 +24,15 @@ from .autodiff import (
     value_and_grad,
 )
 from .capture import CaptureError, capture
+from .differential_operators import (
+    checkpoint,
+    deriv,
+    grad_named,
+    holomorphic_grad,
+    make_jvp_reversemode,
+    multigrad_dict,
+    tensor_jacobian_product,
+)
 from .engine import enable_grad, is_grad_enabled, no_grad, set_finite_check, set_grad_enabled
 from .extend import defjvp, defvjp, primitive
 from .gradcheck import GradcheckError, gradcheck
@@ -47,4 +56,10 @@ __all__ = ["BACKEND", "Tensor", "capture", "CaptureError", "gradcheck", "Gradche
            "grad", "value_and_grad", "elementwise_grad", "jacobian", "grad_and_aux", "make_vjp",
            "hessian", "make_hvp", "hessian_tensor_product", "hessian_vector_product", "make_jvp",
            "jvp", "make_ggnvp", "gradients", "primitive", "defvjp", "defjvp", "memory",
+           "checkpoint", "deriv", "grad_named", "holomorphic_grad", "make_jvp_reversemode",
+           "multigrad_dict", "tensor_jacobian_product",
            *_ops_all]
+
+# autograd's container builtins, as fastgrad.list / tuple / dict / isinstance (not in __all__:
+# a star import must not shadow Python's builtins)
+from .builtins import dict, isinstance, list, tuple  # noqa: E402,A004

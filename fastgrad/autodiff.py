@@ -31,6 +31,7 @@ import warnings
 import numpy as np
 
 from . import _backend, engine, recorded
+from ._py.opcodes import OP_LEAF
 
 __all__ = [
     "elementwise_grad",
@@ -234,11 +235,25 @@ def _wraps(fun, op, argnum):
     def decorate(f):
         f.__name__ = f"{op}_of_{_name(fun)}_wrt_argnum_{argnum}"
         f.__qualname__ = f.__name__
-        f.__doc__ = (f"{op} of {_name(fun)} with respect to argument number {argnum}. Takes "
-                     f"the same arguments as {_name(fun)} but returns the {op}.")
+        f.__doc__ = (f"    {op} of function {_name(fun)} with respect to argument number "
+                     f"{argnum}. Takes the same arguments as {_name(fun)}; returns the {op}.")
         f.__wrapped__ = fun
         return f
     return decorate
+
+
+def _release(leaves):
+    """After a differentiation nested in another: the leaves it made from plain values become
+    constants, so that the enclosing differentiations neither send gradients into them nor
+    take them for Tensors from outside (its traced arguments' fresh nodes stay traced)."""
+    for leaf in leaves:
+        if leaf._op == OP_LEAF:
+            leaf.requires_grad = False
+
+
+def _is_structure(value):
+    """True for a list, tuple or dict value (a function's structured result)."""
+    return isinstance(value, (list, tuple, dict)) and not isinstance(value, ndarray)
 
 
 def _check_argnum(argnum, op):
@@ -360,6 +375,13 @@ def functions(bk):
             if not enabled:
                 set_grad_enabled(False)
 
+    def inner_grads(ans, leaves, seed, where):
+        """recorded_grads, then the leaves released (see _release)."""
+        try:
+            return recorded_grads(ans, leaves, seed, where)
+        finally:
+            _release(leaves)
+
     def traced(ans, where):
         """True when ``ans`` is a Tensor that depends on the leaves; warn if it does not."""
         if isinstance(ans, Node) and ans.requires_grad:
@@ -418,6 +440,11 @@ def functions(bk):
 
     def scalar_seed(ans, where):
         data = ans.data if isinstance(ans, Node) else np.asarray(ans)
+        if data.dtype.kind not in "fiu":
+            raise TypeError(f"{where}: the function returned {data.dtype} values; it must "
+                            f"return a real float (a comparison or np.allclose has no "
+                            f"gradient; for complex results use holomorphic_grad, or take "
+                            f"the real part)")
         if data.size != 1:
             raise TypeError(f"{where} only applies to functions with a single-element "
                             f"(scalar) result, but this one has shape {data.shape}; try "
@@ -450,7 +477,7 @@ def functions(bk):
             structure, leaves, ans, level = call(fun, args, kwargs, argnum, "grad")
             if level or (structure is not ARRAY_LIST and structure is not ONE_ARRAY
                          and is_nested(level, structure, args, argnum)):
-                return result(structure, recorded_grads(ans, leaves, None, "grad"))
+                return result(structure, inner_grads(ans, leaves, None, "grad"))
             return result(structure, scalar_grads(ans, leaves, "grad"))
 
         return gradfun
@@ -465,7 +492,7 @@ def functions(bk):
             structure, leaves, ans, level = call(fun, args, kwargs, argnum, "value_and_grad")
             if level or (structure is not ARRAY_LIST and structure is not ONE_ARRAY
                          and is_nested(level, structure, args, argnum)):
-                grads = recorded_grads(ans, leaves, None, "value_and_grad")
+                grads = inner_grads(ans, leaves, None, "value_and_grad")
                 return ans, result(structure, grads)
             grads = scalar_grads(ans, leaves, "value_and_grad")
             return plain(ans), result(structure, grads)
@@ -485,7 +512,7 @@ def functions(bk):
                 raise TypeError("grad_and_aux: the function must return a pair (value, aux)")
             ans, aux = out
             if inner:
-                return result(structure, recorded_grads(ans, leaves, None, "grad_and_aux")), aux
+                return result(structure, inner_grads(ans, leaves, None, "grad_and_aux")), aux
             grads = scalar_grads(ans, leaves, "grad_and_aux")
             return result(structure, grads), plain(aux)
 
@@ -503,8 +530,9 @@ def functions(bk):
             if inner:
                 if isinstance(ans, Node) and ans.requires_grad:
                     seed = np.ones(ans.data.shape, ans.data.dtype)
-                    return result(structure, recorded_grads(ans, leaves, seed,
-                                                            "elementwise_grad"))
+                    return result(structure, inner_grads(ans, leaves, seed,
+                                                         "elementwise_grad"))
+                _release(leaves)
                 return result(structure, zeros(leaves))
             if traced(ans, "elementwise_grad"):
                 seed = _ones(ans.data.dtype, ans.data.shape)
@@ -525,9 +553,20 @@ def functions(bk):
         def make_vjpfun(*args, **kwargs):
             structure, leaves, ans, level = call(fun, args, kwargs, argnum, "make_vjp")
             inner = is_nested(level, structure, args, argnum)
+            if _is_structure(ans):
+                return structured_vjp(ans, structure, leaves, inner), (
+                    ans if inner else plain(ans))
             if inner:
+                own = [leaf for leaf in leaves if leaf._op == OP_LEAF]
+                _release(own)
+
                 def recorded_vjp(g):
-                    return result(structure, recorded_grads(ans, leaves, g, "make_vjp"))
+                    for leaf in own:  # traced again while this VJP runs
+                        leaf.requires_grad = True
+                    try:
+                        return result(structure, recorded_grads(ans, leaves, g, "make_vjp"))
+                    finally:
+                        _release(own)
                 return recorded_vjp, ans
             if not traced(ans, "make_vjp"):
                 return (lambda g: result(structure, zeros(leaves))), plain(ans)
@@ -548,6 +587,35 @@ def functions(bk):
 
         return make_vjpfun
 
+    def structured_vjp(ans, structure, leaves, inner):
+        """The VJP of a function whose value is a list, tuple or dict (of arrays): the
+        cotangent comes in the same structure; runs the recorded path (the outputs as many
+        roots)."""
+        outs = _leaves_of(ans, [])
+        own = [leaf for leaf in leaves if leaf._op == OP_LEAF] if inner else []
+        _release(own)
+
+        def vjp(g):
+            gs = _leaves_of(g, [])
+            if len(gs) != len(outs):
+                raise ValueError(f"vjp: the cotangent holds {len(gs)} values but the "
+                                 f"function's value holds {len(outs)}")
+            roots, seeds = [], []
+            for out, gi in zip(outs, gs):
+                if isinstance(out, Node) and out.requires_grad:
+                    roots.append(out)
+                    seeds.append(gi)
+            if not roots:
+                return result(structure, zeros(leaves))
+            for leaf in own:
+                leaf.requires_grad = True
+            try:
+                grads = recorded.gradients(roots, leaves, seeds, create_graph=inner)
+            finally:
+                _release(own)
+            return result(structure, grads if inner else [x.data for x in grads])
+        return vjp
+
     def jacobian(fun, argnum=0):
         """The Jacobian of ``fun``: for a value of shape ``out`` and an argument array of
         shape ``in``, an array of shape ``out + in`` (one backward sweep per element of the
@@ -559,7 +627,10 @@ def functions(bk):
             structure, leaves, ans, level = call(fun, args, kwargs, argnum, "jacobian")
             inner = is_nested(level, structure, args, argnum)
             if inner and isinstance(ans, Node) and ans.requires_grad:
-                return result(structure, recorded_jacobian(ans, leaves))
+                try:
+                    return result(structure, recorded_jacobian(ans, leaves))
+                finally:
+                    _release(leaves)
             if not traced(ans, "jacobian"):
                 shape = np.shape(ans)
                 return result(structure, [np.zeros(shape + leaf.data.shape, leaf.data.dtype)
@@ -615,17 +686,32 @@ def functions(bk):
                 if len(vs) != len(leaves):
                     raise ValueError(f"make_jvp: the tangent holds {len(vs)} arrays but the "
                                      f"argument holds {len(leaves)}")
-                if not (isinstance(ans, Node) and ans.requires_grad):
-                    shape = np.shape(plain(ans))
-                    return (ans if inner else plain(ans)), np.zeros(shape)
+                outs = _leaves_of(ans, []) if _is_structure(ans) else [ans]
+                roots = [out for out in outs if isinstance(out, Node) and out.requires_grad]
+                if not roots:
+                    if inner:
+                        _release(leaves)
+                    if not _is_structure(ans):
+                        return (ans if inner else plain(ans)), np.zeros(np.shape(plain(ans)))
+                    return (ans if inner else plain(ans)), _unbox(ans, iter(
+                        [np.zeros(np.shape(plain(out))) for out in outs]))
                 if inner:
-                    return ans, recorded.tangents(ans, leaves, vs)[0]
-                enabled = set_grad_enabled(False)  # nothing to record at level 0
-                try:
-                    tangent = recorded.tangents(ans, leaves, vs)[0]
-                finally:
-                    set_grad_enabled(enabled)
-                return plain(ans), plain(tangent)
+                    try:
+                        found = recorded.tangents(roots, leaves, vs)
+                    finally:
+                        _release(leaves)
+                else:
+                    enabled = set_grad_enabled(False)  # nothing to record at level 0
+                    try:
+                        found = [plain(t) for t in recorded.tangents(roots, leaves, vs)]
+                    finally:
+                        set_grad_enabled(enabled)
+                if not _is_structure(ans):
+                    return (ans if inner else plain(ans)), found[0]
+                found = iter(found)
+                tangents = [next(found) if isinstance(out, Node) and out.requires_grad
+                            else np.zeros(np.shape(plain(out))) for out in outs]
+                return (ans if inner else plain(ans)), _unbox(ans, iter(tangents))
             return jvp
 
         return make_jvpfun

@@ -24,18 +24,22 @@ Calling a primitive on a traced value for an argument that has no VJP raises at 
 function and the argument: never a silently constant result.
 """
 import sys
+import weakref
 
 import numpy as np
 
 from ._py import node as _py_node
 from ._py.opcodes import OP_CUSTOM
 
-__all__ = ["Primitive", "defjvp", "defvjp", "defvjp_argnum", "notrace_primitive", "primitive"]
+__all__ = ["Box", "Primitive", "SparseObject", "VSpace", "def_linear", "defjvp", "defjvp_argnum",
+           "defjvp_argnums", "defvjp", "defvjp_argnum", "defvjp_argnums", "notrace_primitive",
+           "primitive", "register_notrace", "vspace"]
 
 FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
 SEQUENCES = (list, tuple)
 
 _node_types = (_py_node.Node,)
+PRIMITIVES = weakref.WeakSet()  # every Primitive made (fastgrad.core's rule tables look here)
 
 
 def node_types():
@@ -68,16 +72,23 @@ class Primitive:
         self.vjps = {}
         self.jvps = {}
         self.vjp_argnum = None
+        self.vjp_argnums = None   # one maker for all differentiated arguments at once
+        self.jvp_argnum = None
+        self.jvp_argnums = None
+        self.notrace = False      # register_notrace: called on plain values, not recorded
         self.__name__ = name or getattr(fun, "__name__", "primitive")
         self.__qualname__ = getattr(fun, "__qualname__", self.__name__)
         self.__doc__ = getattr(fun, "__doc__", None)
         self.__wrapped__ = fun
+        PRIMITIVES.add(self)
 
     def __repr__(self):
         return f"<fastgrad primitive {self.__name__}>"
 
     def __call__(self, *args, **kwargs):
         nodes = node_types()
+        if self.notrace:
+            return self.fun(*[a.data if isinstance(a, nodes) else a for a in args], **kwargs)
         traced = None
         for i, a in enumerate(args):
             if isinstance(a, nodes):
@@ -109,7 +120,7 @@ class Primitive:
                                 f"backends ({bk.name} and {type(a)._backend.name})")
             raw[i] = a.data
             if a.requires_grad:
-                if i not in self.vjps and self.vjp_argnum is None:
+                if i not in self.vjps and self.vjp_argnum is None and self.vjp_argnums is None:
                     raise NotImplementedError(
                         f"{self.__name__}: no VJP is defined for argument {i}, so it cannot "
                         f"be differentiated; define one with "
@@ -134,7 +145,52 @@ class Primitive:
         maker = self.vjps.get(i)
         if maker is not None:
             return maker
-        return lambda ans, *args, **kwargs: self.vjp_argnum(i, ans, args, kwargs)
+        if self.vjp_argnum is not None:
+            return lambda ans, *args, **kwargs: self.vjp_argnum(i, ans, args, kwargs)
+        return None
+
+    # autograd's older ways of defining derivatives, as methods of the primitive
+    def defgrad(self, maker, argnum=0):
+        """Deprecated form of ``defvjp(self, maker, argnums=[argnum])``."""
+        _deprecated("defgrad", "defvjp")
+        self.vjps[argnum] = maker
+
+    def defvjp(self, vjp, argnum=0):
+        """Deprecated: ``vjp(g, ans, vs, gvs, *args, **kwargs)`` for argument ``argnum`` (vs,
+        gvs: the vector spaces of the argument and of the value)."""
+        _deprecated("Primitive.defvjp", "fastgrad.extend.defvjp")
+        from .vspace import vspace
+
+        def maker(ans, *args, **kwargs):
+            return lambda g: vjp(g, ans, vspace(args[argnum]), vspace(ans), *args, **kwargs)
+        self.vjps[argnum] = maker
+
+    def defvjp_is_zero(self, argnums=(0,)):
+        """Deprecated: the function does not change with arguments ``argnums`` (their
+        gradients are zeros, traced as ``0 * argument`` so that they differentiate again)."""
+        _deprecated("defvjp_is_zero", "defvjp with a zero VJP")
+        for i in argnums:
+            self.vjps[i] = _zero_maker(i)
+
+
+def _deprecated(old, new):
+    import warnings
+    warnings.warn(f"{old} is deprecated; use {new}", DeprecationWarning, stacklevel=3)
+
+
+def _zero_maker(i):
+    def maker(ans, *args, **kwargs):
+        return lambda g: 0.0 * args[i]
+    return maker
+
+
+def _dense(contribution, arg):
+    """A VJP's contribution as an array: a SparseObject is added into zeros of the
+    argument's shape."""
+    if isinstance(contribution, SparseObject):
+        return contribution.mut_add(np.zeros(np.shape(getattr(arg, "data", arg)),
+                                             np.result_type(getattr(arg, "dtype", float))))
+    return contribution
 
     def _checked(self, contribution, shape, i):
         c = np.asarray(contribution)
@@ -167,8 +223,17 @@ class _Call:
     def __call__(self, g):
         p = self.primitive
         out = []
-        for i in self.argnums:
-            contribution = p._maker(i)(self.ans, *self.raw, **self.kwargs)(g)
+        together = None
+        for k, i in enumerate(self.argnums):
+            maker = p._maker(i)
+            if maker is None:
+                if together is None:
+                    together = p.vjp_argnums(tuple(self.argnums), self.ans, tuple(self.raw),
+                                             self.kwargs)(g)
+                contribution = together[k]
+            else:
+                contribution = maker(self.ans, *self.raw, **self.kwargs)(g)
+            contribution = _dense(contribution, self.raw[i])
             out.append(p._checked(contribution, np.shape(self.raw[i]), i))
         return out
 
@@ -183,7 +248,13 @@ class _Call:
         p = self.primitive
         i = self.argnums[k]
         try:
-            contribution = p._maker(i)(node, *self._traced_args(node), **self.kwargs)(g)
+            maker = p._maker(i)
+            if maker is None:
+                contribution = p.vjp_argnums(tuple(self.argnums), node,
+                                             tuple(self._traced_args(node)), self.kwargs)(g)[k]
+            else:
+                contribution = maker(node, *self._traced_args(node), **self.kwargs)(g)
+            contribution = _dense(contribution, self.raw[i])
         except TypeError as e:
             raise NotImplementedError(
                 f"{p.__name__} is once-differentiable: its VJP for argument {i} could not run on "
@@ -200,12 +271,22 @@ class _Call:
         """The output's tangent from the makers given by :func:`defjvp`."""
         p = self.primitive
         args = self._traced_args(node)
+        if p.jvp_argnums is not None and not any(self.argnums[k] in p.jvps
+                                                 for k, t in enumerate(tangents)
+                                                 if t is not None):
+            moving = [(i, t) for i, t in zip(self.argnums, tangents) if t is not None]
+            return p.jvp_argnums(tuple(i for i, _ in moving), tuple(t for _, t in moving),
+                                 node, tuple(args), self.kwargs)
         out = None
         for k, t in enumerate(tangents):
             if t is None:
                 continue
             i = self.argnums[k]
             maker = p.jvps.get(i)
+            if maker is None and p.jvp_argnum is not None:
+                c = p.jvp_argnum(i, t, node, tuple(args), self.kwargs)
+                out = c if out is None else out + c
+                continue
             if maker is None:
                 raise NotImplementedError(
                     f"{p.__name__}: no JVP is defined for argument {i}, so it cannot be used "
@@ -228,8 +309,20 @@ def defjvp(fun, *jvpmakers, argnums=None):
     for i, maker in zip(argnums, jvpmakers):
         if maker is None:
             fun.jvps.pop(i, None)
+        elif isinstance(maker, str) and maker == "same":
+            fun.jvps[i] = _same_jvp(fun, i)
         else:
             fun.jvps[i] = maker
+
+
+def _same_jvp(fun, i):
+    """autograd's "same": the function is linear in argument i, so its tangent is the
+    function applied to the argument's tangent."""
+    def jvp(g, ans, *args, **kwargs):
+        args = list(args)
+        args[i] = g
+        return fun(*args, **kwargs)
+    return jvp
 
 
 def primitive(fun):
@@ -261,6 +354,54 @@ def defvjp_argnum(fun, vjpmaker):
     fun.vjp_argnum = vjpmaker
 
 
+def defvjp_argnums(fun, vjpmaker):
+    """One maker for all the differentiated arguments at once:
+    ``vjpmaker(argnums, ans, args, kwargs)`` returns ``vjp(g)`` giving one contribution per
+    entry of ``argnums`` (e.g. when they share work)."""
+    if not isinstance(fun, Primitive):
+        raise TypeError("defvjp_argnums: the function is not a primitive")
+    fun.vjp_argnums = vjpmaker
+
+
+def defjvp_argnum(fun, jvpmaker):
+    """One forward-mode maker for every argument: ``jvpmaker(argnum, g, ans, args, kwargs)``
+    returns the output's tangent for argument ``argnum``'s tangent ``g``."""
+    if not isinstance(fun, Primitive):
+        raise TypeError("defjvp_argnum: the function is not a primitive")
+    fun.jvp_argnum = jvpmaker
+
+
+def defjvp_argnums(fun, jvpmaker):
+    """One forward-mode maker for all moving arguments: ``jvpmaker(argnums, gs, ans, args,
+    kwargs)`` returns the output's tangent for the tangents ``gs`` of arguments
+    ``argnums``."""
+    if not isinstance(fun, Primitive):
+        raise TypeError("defjvp_argnums: the function is not a primitive")
+    fun.jvp_argnums = jvpmaker
+
+
+def def_linear(fun):
+    """Declare primitive ``fun`` linear in each of its arguments (multilinear): the tangent
+    for argument i is ``fun`` with that argument replaced by its tangent (forward mode;
+    give the VJPs with :func:`defvjp`)."""
+    def jvp(argnum, g, ans, args, kwargs):
+        args = list(args)
+        args[argnum] = g
+        return fun(*args, **kwargs)
+    defjvp_argnum(fun, jvp)
+
+
+def register_notrace(trace_type, fun):
+    """Make primitive ``fun`` run on the plain values of traced arguments, unrecorded (its
+    result is a constant: integer results, shapes, comparisons). ``trace_type`` (autograd's
+    VJPNode or JVPNode) is accepted for compatibility: fastgrad records one graph for both
+    modes, so the primitive is untraced in both."""
+    if not isinstance(fun, Primitive):
+        raise TypeError(f"register_notrace: {getattr(fun, '__name__', fun)!r} is not a "
+                        f"primitive; decorate it with @fastgrad.extend.primitive first")
+    fun.notrace = True
+
+
 def notrace_primitive(fun):
     """Decorator: ``fun`` is applied to the values of traced arguments and its result is not
     differentiated (integer results, shapes, comparisons, random draws)."""
@@ -272,3 +413,8 @@ def notrace_primitive(fun):
     wrapped.__doc__ = getattr(fun, "__doc__", None)
     wrapped.__wrapped__ = fun
     return wrapped
+
+
+# autograd.extend's vector spaces and boxes (defined in their own modules)
+from .tracer import Box  # noqa: E402
+from .vspace import SparseObject, VSpace, vspace  # noqa: E402

@@ -1,100 +1,92 @@
-"""check_grads with HIPS autograd's meaning: forward and reverse mode against finite
-differences, to any order.
+"""Gradient checks with HIPS autograd's meaning (autograd.test_util): forward and reverse mode
+against finite differences, to any order.
 
-``check_grads(f, modes=("fwd", "rev"), order=2)(x)`` checks, at ``x`` along random
-directions: the JVP (``make_jvp``) against central differences of ``f``; the VJP (``make_vjp``)
-through <u, J v> = <J^T u, v>; and then, for ``order > 1``, the same checks of the functions
-(x, v) -> J v and (x, u) -> J^T u, which exercises every derivative rule differentiated again.
-``argnum`` picks the argument (an int, or a tuple: then the tuple of those arguments is the
-variable). Checks run in the arguments' precision: use float64.
+``check_grads(f, argnum=0, modes=("fwd", "rev"), order=2)(*args)`` checks ``f`` at ``args``
+with respect to argument ``argnum`` (an int, or a tuple: then the tuple of those arguments is
+the variable), along random directions of the argument's vector space (see fastgrad.vspace;
+arrays, floats, and lists, tuples and dicts of them, for the argument and for the value):
+
+- forward mode: the tangent from ``make_jvp`` against central differences of ``f``;
+- reverse mode: <v, vjp(u)> from ``make_vjp`` against <u, J v> by central differences;
+- for ``order > 1``, the same checks of (x, v) -> J v and (x, u) -> J^T u, which
+  differentiates every derivative rule again.
+
+A mismatch raises AssertionError naming the mode and the function ("reverse mode (VJP) check
+of vjp_f failed ..."). Checks run in the arguments' precision: use float64.
 """
+import itertools
+
 import numpy as np
 
 from . import _backend, autodiff
+from .vspace import vspace
+from .wrap_util import get_name, subval, subvals
 
-__all__ = ["check_grads", "combo_check"]
+__all__ = ["check_equivalent", "check_grads", "combo_check", "scalar_close"]
 
 EPS = 1e-6   # step of the central differences
 RTOL = 1e-6
 ATOL = 1e-6
 
 
-def _flat(x):
-    """The arrays (and floats) of ``x`` as a list of float64 arrays, in _box's order."""
-    return [np.asarray(getattr(v, "data", v), dtype=np.float64)
-            for v in autodiff._leaves_of(x, [])]
+def scalar_close(a, b):
+    """a and b agree to ATOL absolutely or RTOL relatively."""
+    a, b = _number(a), _number(b)
+    return abs(a - b) < ATOL or abs(a - b) < RTOL * abs(a + b)
 
 
-def _rebuild(x, arrays):
-    """``x``'s structure holding ``arrays`` in order (floats come back as floats)."""
-    it = iter(arrays)
-
-    def go(v):
-        if isinstance(v, dict):
-            return {key: go(item) for key, item in v.items()}
-        if isinstance(v, (list, tuple)) and not isinstance(v, np.ndarray):
-            return type(v)(go(item) for item in v)
-        a = next(it)
-        return float(a) if isinstance(v, float) else a
-    return go(x)
+def _number(x):
+    return complex(np.asarray(getattr(x, "data", x))) if np.iscomplexobj(
+        getattr(x, "data", x)) else float(np.asarray(getattr(x, "data", x)))
 
 
-def _plain(y):
-    return np.asarray(getattr(y, "data", y), dtype=np.float64)
+def check_equivalent(x, y):
+    """x and y live in the same vector space and agree (projected on a random vector)."""
+    x_vs, y_vs = vspace(x), vspace(y)
+    assert x_vs == y_vs, f"check_equivalent: the values live in different spaces:\n" \
+                         f"x: {x_vs}\ny: {y_vs}"
+    v = x_vs.randn()
+    assert scalar_close(x_vs.inner_prod(x, v), x_vs.inner_prod(y, v)), \
+        f"check_equivalent: the values differ:\nx: {x}\ny: {y}"
 
 
-def _randn_like(x, rng):
-    return _rebuild(x, [rng.standard_normal(a.shape) for a in _flat(x)])
-
-
-def _inner(a, b):
-    return float(sum(np.sum(u * v) for u, v in zip(_flat(a), _flat(b))))
-
-
-def _numerical_jvp(f, x, v):
-    xs, vs = _flat(x), _flat(v)
-    up = f(_rebuild(x, [a + EPS * d for a, d in zip(xs, vs)]))
-    down = f(_rebuild(x, [a - EPS * d for a, d in zip(xs, vs)]))
-    return (_plain(up) - _plain(down)) / (2 * EPS)
-
-
-def _joined(y):
-    """A structured value (the gradient of a tuple argument) as one flat array, traced or
-    not; a single array as it is."""
-    parts = autodiff._leaves_of(y, [])
-    if len(parts) == 1:
-        return parts[0]
-    if any(hasattr(type(p), "_backend") for p in parts):
-        from .ops import kernels
-        return kernels.concatenate([kernels.reshape(p, (-1,)) for p in parts], 0)
-    return np.concatenate([np.reshape(p, (-1,)) for p in parts])
-
-
-def _close(a, b):
-    return abs(a - b) < ATOL or abs(a - b) / abs(a + b) < RTOL
+def _numeric_jvp(f, x, v):
+    """The derivative of f at x along v, by central differences."""
+    x_vs = vspace(x)
+    up = f(x_vs.add(x, x_vs.scalar_mul(v, EPS / 2)))
+    down = f(x_vs.add(x, x_vs.scalar_mul(v, -EPS / 2)))
+    y_vs = vspace(up)
+    return y_vs.scalar_mul(y_vs.add(up, y_vs.scalar_mul(down, -1.0)), 1.0 / EPS)
 
 
 def _check_jvp(fns, f, x, rng):
-    v = _randn_like(x, rng)
-    _, tangent = fns["make_jvp"](f)(x)(v)
-    numeric = _numerical_jvp(f, x, v)
-    if not np.allclose(_plain(tangent), numeric, rtol=RTOL, atol=ATOL):
+    x_vs = vspace(x)
+    v = x_vs.randn(rng)
+    _, exact = fns["make_jvp"](f)(x)(v)
+    numeric = _numeric_jvp(f, x, v)
+    y_vs = vspace(numeric)
+    w = y_vs.randn(rng)
+    a, b = y_vs.inner_prod(w, exact), y_vs.inner_prod(w, numeric)
+    if not scalar_close(a, b):
         raise AssertionError(
-            f"check_grads: forward mode of {getattr(f, '__name__', f)}: make_jvp gives "
-            f"{_plain(tangent)!r}, finite differences give {numeric!r}")
+            f"forward mode (JVP) check of {get_name(f)} failed: along a random direction, "
+            f"make_jvp gives {exact!r} but finite differences give {numeric!r} (projected: "
+            f"{_number(a)!r} and {_number(b)!r})")
 
 
 def _check_vjp(fns, f, x, rng):
+    x_vs = vspace(x)
     vjp, y = fns["make_vjp"](f)(x)
-    u = rng.standard_normal(np.shape(_plain(y)))
-    vjp_u = vjp(u)
-    v = _randn_like(x, rng)
-    exact = _inner(v, vjp_u)
-    numeric = float(np.sum(u * _numerical_jvp(f, x, v)))
-    if not _close(exact, numeric):
+    y_vs = vspace(y)
+    u = y_vs.randn(rng)
+    v = x_vs.randn(rng)
+    vjp_u = vjp(y_vs.covector(u))
+    exact = x_vs.inner_prod(v, x_vs.covector(vjp_u))
+    numeric = y_vs.inner_prod(u, _numeric_jvp(f, x, v))
+    if not scalar_close(exact, numeric):
         raise AssertionError(
-            f"check_grads: reverse mode of {getattr(f, '__name__', f)}: <v, vjp(u)> = "
-            f"{exact!r} but finite differences give <u, J v> = {numeric!r}")
+            f"reverse mode (VJP) check of {get_name(f)} failed: <v, vjp(u)> = "
+            f"{_number(exact)!r} but finite differences give <u, J v> = {_number(numeric)!r}")
 
 
 def _check(fns, f, x, modes, order, rng):
@@ -102,52 +94,55 @@ def _check(fns, f, x, modes, order, rng):
         _check_jvp(fns, f, x, rng)
         if order > 1:
             def jvp_f(xv):
-                return _joined(fns["make_jvp"](f)(xv[0])(xv[1])[1])
-            jvp_f.__name__ = f"jvp_{getattr(f, '__name__', 'f')}"
-            _check(fns, jvp_f, (x, _randn_like(x, rng)), modes, order - 1, rng)
+                return fns["make_jvp"](f)(xv[0])(xv[1])[1]
+            jvp_f.__name__ = f"jvp_{get_name(f)}"
+            _check(fns, jvp_f, (x, vspace(x).randn(rng)), modes, order - 1, rng)
     if "rev" in modes:
         _check_vjp(fns, f, x, rng)
         if order > 1:
             def vjp_f(xu):
-                return _joined(fns["make_vjp"](f)(xu[0])[0](xu[1]))
-            vjp_f.__name__ = f"vjp_{getattr(f, '__name__', 'f')}"
-            u = rng.standard_normal(np.shape(_plain(f(x))))
+                return fns["make_vjp"](f)(xu[0])[0](xu[1])
+            vjp_f.__name__ = f"vjp_{get_name(f)}"
+            u = vspace(f(x)).randn(rng)
             _check(fns, vjp_f, (x, u), modes, order - 1, rng)
 
 
 def check_grads(f, argnum=0, modes=("fwd", "rev"), order=2, *, seed=0, backend=None):
     """A function of ``f``'s arguments that checks ``f``'s derivatives there (see the module
-    docstring) and raises AssertionError naming the mode and both values on a mismatch.
+    docstring) and raises AssertionError naming the mode and the function on a mismatch.
 
+    ``seed`` seeds the random directions (None: numpy's global generator, as autograd);
     ``backend`` ("cython" or "python") checks on that backend instead of the active one."""
     modes = tuple(modes)
     if not modes or any(m not in ("fwd", "rev") for m in modes):
         raise ValueError(f"check_grads: modes must be 'fwd' and/or 'rev', got {modes!r}")
     if order < 1:
         raise ValueError(f"check_grads: order must be at least 1, got {order!r}")
+    if type(argnum) is not int:
+        argnum = tuple(argnum)
     bk = _backend.active if backend is None else _backend.load(backend)
     fns = autodiff.functions(bk)
 
     def checker(*args, **kwargs):
-        def unary(x):
-            full = list(args)
-            if type(argnum) is int:
-                full[argnum] = x
-            else:
-                for i, xi in zip(argnum, x):
-                    full[i] = xi
-            return f(*full, **kwargs)
-        unary.__name__ = getattr(f, "__name__", "f")
-        x = args[argnum] if type(argnum) is int else tuple(args[i] for i in argnum)
-        _check(fns, unary, x, modes, order, np.random.default_rng(seed))
+        if type(argnum) is int:
+            x = args[argnum]
+
+            def unary(x):
+                return f(*subval(args, argnum, x), **kwargs)
+        else:
+            x = tuple(args[i] for i in argnum)
+
+            def unary(x):
+                return f(*subvals(args, zip(argnum, x)), **kwargs)
+        unary.__name__ = get_name(f)
+        rng = None if seed is None else np.random.default_rng(seed)
+        _check(fns, unary, x, modes, order, rng)
     return checker
 
 
 def combo_check(fun, *args, **kwargs):
-    """autograd's combo_check: check_grads of ``fun`` over every combination of the given
-    argument values. ``combo_check(fun, argnums, modes=..., order=...)(arg0_values, ...,
-    kwarg=[values])``."""
-    import itertools
+    """check_grads of ``fun`` over every combination of the given argument values:
+    ``combo_check(fun, argnums, modes=..., order=...)(arg0_values, ..., kwarg=[values])``."""
     argnums = args[0] if args else (0,)
     check_kwargs = kwargs
 
@@ -159,5 +154,6 @@ def combo_check(fun, *args, **kwargs):
             for argnum in argnums:
                 def bound(*a, keywords=keywords):
                     return fun(*a, **keywords)
+                bound.__name__ = get_name(fun)
                 check_grads(bound, argnum, **check_kwargs)(*positional)
     return checker
