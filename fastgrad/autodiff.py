@@ -269,6 +269,28 @@ def _check_argnum(argnum, op):
 
 _made = {}
 
+# grad's docstring, indented as a module-level function's would be (grad is made inside
+# functions(), whose deeper indentation would show in help())
+GRAD_DOC = """
+    Returns a function which computes the gradient of ``fun`` (scalar-valued) with respect
+    to positional argument ``argnum``, taking the same arguments as ``fun``.
+
+    Parameters
+    ----------
+    fun : callable
+        Written with ``fastgrad.numpy`` (``import fastgrad.numpy as np``); returns a float
+        or a single-element array.
+    argnum : int or tuple of ints
+        Which argument(s) to differentiate with respect to: arrays, floats, or nested
+        lists, tuples and dicts of them.
+
+    Returns
+    -------
+    callable
+        ``gradfun(*args, **kwargs)`` returns the gradient in the argument's structure and
+        dtype (a tuple of them when ``argnum`` is a tuple), as plain numpy data.
+    """
+
 
 def functions(bk):
     """The autodiff functions bound to backend ``bk`` (a dict: grad, value_and_grad, ...)."""
@@ -451,25 +473,7 @@ def functions(bk):
                             f"jacobian or elementwise_grad")
         return _ones(data.dtype, data.shape)
 
-    def grad(fun, argnum=0):
-        """The gradient of ``fun`` (scalar-valued) with respect to positional argument
-        ``argnum``, as a function taking ``fun``'s arguments.
-
-        Parameters
-        ----------
-        fun : callable
-            Written with ``fastgrad.numpy`` (``import fastgrad.numpy as np``); returns a
-            float or a single-element array.
-        argnum : int or tuple of ints
-            Which argument(s) to differentiate with respect to: arrays, floats, or nested
-            lists, tuples and dicts of them.
-
-        Returns
-        -------
-        callable
-            ``gradfun(*args, **kwargs)`` returns the gradient in the argument's structure and
-            dtype (a tuple of them when ``argnum`` is a tuple), as plain numpy data.
-        """
+    def grad(fun, argnum=0):  # the docstring is GRAD_DOC
         argnum = _check_argnum(argnum, "grad")
 
         @_wraps(fun, "grad", argnum)
@@ -481,6 +485,8 @@ def functions(bk):
             return result(structure, scalar_grads(ans, leaves, "grad"))
 
         return gradfun
+
+    grad.__doc__ = GRAD_DOC
 
     def value_and_grad(fun, argnum=0):
         """Like :func:`grad`, but the function returns ``(value, gradient)``; the value is

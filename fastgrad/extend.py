@@ -24,6 +24,7 @@ Calling a primitive on a traced value for an argument that has no VJP raises at 
 function and the argument: never a silently constant result.
 """
 import sys
+import threading
 import weakref
 
 import numpy as np
@@ -40,6 +41,13 @@ SEQUENCES = (list, tuple)
 
 _node_types = (_py_node.Node,)
 PRIMITIVES = weakref.WeakSet()  # every Primitive made (fastgrad.core's rule tables look here)
+
+
+class _TracingOnly(threading.local):
+    on = False  # misc.const_graph records a graph to replay, not to differentiate
+
+
+_TRACING_ONLY = _TracingOnly()
 
 
 def node_types():
@@ -120,7 +128,8 @@ class Primitive:
                                 f"backends ({bk.name} and {type(a)._backend.name})")
             raw[i] = a.data
             if a.requires_grad:
-                if i not in self.vjps and self.vjp_argnum is None and self.vjp_argnums is None:
+                if (i not in self.vjps and self.vjp_argnum is None and self.vjp_argnums is None
+                        and not _TRACING_ONLY.on):
                     raise NotImplementedError(
                         f"{self.__name__}: no VJP is defined for argument {i}, so it cannot "
                         f"be differentiated; define one with "
@@ -172,6 +181,19 @@ class Primitive:
         for i in argnums:
             self.vjps[i] = _zero_maker(i)
 
+    def _checked(self, contribution, shape, i):
+        c = np.asarray(contribution)
+        if c.shape != shape:
+            try:
+                fits = np.broadcast_shapes(c.shape, shape) == c.shape
+            except ValueError:
+                fits = False
+            if not fits:
+                raise ValueError(f"{self.__name__}: the VJP for argument {i} returned shape "
+                                 f"{c.shape}, which does not reduce to the argument's shape "
+                                 f"{shape}")
+        return c
+
 
 def _deprecated(old, new):
     import warnings
@@ -191,19 +213,6 @@ def _dense(contribution, arg):
         return contribution.mut_add(np.zeros(np.shape(getattr(arg, "data", arg)),
                                              np.result_type(getattr(arg, "dtype", float))))
     return contribution
-
-    def _checked(self, contribution, shape, i):
-        c = np.asarray(contribution)
-        if c.shape != shape:
-            try:
-                fits = np.broadcast_shapes(c.shape, shape) == c.shape
-            except ValueError:
-                fits = False
-            if not fits:
-                raise ValueError(f"{self.__name__}: the VJP for argument {i} returned shape "
-                                 f"{c.shape}, which does not reduce to the argument's shape "
-                                 f"{shape}")
-        return c
 
 
 class _Call:
