@@ -25,7 +25,6 @@ from .autodiff import (
 )
 from .capture import CaptureError, capture
 from .differential_operators import (
-    checkpoint,
     deriv,
     grad_named,
     holomorphic_grad,
@@ -62,4 +61,11 @@ __all__ = ["BACKEND", "Tensor", "capture", "CaptureError", "gradcheck", "Gradche
 
 # autograd's container builtins, as fastgrad.list / tuple / dict / isinstance (not in __all__:
 # a star import must not shadow Python's builtins)
-from .builtins import dict, isinstance, list, tuple  # noqa: E402,A004
+from .builtins import dict as dict
+from .builtins import isinstance as isinstance
+from .builtins import list as list
+from .builtins import tuple as tuple
+
+# autograd's checkpoint(fun); bound last because importing the submodule fastgrad.checkpoint
+# (fit's checkpoint files, imported by training) sets the package attribute of that name
+from .differential_operators import checkpoint

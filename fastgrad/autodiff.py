@@ -455,9 +455,10 @@ def functions(bk):
             else:
                 seed = scalar_seed(ans, where)
             return backprop(toposort(ans), seed, leaves, where)
+        if _is_numeric(ans):
+            scalar_seed(ans, where)  # a bool or non-scalar value raises before the warning
         if traced(ans, where):  # a Tensor of a subclass
             return backprop(toposort(ans), scalar_seed(ans, where), leaves, where)
-        scalar_seed(ans, where)
         return zeros(leaves)
 
     def scalar_seed(ans, where):

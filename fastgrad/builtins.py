@@ -29,7 +29,7 @@ class _ContainerType(type):
         return builtins.issubclass(sub, cls._python)
 
 
-class list(metaclass=_ContainerType):  # noqa: A001  (autograd's name)
+class list(metaclass=_ContainerType):
     """``list(iterable)``: a Python list (its traced items stay traced)."""
 
     _python = builtins.list
@@ -38,7 +38,7 @@ class list(metaclass=_ContainerType):  # noqa: A001  (autograd's name)
         return builtins.list(*args)
 
 
-class tuple(metaclass=_ContainerType):  # noqa: A001
+class tuple(metaclass=_ContainerType):
     """``tuple(iterable)``: a Python tuple (its traced items stay traced)."""
 
     _python = builtins.tuple
@@ -47,7 +47,7 @@ class tuple(metaclass=_ContainerType):  # noqa: A001
         return builtins.tuple(*args)
 
 
-class dict(metaclass=_ContainerType):  # noqa: A001
+class dict(metaclass=_ContainerType):
     """``dict(...)``, with the arguments of Python's dict: a Python dict (its traced values
     stay traced)."""
 
@@ -78,7 +78,7 @@ def _python_types(classinfo):
     return (classinfo,)
 
 
-def isinstance(obj, classinfo):  # noqa: A001
+def isinstance(obj, classinfo):
     """Python's isinstance, where a traced array counts as a numpy ndarray and this module's
     list, tuple and dict as Python's."""
     return _python_isinstance(obj, _python_types(classinfo))

@@ -1,5 +1,5 @@
-"""The rest of HIPS autograd's differential operators (autograd.differential_operators), on
-fastgrad.autodiff's grad, make_vjp, make_jvp and jacobian:
+"""HIPS autograd's differential operators (autograd.differential_operators): fastgrad.autodiff's
+(grad, make_vjp, make_jvp, jacobian, hessian, ...) and the rest, built on them:
 
 - ``tensor_jacobian_product(fun, argnum)(*args, v)``: v contracted with the leading axes of
   fun's Jacobian (a vector-Jacobian product when v has the value's shape);
@@ -19,11 +19,27 @@ import warnings
 import numpy as np
 
 from . import autodiff
+from .autodiff import (
+    elementwise_grad,
+    grad,
+    grad_and_aux,
+    hessian,
+    hessian_tensor_product,
+    hessian_vector_product,
+    jacobian,
+    make_ggnvp,
+    make_hvp,
+    make_jvp,
+    make_vjp,
+    value_and_grad,
+)
 from .extend import defvjp_argnums, node_types, primitive
 from .vspace import vspace
 
-__all__ = ["checkpoint", "deriv", "grad_named", "holomorphic_grad", "make_jvp_reversemode",
-           "multigrad_dict", "tensor_jacobian_product"]
+__all__ = ["checkpoint", "deriv", "elementwise_grad", "grad", "grad_and_aux", "grad_named",
+           "hessian", "hessian_tensor_product", "hessian_vector_product", "holomorphic_grad",
+           "jacobian", "make_ggnvp", "make_hvp", "make_jvp", "make_jvp_reversemode", "make_vjp",
+           "multigrad_dict", "tensor_jacobian_product", "value_and_grad"]
 
 
 def _name(fun):

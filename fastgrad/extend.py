@@ -425,5 +425,5 @@ def notrace_primitive(fun):
 
 
 # autograd.extend's vector spaces and boxes (defined in their own modules)
-from .tracer import Box  # noqa: E402
-from .vspace import SparseObject, VSpace, vspace  # noqa: E402
+from .tracer import Box
+from .vspace import SparseObject, VSpace, vspace

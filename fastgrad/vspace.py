@@ -21,12 +21,12 @@ _MAKERS = {}  # value type -> maker, from VSpace.register
 
 
 def _face(*xs):
-    """The numpy face (fastgrad.numpy) when one of ``xs`` is traced, else numpy itself."""
+    """fastgrad.numpy on the backend of the first traced value among ``xs``, else numpy."""
     nodes = node_types()
     for x in xs:
         if isinstance(x, nodes):
-            from . import numpy as fnp
-            return fnp
+            from .numpy import namespace
+            return namespace(type(x)._backend)
     return np
 
 
