@@ -451,7 +451,7 @@ def functions(bk):
             data = ans.data
             if data.ndim == 0:
                 dtype = data.dtype
-                seed = ONE64 if dtype is F64 else ONE32 if dtype is F32 else _ones(dtype, ())
+                seed = ONE64 if dtype is F64 else ONE32 if dtype is F32 else scalar_seed(ans, where)
             else:
                 seed = scalar_seed(ans, where)
             return backprop(toposort(ans), seed, leaves, where)

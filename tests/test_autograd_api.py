@@ -43,7 +43,7 @@ from fastgrad.extend import (
 )
 from fastgrad.misc import const_graph, fixed_point
 from fastgrad.test_util import check_equivalent, check_grads, combo_check, scalar_close
-from fastgrad.tracer import getval, isbox
+from fastgrad.tracer import Node, getval, isbox, trace
 from fastgrad.wrap_util import get_name, unary_to_nary
 
 RS = onp.random.default_rng(7)
@@ -492,3 +492,49 @@ def test_fixed_point_gradient_against_finite_differences():
     onp.testing.assert_allclose(grad(lambda a: np.sum(fixed_sqrt(a)))(a), 0.5 / onp.sqrt(a),
                                 rtol=1e-9)
     check_grads(fixed_sqrt, modes=["rev"], order=1)(a)
+
+
+# ---------------------------------------------------------------- tracer.Node / trace
+
+class Recorder(Node):
+    def __init__(self, value, fun, args, kwargs, parent_argnums, parents):
+        self.log = parents[0].log
+        self.value = value
+        self.parents = dict(zip(parent_argnums, parents))
+        self.log.append((fun.__name__, args, parent_argnums, value))
+
+    def initialize_root(self, x):
+        self.log = []
+        self.value = x
+
+
+def test_trace_walks_the_ops_that_depend_on_the_input():
+    @primitive
+    def halve(v, scale=0.5):
+        return v * scale
+    defvjp(halve, lambda ans, v, scale=0.5: lambda g: g * scale)
+
+    def fun(x):
+        y = np.sin(x + x)
+        return halve(y * y, scale=0.25) + np.cos(0.3)  # cos(0.3) is a constant
+    root = Recorder.new_root(1.23)
+    value, end = trace(root, fun, 1.23)
+    assert scalar_close(value, fun(1.23))
+    names = [entry[0] for entry in root.log]
+    assert names[:3] == ["add", "sin", "mul"] and names[3] == "halve" and len(names) == 5
+    assert root.log[3][2] == (0,) and root.log[3][1][1:] == ()  # the primitive's own call
+    assert scalar_close(end.value, value)
+    assert end.parents[0].parents[0] is not None  # linked back to the root
+    node = end
+    while node is not root:
+        node = node.parents[min(node.parents)]
+    assert node is root
+
+
+def test_trace_through_a_grad_and_of_a_constant():
+    root = Recorder.new_root(1.0)
+    value, end = trace(root, grad(lambda x: np.sin(x) * x), 1.0)
+    assert scalar_close(value, onp.cos(1.0) * 1.0 + onp.sin(1.0))
+    assert root.log and scalar_close(end.value, value)
+    value, end = trace(Recorder.new_root(1.0), lambda x: 3.0, 1.0)
+    assert value == 3.0 and end is None

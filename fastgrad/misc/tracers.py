@@ -14,8 +14,9 @@ import functools
 import numpy as np
 
 from .. import _backend, autodiff, extend, recorded
-from .._py.opcodes import OP_CUSTOM, OP_LEAF
+from .._py.opcodes import OP_CUSTOM
 from ..ops.table import BY_CODE, TableCall
+from ..tracer import record_graph, recorded_nodes
 
 __all__ = ["const_graph", "const_graph_unary"]
 
@@ -35,29 +36,6 @@ def _forward(node, args):
                                   f"(its node keeps no forward)")
     op = BY_CODE[node._op]
     return op.forward(*args, **op.kwargs(ctx))
-
-
-def _record(fun, xs, bk):
-    """(the leaves, ``fun(leaves)``: fun's value on the tuple of leaves that stand for
-    ``xs``) with the graph recorded."""
-    leaves = []
-    for x in xs:
-        data = np.array(x)
-        if data.dtype.kind != "f":
-            raise TypeError(f"const_graph: the traced arguments must be floats or float "
-                            f"arrays, not {data.dtype}")
-        leaves.append(bk.node.new_node(data, True))
-    cell = autodiff._trace.level
-    level = cell[0]
-    enabled = bk.node.set_grad_enabled(True)
-    cell[0] = level + 1  # a grad inside fun records its gradient as ops
-    extend._TRACING_ONLY.on = True  # primitives without VJPs may be recorded
-    try:
-        return leaves, fun(tuple(leaves))
-    finally:
-        extend._TRACING_ONLY.on = False
-        cell[0] = level
-        bk.node.set_grad_enabled(enabled)
 
 
 def const_graph_unary(fun):
@@ -82,15 +60,10 @@ class _Replayer:
     def __call__(self, xs):
         bk = _backend.active
         if self.tape is None:
-            leaves, ans = _record(self.fun, xs, bk)
+            leaves, ans = record_graph(self.fun, xs, bk)
             self.leaves = leaves
             self.ans = ans
-            if isinstance(ans, bk.node.Node) and ans.requires_grad:
-                wanted = {id(leaf) for leaf in leaves}
-                self.tape = [n for n in recorded._sort([ans], wanted)
-                             if id(n) not in wanted and n._op != OP_LEAF]
-            else:
-                self.tape = []
+            self.tape = recorded_nodes(ans, leaves)
             return autodiff.plain(ans)
         if not self.tape:
             return autodiff.plain(self.ans)
