@@ -141,19 +141,12 @@ def check_grads(f, argnum=0, modes=("fwd", "rev"), order=2, *, seed=0, backend=N
 
 
 def combo_check(fun, *args, **kwargs):
-    """check_grads of ``fun`` over every combination of the given argument values:
-    ``combo_check(fun, argnums, modes=..., order=...)(arg0_values, ..., kwarg=[values])``."""
-    argnums = args[0] if args else (0,)
-    check_kwargs = kwargs
-
+    """check_grads of ``fun`` at every combination of the given values, autograd's way:
+    ``combo_check(fun, argnum, modes=..., order=...)(arg0_values, arg1_values, ...,
+    keyword=[values], ...)``; ``args`` and ``kwargs`` here go to :func:`check_grads`."""
     def checker(*arg_values, **kwarg_values):
         names = list(kwarg_values)
-        for combo in itertools.product(*arg_values, *kwarg_values.values()):
-            positional = combo[:len(arg_values)]
-            keywords = dict(zip(names, combo[len(arg_values):]))
-            for argnum in argnums:
-                def bound(*a, keywords=keywords):
-                    return fun(*a, **keywords)
-                bound.__name__ = get_name(fun)
-                check_grads(bound, argnum, **check_kwargs)(*positional)
+        for positional in itertools.product(*arg_values):
+            for chosen in itertools.product(*kwarg_values.values()):
+                check_grads(fun, *args, **kwargs)(*positional, **dict(zip(names, chosen)))
     return checker
