@@ -538,3 +538,16 @@ def test_trace_through_a_grad_and_of_a_constant():
     assert root.log and scalar_close(end.value, value)
     value, end = trace(Recorder.new_root(1.0), lambda x: 3.0, 1.0)
     assert value == 3.0 and end is None
+
+
+def test_fixed_point_second_derivative_and_structured_parameters():
+    def root(a):  # sqrt(a) by Newton steps, tight tolerance
+        return fixed_point(newton_sqrt_step, a, 3.0, lambda x, y: np.abs(x - y), 1e-13)
+    assert scalar_close(grad(root)(2.0), 0.5 / onp.sqrt(2.0))
+    assert abs(grad(grad(root))(2.0) - (-0.25 * 2.0 ** -1.5)) < 1e-9
+
+    def step(params):  # x = (p + q / x) / 2 has the fixed point sqrt(q) for p = x
+        return lambda x: 0.5 * (params["p"] * 0.0 + x + params["q"] / x)
+    g = grad(lambda q: fixed_point(step, {"p": 1.0, "q": q}, 2.0,
+                                   lambda x, y: np.abs(x - y), 1e-13))(5.0)
+    assert scalar_close(g, 0.5 / onp.sqrt(5.0))
