@@ -37,6 +37,8 @@ class VSpace:
     iscomplex = False
     size = 0
 
+    # A user space defines these, or autograd's hooks _add, _scalar_mul, _inner_prod and
+    # _covector (which the default methods call).
     def zeros(self):
         raise NotImplementedError(f"{type(self).__name__}.zeros")
 
@@ -50,21 +52,29 @@ class VSpace:
         raise NotImplementedError(f"{type(self).__name__}.randn")
 
     def add(self, x, y):
-        raise NotImplementedError(f"{type(self).__name__}.add")
+        return self._hook("_add")(x, y)
 
     def mut_add(self, x, y):
         """x + y, written into x where x allows it (x None means zeros)."""
         return y if x is None else self.add(x, y)
 
     def scalar_mul(self, x, a):
-        raise NotImplementedError(f"{type(self).__name__}.scalar_mul")
+        return self._hook("_scalar_mul")(x, a)
 
     def inner_prod(self, x, y):
-        raise NotImplementedError(f"{type(self).__name__}.inner_prod")
+        return self._hook("_inner_prod")(x, y)
 
     def covector(self, x):
         """The dual vector of x (x itself in a real space, its conjugate in a complex one)."""
-        return x
+        hook = getattr(self, "_covector", None)
+        return x if hook is None else hook(x)
+
+    def _hook(self, name):
+        hook = getattr(self, name, None)
+        if hook is None:
+            raise NotImplementedError(f"{type(self).__name__} defines neither "
+                                      f"{name.lstrip('_')} nor {name}")
+        return hook
 
     def examples(self):
         """A few members, for tests: zeros, ones and a random vector."""

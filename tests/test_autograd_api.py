@@ -28,7 +28,7 @@ from fastgrad import (
     multigrad_dict,
     tensor_jacobian_product,
 )
-from fastgrad.core import make_jvp, make_vjp, primitive_jvps, primitive_vjps, vspace
+from fastgrad.core import VSpace, make_jvp, make_vjp, primitive_jvps, primitive_vjps, vspace
 from fastgrad.extend import (
     Box,
     SparseObject,
@@ -146,11 +146,36 @@ def test_vspace_of_traced_values_and_registered_types():
     assert seen[0] == vspace(onp.ones((2, 3)))
 
     class Pair:
-        pass
+        def __init__(self, a=0.0, b=0.0):
+            self.a, self.b = a, b
+
+    class PairSpace(VSpace):  # autograd's hooks: _add, _scalar_mul, _inner_prod
+        size = 2
+
+        def __init__(self, value):
+            pass
+
+        def zeros(self):
+            return Pair()
+
+        def _add(self, x, y):
+            return Pair(x.a + y.a, x.b + y.b)
+
+        def _scalar_mul(self, x, c):
+            return Pair(c * x.a, c * x.b)
+
+        def _inner_prod(self, x, y):
+            return x.a * y.a + x.b * y.b
     with pytest.raises(TypeError, match="Pair"):
         vspace(Pair())
-    vspace(1.0).register(Pair, lambda p: vspace(onp.zeros(2)))
-    assert vspace(Pair()).size == 2
+    PairSpace.register(Pair)
+    vs = vspace(Pair(1.0, 2.0))
+    assert isinstance(vs, PairSpace) and vs.size == 2
+    total = vs.add(Pair(1.0, 2.0), vs.scalar_mul(Pair(3.0, 4.0), 2.0))
+    assert (total.a, total.b) == (7.0, 10.0)
+    assert vs.inner_prod(total, Pair(1.0, 1.0)) == 17.0 and vs.covector(total) is total
+    with pytest.raises(NotImplementedError, match="randn"):
+        vs.randn()
 
 
 def test_sparse_object_gradient_is_added_into_zeros():
