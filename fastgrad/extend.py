@@ -22,6 +22,13 @@ one raises in forward mode, naming itself.
 
 Calling a primitive on a traced value for an argument that has no VJP raises at once, naming the
 function and the argument: never a silently constant result.
+
+autograd's other ways of giving rules are here too: ``defvjp_argnum`` / ``defvjp_argnums`` (one
+maker for any argument / for all of them at once), ``defjvp_argnum`` / ``defjvp_argnums``,
+``defjvp(fun, "same")`` and ``def_linear`` (linear functions), ``register_notrace`` (a primitive
+applied to plain values, unrecorded), a VJP returning a ``SparseObject``, and the deprecated
+``Primitive.defgrad`` / ``.defvjp`` / ``.defvjp_is_zero``. ``vspace``, ``VSpace`` and ``Box`` come
+from fastgrad.vspace and fastgrad.tracer.
 """
 import sys
 import threading
