@@ -8,9 +8,9 @@ the other one, for tests that compare the two in one process.
 import numpy as np
 
 from . import _recording, engine, ops
+from ._backend import active
 from ._ndarray_methods import add_methods as add_numpy_methods
 from ._ndarray_methods import numpy_face_function
-from ._backend import active
 from ._py.opcodes import OP_CUSTOM, OP_LEAF, OP_NAMES
 
 FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))

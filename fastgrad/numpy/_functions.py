@@ -655,7 +655,6 @@ def add_functions(fns, bk, named):
 
     def take_along(a, index, axis):
         """a[index] along ``axis`` with ``index`` shaped like a (take_along_axis)."""
-        n = a.data.ndim
         grid = list(np.indices(index.shape, sparse=True))
         grid[axis] = index
         return k.getitem(a, tuple(grid))
