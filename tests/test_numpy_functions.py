@@ -87,6 +87,8 @@ CASES = [
     ("select", lambda np, a, b: np.select([a > 0, b > 0.5], [a, b], default=-1.0),
      [normal(3, 4), normal(3, 4)]),
     ("sort", lambda np, x: np.sort(x, axis=0), [normal(4, 3)]),
+    ("take", lambda np, x: np.take(x, [[0, 2], [2, 2]], axis=1), [normal(2, 3)]),
+    ("take-flat", lambda np, x: np.take(x, [5, 0, 5]), [normal(2, 3)]),
     ("partition", lambda np, x: np.partition(x, 2), [normal(3, 5)]),
     ("fmax", lambda np, a, b: np.fmax(a, b), [normal(3, 4), normal(4)]),
     ("fmin", lambda np, a, b: np.fmin(a, b), [normal(3, 1), normal(4)]),
@@ -179,6 +181,7 @@ METHODS = [
     ("conj", lambda x: x.conj()), ("real", lambda x: x.real + x.imag),
     ("diagonal", lambda x: x.diagonal(0, 0, 2)), ("trace", lambda x: x.trace(axis1=0, axis2=2)),
     ("repeat", lambda x: x.repeat(2, axis=2)), ("max", lambda x: x.max(axis=(0, 2))),
+    ("take", lambda x: x.take([2, 0], axis=2)),
 ]
 
 

@@ -679,6 +679,19 @@ def add_functions(fns, bk, named):
         index = np.argpartition(a.data, values(kth), axis=axis, kind=kind)
         return take_along(a, index, axis)
 
+    def take_t(a, indices, axis=None, out=None, mode="raise"):
+        if out is not None or mode != "raise":
+            raise unsupported("take", "out= or mode=")
+        a = node(a, dtype_of(lift(a)))
+        indices = np.asarray(values(indices))
+        if indices.dtype.kind not in "iu":
+            raise IndexError("take: the indices must be integers")
+        if axis is None:
+            return k.getitem(k.reshape(a, (-1,)), indices)
+        n = a.data.ndim
+        return k.getitem(a, along(normalize_axis_index(axis, n), n, indices))
+
+    dispatch("take", take_t)
     dispatch("sort", sort_t)
     dispatch("partition", partition_t)
 
@@ -764,7 +777,7 @@ def add_functions(fns, bk, named):
         fill = node(fill_value, dtype_of(lift(fill_value)))
         if dtype is not None and np.dtype(dtype) != fill.data.dtype:
             fill = k.astype(fill, np.dtype(dtype))
-        return k.broadcast_to(fill, tuple(shape) if np.iterable(shape) else (shape,)) + 0.0
+        return k.broadcast_to(fill, tuple(shape) if np.iterable(shape) else (shape,))
 
     dispatch("full", full_t)
 
