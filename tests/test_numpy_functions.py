@@ -247,3 +247,16 @@ def test_traced_options_without_meaning_are_refused(ag):
         ag.grad(lambda x: ag.np.sum(ag.np.r_["0,2", x]))(x)
     with pytest.raises(ValueError):
         ag.grad(lambda x: ag.np.sum(ag.np.split(x, 2)[0]))(x)
+
+
+def test_multiple_results_come_in_numpys_containers(ag):
+    Tensor = fastgrad.tensor.tensor_class(ag.bk)
+    x = Tensor(normal(4, 4), requires_grad=True)
+    calls = [(lambda np, x: np.split(x, 2)), (lambda np, x: np.array_split(x, 3)),
+             (lambda np, x: np.gradient(x)), (lambda np, x: np.atleast_3d(x, x))]
+    for call in calls:
+        got, expected = call(ag.np, x), call(np, x.data)
+        assert type(got) is type(expected)
+        assert len(got) == len(expected)
+        for g, e in zip(got, expected):
+            np.testing.assert_allclose(g.data, e, rtol=1e-13)

@@ -437,7 +437,7 @@ def add_functions(fns, bk, named):
             else:
                 parts.append((0.5 * at(-3) - 2.0 * at(-2) + 1.5 * at(-1)) / h)
             out.append(k.concatenate(parts, ax))
-        return out[0] if len(out) == 1 else out
+        return out[0] if len(out) == 1 else tuple(out)
 
     dispatch("gradient", gradient_t)
 
