@@ -567,8 +567,9 @@ def _build(bk):
 
     dispatch("prod", np.prod, prod_t)
     add_functions(fns, bk, named)  # the composites of fastgrad/numpy/_functions.py
-    fns["degrees"], fns["radians"] = fns["rad2deg"], fns["deg2rad"]
-    fns["mod"] = fns["remainder"]
+    fns.setdefault("degrees", fns["rad2deg"])
+    fns.setdefault("radians", fns["deg2rad"])
+    fns.setdefault("mod", fns["remainder"])
     return fns
 
 

@@ -2,8 +2,9 @@
 
 Each function here is written with the table's ops (getitem, untake, reshape, transpose,
 concatenate, matmul, where, ...), so that its VJP and JVP come from theirs and nest to any
-order. ``add_functions(fns, bk)`` adds them to the numpy face of backend ``bk``: with a traced
-argument the composite runs, otherwise numpy's own function runs on the arguments untouched.
+order. ``add_functions(fns, bk, named)`` adds them to the numpy face of backend ``bk`` (names the
+face defines already are kept): with a traced argument the composite runs, otherwise numpy's own
+function runs on the arguments untouched.
 
 Plain arrays meeting a traced value become constants of the traced value's dtype.
 """
@@ -80,6 +81,8 @@ def add_functions(fns, bk, named):
         return x
 
     def dispatch(name, tensor_fn, numpy_fn=None):
+        if name in fns:  # defined by the face already (e.g. with complex support): keep it
+            return
         numpy_fn = numpy_fn if numpy_fn is not None else getattr(np, name)
 
         def f(*args, **kwargs):
@@ -246,7 +249,7 @@ def add_functions(fns, bk, named):
 
     make_diagonal.__name__ = make_diagonal.__qualname__ = "make_diagonal"
     make_diagonal.__module__ = "fastgrad.numpy"
-    fns["make_diagonal"] = make_diagonal
+    fns.setdefault("make_diagonal", make_diagonal)
 
     def diag_t(v, k_=0):
         v = node(v, dtype_of(lift(v)))
@@ -795,7 +798,7 @@ def add_functions(fns, bk, named):
                                                            (Ellipsis,)))
     dispatch("conjugate", lambda x, *args, **kwargs: k.getitem(
         real_input("conjugate", x), (Ellipsis,)))
-    fns["conj"] = fns["conjugate"]
+    fns.setdefault("conj", fns["conjugate"])
     dispatch("angle", lambda z, deg=False: np.angle(real_input("angle", z).data, deg))
 
     def sinc_t(x):
@@ -808,8 +811,8 @@ def add_functions(fns, bk, named):
 
     # -------------------------------------------------------------- r_ and c_
 
-    fns["r_"] = Concatenator(np.r_, fns, column=False, is_traced=is_traced)
-    fns["c_"] = Concatenator(np.c_, fns, column=True, is_traced=is_traced)
+    fns.setdefault("r_", Concatenator(np.r_, fns, column=False, is_traced=is_traced))
+    fns.setdefault("c_", Concatenator(np.c_, fns, column=True, is_traced=is_traced))
 
 
 class Concatenator:
