@@ -69,6 +69,9 @@ def trace_level():
 ndarray = np.ndarray
 F64, F32 = np.dtype(np.float64), np.dtype(np.float32)
 FLOAT_TYPES = (F32, F64)
+# argument dtypes differentiated in a wider one (the gradient is given back in theirs)
+WIDER = {np.dtype(np.float16): F32, np.dtype(np.longdouble): F64}
+WIDER.pop(F64, None)  # where longdouble is float64
 
 
 class _Form:
@@ -92,7 +95,10 @@ def _box(x, leaves, new_node, Node, where):
     t = type(x)
     if t is ndarray:
         if x.dtype not in FLOAT_TYPES:
-            raise _dtype_error(x.dtype, where)
+            wider = WIDER.get(x.dtype)
+            if wider is None:
+                raise _dtype_error(x.dtype, where)
+            x = x.astype(wider)  # the gradient comes back in x's dtype (_unbox)
         leaf = new_node(x, True)
         leaves.append(leaf)
         return leaf
@@ -135,7 +141,10 @@ def _unbox(x, grads):
     """``x``'s structure with its arrays and floats replaced, in order, by ``next(grads)``."""
     t = type(x)
     if t is ndarray:
-        return next(grads)
+        g = next(grads)
+        if x.dtype in WIDER and type(g) is ndarray:
+            return g.astype(x.dtype)
+        return g
     if t is list:
         return [_unbox(v, grads) for v in x]
     if t is tuple:
@@ -148,6 +157,8 @@ def _unbox(x, grads):
     if isinstance(x, np.floating):
         g = next(grads)
         # a numpy scalar of the argument's type (a traced value stays traced)
+        if type(g) is ndarray and g.dtype != x.dtype and x.dtype in WIDER:
+            g = g.astype(x.dtype)
         return g[()] if g.ndim == 0 and type(g) is ndarray else g
     if hasattr(type(x), "_backend"):  # a constant tensor was differentiated as its data
         return next(grads)
@@ -404,11 +415,14 @@ def functions(bk):
         finally:
             _release(leaves)
 
-    def traced(ans, where):
-        """True when ``ans`` is a Tensor that depends on the leaves; warn if it does not."""
+    def traced(ans, where, bool_ok=False):
+        """True when ``ans`` is a Tensor that depends on the leaves; warn if it does not.
+        A boolean value raises, unless ``bool_ok`` (make_vjp: autograd's gives zeros)."""
         if isinstance(ans, Node) and ans.requires_grad:
             return True
-        if isinstance(ans, (bool, np.bool_)) or getattr(ans, "dtype", None) == np.bool_:
+        if bool_ok:
+            pass
+        elif isinstance(ans, (bool, np.bool_)) or getattr(ans, "dtype", None) == np.bool_:
             raise TypeError(f"{where}: the function returns a boolean ({type(ans).__name__}), "
                             f"which has no gradient")
         if not (_is_numeric(ans) or isinstance(ans, Node)):
@@ -466,11 +480,13 @@ def functions(bk):
 
     def scalar_seed(ans, where):
         data = ans.data if isinstance(ans, Node) else np.asarray(ans)
+        if data.dtype.kind == "b":
+            raise TypeError(f"{where}: the function returns a boolean ({type(ans).__name__}), "
+                            f"which has no gradient")
         if data.dtype.kind not in "fiu":
             raise TypeError(f"{where}: the function returned {data.dtype} values; it must "
-                            f"return a real float (a comparison or np.allclose has no "
-                            f"gradient; for complex results use holomorphic_grad, or take "
-                            f"the real part)")
+                            f"return a real float (for complex results use holomorphic_grad, "
+                            f"or take the real part)")
         if data.size != 1:
             raise TypeError(f"{where} only applies to functions with a single-element "
                             f"(scalar) result, but this one has shape {data.shape}; try "
@@ -578,7 +594,7 @@ def functions(bk):
                     finally:
                         _release(own)
                 return recorded_vjp, ans
-            if not traced(ans, "make_vjp"):
+            if not traced(ans, "make_vjp", bool_ok=True):
                 return (lambda g: result(structure, zeros(leaves))), plain(ans)
             order = toposort(ans)
             shape, dtype = ans.data.shape, ans.data.dtype

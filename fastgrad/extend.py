@@ -143,7 +143,7 @@ class Primitive:
                         f"fastgrad.extend.defvjp({self.__name__}, ...)")
                 parents.append(a)
                 argnums.append(i)
-        ans = self.fun(*raw, **kwargs)
+        ans = _plain_call(self.fun, raw, kwargs)
         data = np.asarray(ans)
         if data.dtype not in FLOAT_TYPES:
             raise TypeError(f"{self.__name__}: returned {data.dtype} values on traced "
@@ -200,6 +200,20 @@ class Primitive:
                                  f"{c.shape}, which does not reduce to the argument's shape "
                                  f"{shape}")
         return c
+
+
+def _plain_call(fun, args, kwargs):
+    """``fun(*args, **kwargs)`` on plain values, as at trace level 0: a primitive's forward is
+    a black box, so a grad or make_vjp inside it computes plain values even when the
+    primitive is called inside an enclosing differentiation."""
+    from .autodiff import _trace
+    cell = _trace.level
+    level = cell[0]
+    cell[0] = 0
+    try:
+        return fun(*args, **kwargs)
+    finally:
+        cell[0] = level
 
 
 def _deprecated(old, new):

@@ -576,3 +576,15 @@ def test_fixed_point_second_derivative_and_structured_parameters():
     g = grad(lambda q: fixed_point(step, {"p": 1.0, "q": q}, 2.0,
                                    lambda x, y: np.abs(x - y), 1e-13))(5.0)
     assert scalar_close(g, 0.5 / onp.sqrt(5.0))
+
+
+def test_float16_and_longdouble_arguments_give_gradients_in_their_dtype():
+    f = lambda x: np.sum(np.sin(x) * x)
+    for dtype in (onp.float16, onp.longdouble):
+        x = onp.array([0.5, -1.25, 2.0], dtype=dtype)
+        g = grad(f)(x)
+        assert g.dtype == onp.dtype(dtype)
+        exact = onp.sin(x.astype(float)) + x.astype(float) * onp.cos(x.astype(float))
+        onp.testing.assert_allclose(g.astype(float), exact, rtol=2e-3 if dtype is onp.float16
+                                    else 1e-12)
+    assert type(grad(lambda x: x * x)(onp.float16(1.5))) is onp.float16
