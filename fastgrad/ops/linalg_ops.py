@@ -1,0 +1,550 @@
+"""The op table's linear-algebra entries (numpy.linalg and scipy.linalg).
+
+Each forward is numpy's (or scipy's) routine on arrays; each VJP and JVP is written in fastgrad
+ops (matmul, transpose, getitem, the entries below themselves), so they differentiate again to
+any order. Matrices may be stacked (shape (..., M, N)) wherever numpy stacks them.
+
+Decompositions with several outputs are one entry whose output packs them into one array
+(``eigh``: the eigenvectors with the eigenvalues as one more row; ``svd``: U, s and Vh
+flattened side by side); fastgrad/numpy/linalg.py unpacks them with getitem. A function of the
+eigenvalues (singular values) alone then sends a zero cotangent to the vectors, and the rules
+skip the vector part, which is what keeps repeated eigenvalues from dividing by zero.
+
+scipy is imported only by the forwards of the scipy.linalg entries, when they run.
+"""
+import numpy as np
+from numpy.linalg import LinAlgError
+
+from . import kernels as k
+from .table import OPS, Op, call_python_op, register
+
+# ---------------------------------------------------------------- helpers (fastgrad ops)
+
+mT = k.swap_last
+mm = k.matmul
+
+
+def call(name):
+    """The function running entry ``name`` on Tensors (or numpy on plain arrays)."""
+    entry = OPS[name]
+
+    def run(*args, **params):
+        return call_python_op(entry, args, params)
+    run.__name__ = name
+    return run
+
+
+def diag(x):
+    """x[..., i, i]"""
+    n = x.data.shape[-1]
+    ar = np.arange(n)
+    return k.getitem(x, (Ellipsis, ar, ar))
+
+
+def diag_embed(v):
+    """the matrices with v[..., i] on the diagonal"""
+    n = v.data.shape[-1]
+    return k.multiply(k.reshape(v, v.data.shape[:-1] + (1, n)), np.eye(n))
+
+
+def as_matrices(x):
+    """a stack of scalars (shape (...)) as a stack of 1x1 matrices (shape (..., 1, 1))"""
+    return k.reshape(x, x.data.shape + (1, 1))
+
+
+def inv_gaps(w):
+    """F[..., i, j] = 1 / (w_j - w_i) off the diagonal, 0 on it"""
+    n = w.data.shape[-1]
+    batch = w.data.shape[:-1]
+    gaps = k.subtract(k.reshape(w, batch + (1, n)), k.reshape(w, batch + (n, 1)))
+    return k.divide(1.0 - np.eye(n), k.add(gaps, np.eye(n)))
+
+
+def nonzero(g):
+    """True when the cotangent (a Tensor or array) has a nonzero entry."""
+    return bool(np.any(getattr(g, "data", g)))
+
+
+# ---------------------------------------------------------------- checks (forwards)
+
+def square(name, a):
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise ValueError(f"linalg.{name}: expected a square matrix or a stack of them (shape "
+                         f"(..., M, M)), got shape {a.shape}")
+
+
+def matrix(name, a):
+    if a.ndim < 2:
+        raise ValueError(f"linalg.{name}: expected a matrix or a stack of them (shape "
+                         f"(..., M, N)), got shape {a.shape}")
+
+
+def lapack(name, fn, *arrays):
+    """fn(*arrays), with numpy's LinAlgError (singular, not positive definite, ...) and batch
+    shape errors named by the op and the shapes."""
+    shapes = " and ".join(str(a.shape) for a in arrays)
+    try:
+        return fn(*arrays)
+    except LinAlgError as e:
+        raise LinAlgError(f"linalg.{name}: {e} (shape {shapes})") from None
+    except ValueError as e:
+        raise ValueError(f"linalg.{name}: shapes {shapes}: {e}") from None
+
+
+def real_result(name, out, shape):
+    if np.iscomplexobj(out):
+        raise NotImplementedError(
+            f"linalg.{name}: the result for the real input of shape {shape} is complex; "
+            f"differentiating complex results needs fastgrad's complex support")
+    return out
+
+
+# ---------------------------------------------------------------- inv, solve, det, slogdet
+
+def _inv_forward(a):
+    """y = a^-1"""
+    square("inv", a)
+    return lapack("inv", np.linalg.inv, a)
+
+
+register(Op("inv", _inv_forward,
+            (lambda g, y, a: -mm(mm(mT(y), g), mT(y)),),
+            (lambda t, y, a: -mm(mm(y, t), y),),
+            nargs=1, doc="y = a^-1; vjp = -y^T g y^T; jvp = -y t y"))
+inv = call("inv")
+
+
+def _solve_forward(a, b):
+    """y = a^-1 b, b a matrix (..., M, K)"""
+    square("solve", a)
+    if b.ndim < 2 or b.shape[-2] != a.shape[-1]:
+        raise ValueError(f"linalg.solve: a has shape {a.shape}, so b must have shape (M,) or "
+                         f"(..., M, K) with M = {a.shape[-1]}, got {b.shape}")
+    return lapack("solve", np.linalg.solve, a, b)
+
+
+register(Op("solve", _solve_forward,
+            (lambda g, y, a, b: -mm(solve(mT(a), g), mT(y)),
+             lambda g, y, a, b: solve(mT(a), g)),
+            (lambda t, y, a, b: -solve(a, mm(t, y)),
+             lambda t, y, a, b: solve(a, t)),
+            nargs=2, doc="y = a^-1 b; vjp_b = a^-T g, vjp_a = -vjp_b y^T"))
+solve = call("solve")
+
+
+def _det_forward(a):
+    square("det", a)
+    return lapack("det", np.linalg.det, a)
+
+
+register(Op("det", _det_forward,
+            (lambda g, y, a: k.multiply(as_matrices(k.multiply(g, y)), mT(inv(a))),),
+            (lambda t, y, a: k.multiply(y, k.sum(k.multiply(mT(inv(a)), t), (-2, -1))),),
+            nargs=1, doc="y = det a; vjp = g y a^-T; jvp = y tr(a^-1 t)"))
+det = call("det")
+
+
+def _logabsdet_forward(a):
+    square("slogdet", a)
+    return lapack("slogdet", np.linalg.slogdet, a)[1]
+
+
+register(Op("logabsdet", _logabsdet_forward,
+            (lambda g, y, a: k.multiply(as_matrices(g), mT(inv(a))),),
+            (lambda t, y, a: k.sum(k.multiply(mT(inv(a)), t), (-2, -1)),),
+            nargs=1, doc="y = log |det a| (slogdet's second output); vjp = g a^-T"))
+logabsdet = call("logabsdet")
+
+
+# ---------------------------------------------------------------- pinv
+
+def _pinv_forward(a, rcond=None, hermitian=False, rtol=None):
+    matrix("pinv", a)
+    kwargs = {"hermitian": hermitian}
+    if rcond is not None:
+        kwargs["rcond"] = rcond
+    if rtol is not None:
+        kwargs["rtol"] = rtol
+    return lapack("pinv", lambda x: np.linalg.pinv(x, **kwargs), a)
+
+
+def _pinv_vjp(g, y, a, **params):
+    """-y^T g y^T + (I - a y) g^T y y^T + y^T y g^T (I - y a)   (y = a^+, rank constant)"""
+    gt = mT(g)
+    w = mm(gt, mm(y, mT(y)))
+    z = mm(mm(mT(y), y), gt)
+    return -mm(mm(mT(y), g), mT(y)) + (w - mm(a, mm(y, w))) + (z - mm(mm(z, y), a))
+
+
+def _pinv_jvp(t, y, a, **params):
+    """-y t y + y y^T t^T (I - a y) + (I - y a) t^T y^T y"""
+    tt = mT(t)
+    v2 = mm(mm(y, mT(y)), tt)
+    v3 = mm(tt, mm(mT(y), y))
+    return -mm(mm(y, t), y) + (v2 - mm(mm(v2, a), y)) + (v3 - mm(y, mm(a, v3)))
+
+
+register(Op("pinv", _pinv_forward, (_pinv_vjp,), (_pinv_jvp,), nargs=1,
+            param_names=("rcond", "hermitian", "rtol"),
+            doc="y = a^+ (Moore-Penrose); derivatives where the rank is constant"))
+pinv = call("pinv")
+
+
+# ---------------------------------------------------------------- cholesky
+
+def _lower_half_diag(n):
+    """the mask taking the lower triangle with the diagonal halved"""
+    return np.tril(np.ones((n, n))) - 0.5 * np.eye(n)
+
+
+def _cholesky_forward(s):
+    square("cholesky", s)
+    return lapack("cholesky", np.linalg.cholesky, s)
+
+
+def _cholesky_vjp(g, y, s):
+    """sym(L^-T phi(L^T g) L^-1), phi = the lower triangle with half its diagonal"""
+    phi = k.multiply(mm(mT(y), g), _lower_half_diag(s.data.shape[-1]))
+    left = solve(mT(y), phi)                    # L^-T phi
+    both = mT(solve(mT(y), mT(left)))           # L^-T phi L^-1
+    return 0.5 * (both + mT(both))
+
+
+def _cholesky_jvp(t, y, s):
+    """L phi(L^-1 t L^-T)"""
+    left = solve(y, t)                          # L^-1 t
+    both = mT(solve(y, mT(left)))               # L^-1 t L^-T
+    return mm(y, k.multiply(both, _lower_half_diag(s.data.shape[-1])))
+
+
+register(Op("cholesky", _cholesky_forward, (_cholesky_vjp,), (_cholesky_jvp,), nargs=1,
+            doc="L = cholesky(s), s symmetric positive definite (the face builds s from the "
+                "lower triangle, as numpy reads it)"))
+cholesky = call("cholesky")
+
+
+# ---------------------------------------------------------------- eigh
+
+def _eigh_forward(s):
+    """[V; w]: eigenvectors (columns) with the eigenvalues as one more row"""
+    square("eigh", s)
+    w, v = lapack("eigh", np.linalg.eigh, s)
+    return np.concatenate([v, w[..., None, :]], axis=-2)
+
+
+def eigh_parts(packed):
+    """(w, V) from eigh's packed output (a Tensor)"""
+    n = packed.data.shape[-1]
+    return (k.getitem(packed, (Ellipsis, n, slice(None))),
+            k.getitem(packed, (Ellipsis, slice(0, n), slice(None))))
+
+
+def _eigh_vjp(g, y, s):
+    """V (diag(g_w) + F * (V^T g_V)) V^T, symmetrised; F_ij = 1/(w_j - w_i)"""
+    w, v = eigh_parts(y)
+    gw, gv = eigh_parts(g)
+    inner = diag_embed(gw)
+    if nonzero(gv):
+        inner = inner + k.multiply(inv_gaps(w), mm(mT(v), gv))
+    full = mm(mm(v, inner), mT(v))
+    return 0.5 * (full + mT(full))
+
+
+def _eigh_jvp(t, y, s):
+    """C = V^T t V: dw = diag C, dV = V (F * C)"""
+    w, v = eigh_parts(y)
+    c = mm(mm(mT(v), t), v)
+    dv = mm(v, k.multiply(inv_gaps(w), c))
+    dw = diag(c)
+    return k.concatenate([dv, k.reshape(dw, dw.data.shape[:-1] + (1, -1))], -2)
+
+
+register(Op("eigh", _eigh_forward, (_eigh_vjp,), (_eigh_jvp,), nargs=1,
+            doc="[V; w] = eigh(s), s symmetric (the face builds s from the triangle numpy "
+                "reads)"))
+eigh = call("eigh")
+
+
+# ---------------------------------------------------------------- eig (real eigenvalues)
+
+def _eig_forward(a):
+    """[V; w]: eigenvectors (unit columns) with the eigenvalues as one more row"""
+    square("eig", a)
+    w, v = lapack("eig", np.linalg.eig, a)
+    if np.iscomplexobj(w) and np.any(w.imag != 0):
+        real_result("eig", w, a.shape)
+    return np.concatenate([v.real, w.real[..., None, :]], axis=-2)
+
+
+def _eig_vjp(g, y, a):
+    """V^-T (diag(g_w) + F * (V^T g_V')) V^T, g_V' = g_V - V diag(V^T g_V) (unit columns)"""
+    w, v = eigh_parts(y)
+    gw, gv = eigh_parts(g)
+    inner = diag_embed(gw)
+    if nonzero(gv):
+        gv = gv - k.multiply(v, k.sum(k.multiply(v, gv), -2, True))
+        inner = inner + k.multiply(inv_gaps(w), mm(mT(v), gv))
+    return solve(mT(v), mm(inner, mT(v)))
+
+
+def _eig_jvp(t, y, a):
+    """C = V^-1 t V: dw = diag C, dV = V (F * C) minus its part along each column"""
+    w, v = eigh_parts(y)
+    c = solve(v, mm(t, v))
+    dv = mm(v, k.multiply(inv_gaps(w), c))
+    dv = dv - k.multiply(v, k.sum(k.multiply(v, dv), -2, True))
+    dw = diag(c)
+    return k.concatenate([dv, k.reshape(dw, dw.data.shape[:-1] + (1, -1))], -2)
+
+
+register(Op("eig", _eig_forward, (_eig_vjp,), (_eig_jvp,), nargs=1,
+            doc="[V; w] = eig(a) for real a with real eigenvalues (complex ones raise)"))
+eig = call("eig")
+
+
+# ---------------------------------------------------------------- svd (reduced)
+
+def _svd_forward(a):
+    """[U, s, Vh] flattened side by side (the reduced SVD)"""
+    matrix("svd", a)
+    u, s, vh = lapack("svd", lambda x: np.linalg.svd(x, full_matrices=False), a)
+    batch = a.shape[:-2]
+    return np.concatenate([u.reshape(batch + (-1,)), s, vh.reshape(batch + (-1,))], axis=-1)
+
+
+def svd_parts(packed, shape):
+    """(U, s, Vh) from svd's packed output for an input of ``shape``"""
+    m, n = shape[-2:]
+    r = min(m, n)
+    batch = tuple(shape[:-2])
+    u = k.reshape(k.getitem(packed, (Ellipsis, slice(0, m * r))), batch + (m, r))
+    s = k.getitem(packed, (Ellipsis, slice(m * r, m * r + r)))
+    vh = k.reshape(k.getitem(packed, (Ellipsis, slice(m * r + r, None))), batch + (r, n))
+    return u, s, vh
+
+
+def svd_pack(u, s, vh):
+    batch = s.data.shape[:-1]
+    return k.concatenate([k.reshape(u, batch + (-1,)), s, k.reshape(vh, batch + (-1,))], -1)
+
+
+def _svd_vjp(g, y, a):
+    """U (diag g_s + (J + J^T) S + S (K + K^T)) V^T + (I - U U^T) g_U S^-1 V^T
+    + U S^-1 g_V^T (I - V V^T), J = F * (U^T g_U), K = F * (V^T g_V), F_ij = 1/(s_j^2 - s_i^2)"""
+    shape = a.data.shape
+    u, s, vh = svd_parts(y, shape)
+    gu, gs, gvh = svd_parts(g, shape)
+    inner = diag_embed(gs)
+    out = None
+    if nonzero(gu) or nonzero(gvh):
+        v, gv = mT(vh), mT(gvh)
+        f = inv_gaps(k.multiply(s, s))
+        j = k.multiply(f, mm(mT(u), gu))
+        kk = k.multiply(f, mm(vh, gv))
+        smat = diag_embed(s)
+        inner = inner + mm(j + mT(j), smat) + mm(smat, kk + mT(kk))
+        inv_s = k.reshape(k.divide(1.0, s), s.data.shape[:-1] + (1, -1))  # columns / s
+        gu_s = k.multiply(gu, inv_s)                                        # g_U S^-1
+        gv_s = k.multiply(gv, inv_s)                                        # g_V S^-1
+        out = mm(gu_s - mm(u, mm(mT(u), gu_s)), vh) + \
+            mm(u, mT(gv_s - mm(v, mm(vh, gv_s))))
+    core = mm(mm(u, inner), vh)
+    return core if out is None else core + out
+
+
+def _svd_jvp(t, y, a):
+    """P = U^T t V: ds = diag P, dU = U (F * (P S + S P^T)) + (I - U U^T) t V S^-1,
+    dV = V (F * (S P + P^T S)) + (I - V V^T) t^T U S^-1"""
+    u, s, vh = svd_parts(y, a.data.shape)
+    v = mT(vh)
+    p = mm(mm(mT(u), t), v)
+    f = inv_gaps(k.multiply(s, s))
+    smat = diag_embed(s)
+    inv_s = k.reshape(k.divide(1.0, s), s.data.shape[:-1] + (1, -1))
+    tv = k.multiply(mm(t, v), inv_s)
+    tu = k.multiply(mm(mT(t), u), inv_s)
+    du = mm(u, k.multiply(f, mm(p, smat) + mm(smat, mT(p)))) + (tv - mm(u, mm(mT(u), tv)))
+    dv = mm(v, k.multiply(f, mm(smat, p) + mm(mT(p), smat))) + (tu - mm(v, mm(vh, tu)))
+    return svd_pack(du, diag(p), mT(dv))
+
+
+register(Op("svd", _svd_forward, (_svd_vjp,), (_svd_jvp,), nargs=1,
+            doc="[U, s, Vh] = svd(a, full_matrices=False), packed; distinct nonzero singular "
+                "values for the vectors' derivatives"))
+svd = call("svd")
+
+
+# ---------------------------------------------------------------- scipy.linalg
+
+def _scipy_linalg():
+    try:
+        import scipy.linalg
+    except ImportError:  # pragma: no cover - exercised where scipy is absent
+        raise ImportError("fastgrad.scipy.linalg needs scipy (pip install scipy)") from None
+    return scipy.linalg
+
+
+def _sylvester_forward(a, b, q):
+    """x with a x + x b = q"""
+    for name, m in (("a", a), ("b", b)):
+        if m.ndim != 2 or m.shape[0] != m.shape[1]:
+            raise ValueError(f"scipy.linalg.solve_sylvester: {name} must be a square matrix, "
+                             f"got shape {m.shape}")
+    if q.shape != (a.shape[0], b.shape[0]):
+        raise ValueError(f"scipy.linalg.solve_sylvester: a {a.shape} and b {b.shape} need q "
+                         f"of shape {(a.shape[0], b.shape[0])}, got {q.shape}")
+    return lapack("solve_sylvester", _scipy_linalg().solve_sylvester, a, b, q)
+
+
+def _sylvester_vjp(i, g, y, a, b, q):
+    """z = sylvester(a^T, b^T, g): vjp_a = -z x^T, vjp_b = -x^T z, vjp_q = z"""
+    z = solve_sylvester(mT(a), mT(b), g)
+    return (-mm(z, mT(y)), -mm(mT(y), z), z)[i]
+
+
+register(Op("solve_sylvester", _sylvester_forward, _sylvester_vjp,
+            (lambda t, y, a, b, q: solve_sylvester(a, b, -mm(t, y)),
+             lambda t, y, a, b, q: solve_sylvester(a, b, -mm(y, t)),
+             lambda t, y, a, b, q: solve_sylvester(a, b, t)),
+            nargs=3, doc="x with a x + x b = q; jvp = sylvester(a, b, dq - da x - x db)"))
+solve_sylvester = call("solve_sylvester")
+
+
+def _sqrtm_forward(a):
+    if a.ndim != 2 or a.shape[0] != a.shape[1]:
+        raise ValueError(f"scipy.linalg.sqrtm: expected a square matrix, got shape {a.shape}")
+    out = lapack("sqrtm", _scipy_linalg().sqrtm, a)
+    out = np.asarray(out[0] if isinstance(out, tuple) else out)
+    if np.iscomplexobj(out):
+        if np.any(out.imag != 0):
+            real_result("sqrtm", out, a.shape)
+        out = out.real
+    return out
+
+
+register(Op("sqrtm", _sqrtm_forward,
+            (lambda g, y, a: solve_sylvester(mT(y), mT(y), g),),
+            (lambda t, y, a: solve_sylvester(y, y, t),),
+            nargs=1, doc="y = a^(1/2) (y y = a); jvp = sylvester(y, y, t)"))
+sqrtm = call("sqrtm")
+
+
+def triangle_mask(n, lower, unit_diagonal):
+    """the entries of an n x n triangular matrix that solve_triangular reads"""
+    offset = -1 if unit_diagonal else 0
+    return np.tril(np.ones((n, n)), offset) if lower else np.triu(np.ones((n, n)), -offset)
+
+
+def _triangular_forward(a, b, trans=0, lower=False, unit_diagonal=False):
+    """x with op(a) x = b, op(a) = a (trans 0) or a^T (trans 1); b a matrix"""
+    if a.ndim != 2 or a.shape[0] != a.shape[1]:
+        raise ValueError(f"scipy.linalg.solve_triangular: expected a square matrix, got "
+                         f"shape {a.shape}")
+    if b.ndim != 2 or b.shape[0] != a.shape[0]:
+        raise ValueError(f"scipy.linalg.solve_triangular: a has shape {a.shape}, so b must "
+                         f"have shape (M,) or (M, K) with M = {a.shape[0]}, got {b.shape}")
+    return lapack("solve_triangular",
+                  lambda x, y: _scipy_linalg().solve_triangular(
+                      x, y, trans=trans, lower=lower, unit_diagonal=unit_diagonal), a, b)
+
+
+def _triangular_vjp(i, g, y, a, b, trans=0, lower=False, unit_diagonal=False):
+    """z = op(a)^-T g: vjp_b = z, vjp_a = -(z x^T, or x z^T for trans) on the triangle"""
+    z = solve_triangular(a, g, trans=1 - trans, lower=lower, unit_diagonal=unit_diagonal)
+    if i == 1:
+        return z
+    ga = -mm(y, mT(z)) if trans else -mm(z, mT(y))
+    return k.multiply(ga, triangle_mask(a.data.shape[-1], lower, unit_diagonal))
+
+
+def _triangular_jvp(ts, y, a, b, trans=0, lower=False, unit_diagonal=False):
+    """op(a)^-1 (db - op(da) x), da on the triangle"""
+    ta, tb = ts
+    rhs = tb
+    if ta is not None:
+        ta = k.multiply(ta, triangle_mask(a.data.shape[-1], lower, unit_diagonal))
+        change = mm(mT(ta) if trans else ta, y)
+        rhs = -change if rhs is None else rhs - change
+    return solve_triangular(a, rhs, trans=trans, lower=lower, unit_diagonal=unit_diagonal)
+
+
+register(Op("solve_triangular", _triangular_forward, _triangular_vjp, _triangular_jvp,
+            nargs=2, param_names=("trans", "lower", "unit_diagonal"),
+            doc="x with op(a) x = b, a triangular"))
+solve_triangular = call("solve_triangular")
+
+
+def band_gather(n, lu):
+    """(rows, columns, valid): for band row r and column j of (l, u) storage, the matrix
+    entry ab[r, j] is A[r - u + j, j]; these index the rows i = r - u + j."""
+    lower, upper = lu
+    r = np.arange(lower + upper + 1)[:, None]
+    i = r - upper + np.arange(n)[None, :]
+    valid = (i >= 0) & (i < n)
+    return np.clip(i, 0, n - 1), valid
+
+
+def band_matmul(ab, x, lu):
+    """A x for A in (l, u) band storage ab (x a matrix (n, K))"""
+    n = ab.data.shape[-1]
+    lower, upper = lu
+    r = np.arange(lower + upper + 1)[:, None]
+    j = np.arange(n)[None, :] + upper - r           # (A x)_i = sum_r ab[r, i + u - r] x_j
+    valid = (j >= 0) & (j < n)
+    jc = np.clip(j, 0, n - 1)
+    coeff = k.multiply(k.getitem(ab, (np.broadcast_to(r, jc.shape), jc)), valid)
+    rows = k.getitem(x, (jc,))                      # (R, n, K)
+    return k.sum(k.multiply(k.reshape(coeff, coeff.data.shape + (1,)), rows), 0)
+
+
+def band_transpose(ab, lu):
+    """A^T in (u, l) band storage: abT[r, j] = ab[l + u - r, j + r - l]"""
+    n = ab.data.shape[-1]
+    lower, upper = lu
+    r = np.arange(lower + upper + 1)[:, None]
+    j = np.arange(n)[None, :] + r - lower
+    valid = (j >= 0) & (j < n)
+    rows = np.broadcast_to(lower + upper - r, j.shape)
+    return k.multiply(k.getitem(ab, (rows, np.clip(j, 0, n - 1))), valid)
+
+
+def _banded_forward(ab, b, lu=(0, 0)):
+    """x with A x = b, A in (l, u) band storage ab; b a matrix (n, K)"""
+    lower, upper = lu
+    if ab.ndim != 2 or ab.shape[0] != lower + upper + 1:
+        raise ValueError(f"scipy.linalg.solve_banded: (l, u) = {lu} needs ab of shape "
+                         f"({lower + upper + 1}, n), got {ab.shape}")
+    if b.ndim != 2 or b.shape[0] != ab.shape[1]:
+        raise ValueError(f"scipy.linalg.solve_banded: ab has shape {ab.shape}, so b must have "
+                         f"shape (n,) or (n, K) with n = {ab.shape[1]}, got {b.shape}")
+    return lapack("solve_banded", lambda x, y: _scipy_linalg().solve_banded(tuple(lu), x, y),
+                  ab, b)
+
+
+def _banded_vjp(i, g, y, ab, b, lu=(0, 0)):
+    """z = A^-T g: vjp_b = z; vjp_ab[r, j] = -sum_k z[r - u + j, k] x[j, k] (in the band)"""
+    lower, upper = lu
+    z = solve_banded(band_transpose(ab, lu), g, lu=(upper, lower))
+    if i == 1:
+        return z
+    rows, valid = band_gather(ab.data.shape[-1], lu)
+    zr = k.getitem(z, (rows,))                       # (R, n, K)
+    return -k.multiply(k.sum(k.multiply(zr, y), -1), valid)
+
+
+def _banded_jvp(ts, y, ab, b, lu=(0, 0)):
+    """A^-1 (db - dA x)"""
+    tab, tb = ts
+    rhs = tb
+    if tab is not None:
+        change = band_matmul(tab, y, lu)
+        rhs = -change if rhs is None else rhs - change
+    return solve_banded(ab, rhs, lu=lu)
+
+
+register(Op("solve_banded", _banded_forward, _banded_vjp, _banded_jvp, nargs=2,
+            param_names=("lu",), doc="x with A x = b, A banded in (l, u) storage ab"))
+solve_banded = call("solve_banded")
+
+NAMES = ("inv", "solve", "det", "logabsdet", "pinv", "cholesky", "eigh", "eig", "svd",
+         "solve_sylvester", "sqrtm", "solve_triangular", "solve_banded")
