@@ -225,10 +225,11 @@ cholesky = call("cholesky")
 
 # ---------------------------------------------------------------- eigh
 
-def _eigh_forward(s):
-    """[V; w]: eigenvectors (columns) with the eigenvalues as one more row"""
+def _eigh_forward(s, UPLO="L"):
+    """[V; w]: eigenvectors (columns) with the eigenvalues as one more row (UPLO: the
+    triangle LAPACK reads, which picks the eigenvectors' signs)"""
     square("eigh", s)
-    w, v = lapack("eigh", np.linalg.eigh, s)
+    w, v = lapack("eigh", lambda x: np.linalg.eigh(x, UPLO), s)
     return np.concatenate([v, w[..., None, :]], axis=-2)
 
 
@@ -239,7 +240,7 @@ def eigh_parts(packed):
             k.getitem(packed, (Ellipsis, slice(0, n), slice(None))))
 
 
-def _eigh_vjp(g, y, s):
+def _eigh_vjp(g, y, s, UPLO="L"):
     """V (diag(g_w) + F * (V^T g_V)) V^T, symmetrised; F_ij = 1/(w_j - w_i)"""
     w, v = eigh_parts(y)
     gw, gv = eigh_parts(g)
@@ -250,7 +251,7 @@ def _eigh_vjp(g, y, s):
     return 0.5 * (full + mT(full))
 
 
-def _eigh_jvp(t, y, s):
+def _eigh_jvp(t, y, s, UPLO="L"):
     """C = V^T t V: dw = diag C, dV = V (F * C)"""
     w, v = eigh_parts(y)
     c = mm(mm(mT(v), t), v)
@@ -259,7 +260,7 @@ def _eigh_jvp(t, y, s):
     return k.concatenate([dv, k.reshape(dw, dw.data.shape[:-1] + (1, -1))], -2)
 
 
-register(Op("eigh", _eigh_forward, (_eigh_vjp,), (_eigh_jvp,), nargs=1,
+register(Op("eigh", _eigh_forward, (_eigh_vjp,), (_eigh_jvp,), nargs=1, param_names=("UPLO",),
             doc="[V; w] = eigh(s), s symmetric (the face builds s from the triangle numpy "
                 "reads)"))
 eigh = call("eigh")
@@ -417,7 +418,7 @@ def _sqrtm_forward(a):
     out = np.asarray(out[0] if isinstance(out, tuple) else out)
     if np.iscomplexobj(out):
         if np.any(out.imag != 0):
-            real_result("sqrtm", out, a.shape)
+            real_result("sqrtm (scipy.linalg)", out, a.shape)
         out = out.real
     return out
 
