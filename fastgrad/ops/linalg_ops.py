@@ -133,6 +133,7 @@ solve = call("solve")
 
 
 def _det_forward(a):
+    """y = det a"""
     square("det", a)
     return lapack("det", np.linalg.det, a)
 
@@ -145,6 +146,7 @@ det = call("det")
 
 
 def _logabsdet_forward(a):
+    """y = log |det a|"""
     square("slogdet", a)
     return lapack("slogdet", np.linalg.slogdet, a)[1]
 
@@ -159,6 +161,7 @@ logabsdet = call("logabsdet")
 # ---------------------------------------------------------------- pinv
 
 def _pinv_forward(a, rcond=None, hermitian=False, rtol=None):
+    """y = a^+ (numpy's cutoffs)"""
     matrix("pinv", a)
     kwargs = {"hermitian": hermitian}
     if rcond is not None:
@@ -198,6 +201,7 @@ def _lower_half_diag(n):
 
 
 def _cholesky_forward(s):
+    """L lower triangular with L L^T = s"""
     square("cholesky", s)
     return lapack("cholesky", np.linalg.cholesky, s)
 
@@ -226,8 +230,7 @@ cholesky = call("cholesky")
 # ---------------------------------------------------------------- eigh
 
 def _eigh_forward(s, UPLO="L"):
-    """[V; w]: eigenvectors (columns) with the eigenvalues as one more row (UPLO: the
-    triangle LAPACK reads, which picks the eigenvectors' signs)"""
+    """[V; w]: eigenvectors (columns), the eigenvalues as one more row (UPLO: LAPACK's signs)"""
     square("eigh", s)
     w, v = lapack("eigh", lambda x: np.linalg.eigh(x, UPLO), s)
     return np.concatenate([v, w[..., None, :]], axis=-2)
@@ -330,8 +333,9 @@ def svd_pack(u, s, vh):
 
 
 def _svd_vjp(g, y, a):
-    """U (diag g_s + (J + J^T) S + S (K + K^T)) V^T + (I - U U^T) g_U S^-1 V^T
-    + U S^-1 g_V^T (I - V V^T), J = F * (U^T g_U), K = F * (V^T g_V), F_ij = 1/(s_j^2 - s_i^2)"""
+    """U (diag g_s + (J + J^T) S + S (K + K^T)) V^T + (I - UU^T) g_U S^-1 V^T + U S^-1 g_V^T (I - VV^T)
+
+    with J = F * (U^T g_U), K = F * (V^T g_V), F_ij = 1/(s_j^2 - s_i^2)"""
     shape = a.data.shape
     u, s, vh = svd_parts(y, shape)
     gu, gs, gvh = svd_parts(g, shape)
@@ -354,7 +358,8 @@ def _svd_vjp(g, y, a):
 
 
 def _svd_jvp(t, y, a):
-    """P = U^T t V: ds = diag P, dU = U (F * (P S + S P^T)) + (I - U U^T) t V S^-1,
+    """P = U^T t V: ds = diag P, dU = U (F * (P S + S P^T)) + (I - UU^T) t V S^-1, dV likewise
+
     dV = V (F * (S P + P^T S)) + (I - V V^T) t^T U S^-1"""
     u, s, vh = svd_parts(y, a.data.shape)
     v = mT(vh)
@@ -412,6 +417,7 @@ solve_sylvester = call("solve_sylvester")
 
 
 def _sqrtm_forward(a):
+    """y with y y = a (scipy's principal square root; a complex one raises)"""
     if a.ndim != 2 or a.shape[0] != a.shape[1]:
         raise ValueError(f"scipy.linalg.sqrtm: expected a square matrix, got shape {a.shape}")
     out = lapack("sqrtm", _scipy_linalg().sqrtm, a)
