@@ -301,9 +301,16 @@ def svdvals(x, /):
 
 # ---------------------------------------------------------------- norms
 
+def _abs2(x):
+    """|x|^2 (x x for real x)"""
+    if _np.iscomplexobj(x.data):
+        return _k.power(_k.abs(x), 2.0)
+    return _k.multiply(x, x)
+
+
 def _vector_norm(x, ord, axis):
     if ord is None or ord == 2:
-        return _k.sqrt(_k.sum(_k.multiply(x, x), axis))
+        return _k.sqrt(_k.sum(_abs2(x), axis))
     if isinstance(ord, str):
         raise ValueError(f"Invalid norm order '{ord}' for vectors")  # noqa: TRY004 (numpy's)
     if ord == _np.inf:
@@ -329,7 +336,7 @@ def _singular_values(x, axes):
 def _matrix_norm(x, ord, axes):
     row, col = axes
     if ord is None or ord == "fro":
-        return _k.sqrt(_k.sum(_k.multiply(x, x), axes))
+        return _k.sqrt(_k.sum(_abs2(x), axes))
     if ord == "nuc":
         return _k.sum(_singular_values(x, axes), -1)
     if ord == 2:
@@ -356,7 +363,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
     nd = x.data.ndim
     if axis is None:
         if ord is None:
-            out = _k.sqrt(_k.sum(_k.multiply(x, x), None))
+            out = _k.sqrt(_k.sum(_abs2(x), None))
             return _k.reshape(out, (1,) * nd) if keepdims else out
         if nd not in (1, 2):
             raise ValueError("Improper number of dimensions to norm.")

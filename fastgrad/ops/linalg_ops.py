@@ -16,6 +16,7 @@ import numpy as np
 from numpy.linalg import LinAlgError
 
 from . import kernels as k
+from . import table
 from .table import OPS, Op, call_python_op, register
 
 # ---------------------------------------------------------------- helpers (fastgrad ops)
@@ -91,12 +92,27 @@ def lapack(name, fn, *arrays):
         raise ValueError(f"linalg.{name}: shapes {shapes}: {e}") from None
 
 
+def complex_supported():
+    """True once the table's nodes may hold complex arrays (the complex-number work)."""
+    return any(t.kind == "c" for t in table.FLOAT_TYPES)
+
+
 def real_result(name, out, shape):
-    if np.iscomplexobj(out):
+    """out, or an error when it is complex (for a real input) and nodes cannot hold it: the
+    table would otherwise cast it to real, silently dropping the imaginary part."""
+    if np.iscomplexobj(out) and not complex_supported():
         raise NotImplementedError(
             f"linalg.{name}: the result for the real input of shape {shape} is complex; "
             f"differentiating complex results needs fastgrad's complex support")
     return out
+
+
+def real_only(name, a):
+    """The rules of ``name`` use transposes where a complex matrix needs conjugate ones."""
+    if np.iscomplexobj(a):
+        raise NotImplementedError(
+            f"linalg.{name}: complex input (shape {a.shape}) is not differentiable yet: its "
+            f"rules are written for real matrices")
 
 
 # ---------------------------------------------------------------- inv, solve, det, slogdet
@@ -163,6 +179,7 @@ logabsdet = call("logabsdet")
 def _pinv_forward(a, rcond=None, hermitian=False, rtol=None):
     """y = a^+ (numpy's cutoffs)"""
     matrix("pinv", a)
+    real_only("pinv", a)
     kwargs = {"hermitian": hermitian}
     if rcond is not None:
         kwargs["rcond"] = rcond
@@ -203,6 +220,7 @@ def _lower_half_diag(n):
 def _cholesky_forward(s):
     """L lower triangular with L L^T = s"""
     square("cholesky", s)
+    real_only("cholesky", s)
     return lapack("cholesky", np.linalg.cholesky, s)
 
 
@@ -232,6 +250,7 @@ cholesky = call("cholesky")
 def _eigh_forward(s, UPLO="L"):
     """[V; w]: eigenvectors (columns), the eigenvalues as one more row (UPLO: LAPACK's signs)"""
     square("eigh", s)
+    real_only("eigh", s)
     w, v = lapack("eigh", lambda x: np.linalg.eigh(x, UPLO), s)
     return np.concatenate([v, w[..., None, :]], axis=-2)
 
@@ -274,9 +293,12 @@ eigh = call("eigh")
 def _eig_forward(a):
     """[V; w]: eigenvectors (unit columns) with the eigenvalues as one more row"""
     square("eig", a)
+    real_only("eig", a)
     w, v = lapack("eig", np.linalg.eig, a)
     if np.iscomplexobj(w) and np.any(w.imag != 0):
-        real_result("eig", w, a.shape)
+        raise NotImplementedError(
+            f"linalg.eig: the real matrix of shape {a.shape} has complex eigenvalues; eig is "
+            f"differentiable here for real eigenvalues only")
     return np.concatenate([v.real, w.real[..., None, :]], axis=-2)
 
 
@@ -311,6 +333,7 @@ eig = call("eig")
 def _svd_forward(a):
     """[U, s, Vh] flattened side by side (the reduced SVD)"""
     matrix("svd", a)
+    real_only("svd", a)
     u, s, vh = lapack("svd", lambda x: np.linalg.svd(x, full_matrices=False), a)
     batch = a.shape[:-2]
     return np.concatenate([u.reshape(batch + (-1,)), s, vh.reshape(batch + (-1,))], axis=-1)
@@ -422,10 +445,10 @@ def _sqrtm_forward(a):
         raise ValueError(f"scipy.linalg.sqrtm: expected a square matrix, got shape {a.shape}")
     out = lapack("sqrtm", _scipy_linalg().sqrtm, a)
     out = np.asarray(out[0] if isinstance(out, tuple) else out)
-    if np.iscomplexobj(out):
-        if np.any(out.imag != 0):
-            real_result("sqrtm (scipy.linalg)", out, a.shape)
-        out = out.real
+    if np.iscomplexobj(out) and not np.iscomplexobj(a):
+        if not np.any(out.imag != 0):
+            return out.real
+        real_result("sqrtm (scipy.linalg)", out, a.shape)
     return out
 
 
