@@ -162,7 +162,10 @@ def pinv(a, rcond=None, hermitian=False, *, rtol=_np._NoValue):
         if rtol is _np._NoValue:
             return _linalg.pinv(a, rcond, hermitian)
         return _linalg.pinv(a, rcond, hermitian, rtol=rtol)
-    return _ops.pinv(_lift(a), rcond=rcond, hermitian=hermitian,
+    a = _lift(a)
+    if hermitian:  # numpy reads the lower triangle then (through eigh)
+        a = _from_triangle(a, False, "pinv")
+    return _ops.pinv(a, rcond=rcond, hermitian=hermitian,
                      rtol=None if rtol is _np._NoValue else rtol)
 
 
