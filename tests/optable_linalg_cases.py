@@ -6,6 +6,7 @@ import numpy as np
 
 from fastgrad.ops import kernels as k
 from fastgrad.ops import linalg_ops as L
+from fastgrad.ops import scipy_linalg_ops as S
 
 
 def normal(*shape):
@@ -41,15 +42,15 @@ LINALG_CASES = {
     "eig": [(lambda F, a: L.eig(0.2 * a + np.diag([0.0, 3.0, 6.0])), [normal(3, 3)])],
     "svd": [(lambda F, a: L.svd(a), [normal(4, 3)]),
             (lambda F, a: L.svd(a), [normal(2, 2, 3)])],
-    "solve_sylvester": [(lambda F, a, b, q: L.solve_sylvester(a, b, q),
+    "solve_sylvester": [(lambda F, a, b, q: S.solve_sylvester(a, b, q),
                          [normal(3, 3), normal(2, 2), normal(3, 2)])],
-    "sqrtm": [(lambda F, a: L.sqrtm(spd(a)), [normal(3, 3)])],
-    "solve_triangular": [(lambda F, a, b: L.solve_triangular(well(a), b, lower=True),
+    "sqrtm": [(lambda F, a: S.sqrtm(spd(a)), [normal(3, 3)])],
+    "solve_triangular": [(lambda F, a, b: S.solve_triangular(well(a), b, lower=True),
                           [normal(3, 3), normal(3, 2)]),
-                         (lambda F, a, b: L.solve_triangular(a, b, trans=1,
+                         (lambda F, a, b: S.solve_triangular(a, b, trans=1,
                                                              unit_diagonal=True),
                           [normal(3, 3), normal(3, 1)])],
-    "solve_banded": [(lambda F, ab, b: L.solve_banded(k.add(ab, np.array([[0.0], [4.0],
+    "solve_banded": [(lambda F, ab, b: S.solve_banded(k.add(ab, np.array([[0.0], [4.0],
                                                                           [0.0]])),
                                                       b, lu=(1, 1)),
                       [normal(3, 4), normal(4, 2)])],

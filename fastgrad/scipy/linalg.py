@@ -12,7 +12,7 @@ import scipy.linalg as _scipy_linalg
 
 from ..numpy.linalg import _lift, _reshape, _shape, _traced
 from ..ops import kernels as _k
-from ..ops import linalg_ops as _ops
+from ..ops import scipy_linalg_ops as _ops
 
 __all__ = ["solve_banded", "solve_sylvester", "solve_triangular", "sqrtm"]
 
