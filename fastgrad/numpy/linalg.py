@@ -87,8 +87,8 @@ def _shape(x):
 
 
 def _triangle_mask(n, upper, strict):
-    ones = _np.ones((n, n))
-    return _np.triu(ones, 1 if strict else 0) if upper else _np.tril(ones, -1 if strict else 0)
+    kind = ("triu+1" if strict else "triu") if upper else ("tril-1" if strict else "tril")
+    return _ops.constant_matrix(kind, n)
 
 
 def _from_triangle(a, upper, name):
@@ -197,7 +197,7 @@ def matrix_power(a, n):
         raise ValueError(f"linalg.matrix_power: expected a square matrix or a stack of them, "
                          f"got shape {shape}")
     if n == 0:
-        return _k.add(_k.multiply(a, 0.0), _np.eye(shape[-1]))
+        return _k.add(_k.multiply(a, 0.0), _ops.constant_matrix("eye", shape[-1]))
     if n < 0:
         a, n = _ops.inv(a), -n
     result, power = None, a

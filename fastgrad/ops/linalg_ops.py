@@ -10,6 +10,8 @@ flattened side by side); fastgrad/numpy/linalg.py unpacks them with getitem. A f
 eigenvalues (singular values) alone then sends a zero cotangent to the vectors, and the rules
 skip the vector part, which is what keeps repeated eigenvalues from dividing by zero.
 """
+import functools
+
 import numpy as np
 from numpy.linalg import LinAlgError
 
@@ -33,6 +35,20 @@ def call(name):
     return run
 
 
+@functools.lru_cache(maxsize=64)
+def constant_matrix(kind, n):
+    """A read-only n x n constant, made once: "eye", "off" (1 - I), "tril", "triu",
+    "tril-1" / "triu+1" (strict), "lower-half" (the lower triangle, diagonal halved)."""
+    eye = np.eye(n)
+    ones = np.ones((n, n))
+    out = {"eye": lambda: eye, "off": lambda: ones - eye, "tril": lambda: np.tril(ones),
+           "triu": lambda: np.triu(ones), "tril-1": lambda: np.tril(ones, -1),
+           "triu+1": lambda: np.triu(ones, 1),
+           "lower-half": lambda: np.tril(ones) - 0.5 * eye}[kind]()
+    out.flags.writeable = False
+    return out
+
+
 def diag(x):
     """x[..., i, i]"""
     n = x.data.shape[-1]
@@ -43,7 +59,7 @@ def diag(x):
 def diag_embed(v):
     """the matrices with v[..., i] on the diagonal"""
     n = v.data.shape[-1]
-    return k.multiply(k.reshape(v, v.data.shape[:-1] + (1, n)), np.eye(n))
+    return k.multiply(k.reshape(v, v.data.shape[:-1] + (1, n)), constant_matrix("eye", n))
 
 
 def as_matrices(x):
@@ -56,7 +72,7 @@ def inv_gaps(w):
     n = w.data.shape[-1]
     batch = w.data.shape[:-1]
     gaps = k.subtract(k.reshape(w, batch + (1, n)), k.reshape(w, batch + (n, 1)))
-    return k.divide(1.0 - np.eye(n), k.add(gaps, np.eye(n)))
+    return k.divide(constant_matrix("off", n), k.add(gaps, constant_matrix("eye", n)))
 
 
 def nonzero(g):
@@ -212,7 +228,7 @@ pinv = call("pinv")
 
 def _lower_half_diag(n):
     """the mask taking the lower triangle with the diagonal halved"""
-    return np.tril(np.ones((n, n))) - 0.5 * np.eye(n)
+    return constant_matrix("lower-half", n)
 
 
 def _cholesky_forward(s):

@@ -7,7 +7,7 @@ so they nest. The helpers (mT, mm, lapack, ...) are linalg_ops.py's.
 import numpy as np
 
 from . import kernels as k
-from .linalg_ops import call, lapack, mm, mT, real_result
+from .linalg_ops import call, constant_matrix, lapack, mm, mT, real_result
 from .table import Op, register
 
 
@@ -67,8 +67,9 @@ sqrtm = call("sqrtm")
 
 def triangle_mask(n, lower, unit_diagonal):
     """the entries of an n x n triangular matrix that solve_triangular reads"""
-    offset = -1 if unit_diagonal else 0
-    return np.tril(np.ones((n, n)), offset) if lower else np.triu(np.ones((n, n)), -offset)
+    if lower:
+        return constant_matrix("tril-1" if unit_diagonal else "tril", n)
+    return constant_matrix("triu+1" if unit_diagonal else "triu", n)
 
 
 def _triangular_forward(a, b, trans=0, lower=False, unit_diagonal=False):
