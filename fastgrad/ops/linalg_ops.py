@@ -1,6 +1,6 @@
 """The op table's numpy.linalg entries (scipy.linalg's are in scipy_linalg_ops.py).
 
-Each forward is numpy's (or scipy's) routine on arrays; each VJP and JVP is written in fastgrad
+Each forward is numpy's routine on arrays; each VJP and JVP is written in fastgrad
 ops (matmul, transpose, getitem, the entries below themselves), so they differentiate again to
 any order. Matrices may be stacked (shape (..., M, N)) wherever numpy stacks them.
 
