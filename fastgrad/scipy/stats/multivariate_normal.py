@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from ...ops import kernels as k
+from ...ops.table import backend_of
 from ._common import exp, passthrough, scipy_stats, traced, value
 
 LOG_2PI = math.log(2 * math.pi)
@@ -95,6 +96,8 @@ def _traced_cov_logpdf(r, cov, d):
     """-(d log 2 pi + log det cov + |L^-1 r|^2) / 2, L by the Cholesky columns; the triangular
     solve by forward substitution along the last axis of r."""
     cov = (cov + k.transpose(cov, (1, 0))) * 0.5
+    if not traced(r):  # a constant on cov's backend
+        r = backend_of(cov).node.as_constant(np.asarray(r), cov.data.dtype, "multivariate_normal")
     columns, pivots = _cholesky_columns(cov, d, "logpdf")
     z = []
     for j in range(d):
@@ -118,7 +121,14 @@ def _constant_cov_logpdf(r, cov, allow_singular):
         maha = k.sum(proj * proj, -1, False)
     else:
         maha = np.sum(proj * proj, -1)
-    return (maha + (psd.log_pdet + psd.rank * LOG_2PI)) * -0.5
+    out = (maha + (psd.log_pdet + psd.rank * LOG_2PI)) * -0.5
+    if psd.rank < value(r).shape[-1]:
+        # off the covariance's range the density is 0, as scipy gives it
+        support = psd._support_mask(value(r))
+        if not np.all(support):
+            out = k.where(support, out, -np.inf) if traced(out) else \
+                np.where(support, out, -np.inf)
+    return out
 
 
 def _logpdf(x, mean=None, cov=1, allow_singular=False):

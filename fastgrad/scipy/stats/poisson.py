@@ -15,9 +15,9 @@ def _counts(k, loc, method_name):
     return np.asarray(k, dtype=np.float64) - loc
 
 
-def _logpmf(k, mu, loc):
+def _logpmf(k, mu, loc, method_name="logpmf"):
     """k log mu - mu - log k!"""
-    k = _counts(k, loc, "logpmf")
+    k = _counts(k, loc, method_name)
     mu_v = value(mu)
     support = (k >= 0) & (k == np.floor(k)) & np.broadcast_to(mu_v >= 0, np.broadcast(
         k, mu_v).shape)
@@ -30,7 +30,7 @@ def _logpmf(k, mu, loc):
 
 def _pmf(k, mu, loc):
     """exp(logpmf)"""
-    return exp(_logpmf(k, mu, loc))
+    return exp(_logpmf(k, mu, loc, "pmf"))
 
 
 def _cdf(k, mu, loc):
