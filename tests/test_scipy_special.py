@@ -150,3 +150,15 @@ def test_bad_input_errors():
         special.multigammaln(x * 0.0, 3)
     with pytest.raises(ValueError, match="multigammaln: d must be"):
         special.multigammaln(x, 0)
+
+
+def test_missing_scipy_is_named(monkeypatch):
+    import sys
+
+    from fastgrad.ops import odeint_ops, special_ops
+    from fastgrad.scipy.stats import _common
+    for module in ("scipy.special", "scipy.stats", "scipy.integrate"):
+        monkeypatch.setitem(sys.modules, module, None)
+    for load in (special_ops.scipy_special, _common.scipy_stats, odeint_ops.scipy_odeint):
+        with pytest.raises(ImportError, match="needs scipy: pip install scipy"):
+            load()
