@@ -133,8 +133,7 @@ def _adjoint(g, ans, y0, t, params, func, options):
 
 
 def _vjp(i, g, ans, y0, t, *params, func, options, cache):
-    """The adjoint method's VJPs (all arguments at once, kept for the other arguments of the
-    same backward step)"""
+    """every argument's VJP by the adjoint method, computed once per cotangent g"""
     if cache.get("g") is not g:
         cache["g"] = g
         cache["vjps"] = _adjoint(g, ans, y0, t, params, func, options)
