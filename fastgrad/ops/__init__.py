@@ -13,6 +13,7 @@ import numpy as _np
 
 from .. import _backend
 from . import compiled as _compiled  # noqa: F401  (registers the entries with kernels)
+from . import numpy_ops as _numpy_ops  # noqa: F401  (registers fastgrad.numpy's primitives)
 from . import odeint_ops as _odeint_ops  # noqa: F401  (scipy.integrate.odeint's entry)
 from . import python as _python
 from . import special_ops as _special_ops  # noqa: F401  (scipy.special's entries)
