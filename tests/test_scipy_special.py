@@ -162,3 +162,11 @@ def test_missing_scipy_is_named(monkeypatch):
     for load in (special_ops.scipy_special, _common.scipy_stats, odeint_ops.scipy_odeint):
         with pytest.raises(ImportError, match="needs scipy: pip install scipy"):
             load()
+
+
+def test_float32_stays_float32():
+    x = traced("python", POS).data.astype(np.float32)
+    x = tensor_class(_backend.load("python"))(x)
+    for f in (special.gammaln, lambda v: special.gammainc(2.0, v),
+              lambda v: special.iv(np.array([0.0, 1.0, 2.0]), v), lambda v: special.beta(v, v)):
+        assert f(x).data.dtype == np.float32

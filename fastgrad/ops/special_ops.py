@@ -39,7 +39,12 @@ def scipy_forward(name, *, order=None):
     first, as scipy takes them."""
     if order is None:
         return lambda x: getattr(scipy_special(), name)(x)
-    return lambda x, **params: getattr(scipy_special(), name)(*(params[p] for p in order), x)
+    def forward(x, **params):
+        out = getattr(scipy_special(), name)(*(params[p] for p in order), x)
+        # float64 parameters must not change x's precision (float32 stays float32)
+        return np.asarray(out).astype(np.asarray(x).dtype, copy=False)
+    forward.__doc__ = f"scipy.special.{name}({', '.join(order)}, x), in x's dtype"
+    return forward
 
 
 def special(name, derivative, *, params=(), doc=""):
