@@ -20,7 +20,7 @@ op name (``mul``, ``sin``, ...) or the primitive's.
 """
 import numpy as np
 
-from . import _backend, autodiff, extend, recorded
+from . import _backend, extend
 from ._py.opcodes import OP_CUSTOM, OP_LEAF
 from .extend import node_types, notrace_primitive, primitive, register_notrace
 
@@ -70,6 +70,7 @@ def record_graph(fun, xs, bk=None):
     for ``xs`` (floats or float arrays), with the whole graph recorded: a grad inside ``fun``
     records its gradient as ops, and primitives without VJPs may be recorded (the graph is
     for walking or replaying, not for differentiating)."""
+    from . import autodiff  # not at import: fastgrad.extend imports this module
     bk = bk or _backend.active
     leaves = []
     for x in xs:
@@ -93,6 +94,7 @@ def record_graph(fun, xs, bk=None):
 
 def recorded_nodes(ans, leaves):
     """The nodes of ans's graph that depend on ``leaves`` (leaves excluded), parents first."""
+    from . import recorded
     if not (isinstance(ans, node_types()) and ans.requires_grad):
         return []
     wanted = {id(leaf) for leaf in leaves}
@@ -166,5 +168,6 @@ def trace(start_node, fun, x):
         user = kind.__new__(kind)
         user.__init__(node.data, f, args, kwargs, tuple(argnums), tuple(parents))
         made[id(node)] = user
+    from .autodiff import plain
     end = made.get(id(ans)) if isinstance(ans, node_types()) else None
-    return autodiff.plain(ans), end
+    return plain(ans), end
