@@ -44,8 +44,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from autograd_suite import MODULE_NAME, sdist
 
-# the same number pattern on both sides; ints and floats, signed, with exponents
-NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)")
+# the same number pattern on both sides; ints and floats, signed, with exponents; not the digits
+# of a name (float64 in "np.float64(0.5)")
+NUMBER = re.compile(r"(?<![\w.])(?:[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)\b)")
 RTOL = ATOL = 1e-8
 
 # run before the example, in its folder, with the example's path as argv[1]
