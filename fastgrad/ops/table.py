@@ -166,12 +166,10 @@ class TableCall:
         self.bk = bk       # the backend the node lives on
 
     def __call__(self, g):
-        node = self.bk.node
-        # the contributions are constants: recording off on the nodes' own backend (the only
-        # one these ops consult), cheaper than switching every loaded backend
-        previous = node.set_grad_enabled(False)
+        from .. import engine
+        previous = engine._set_grad_enabled(False)
         try:
-            new = node.new_node
+            new = self.bk.node.new_node
             args = [new(a, False) for a in self.args]
             ans = new(self.ans, False)
             g = new(np.asarray(g), False)
@@ -181,7 +179,7 @@ class TableCall:
                 out.append(None if c is None else np.asarray(getattr(c, "data", c)))
             return out
         finally:
-            node.set_grad_enabled(previous)
+            engine._set_grad_enabled(previous)
 
 
 FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
