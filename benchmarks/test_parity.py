@@ -12,13 +12,17 @@ import pytest
 from workloads.registry import cases_for, import_requirements
 from workloads.w6_scalar_chain import SHALLOW_CASE
 
-WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "T1")
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "T1", "H1")
 FLOAT32_WORKLOADS = ("W4", "W5")  # and the variants named "... f32" (T1)
 # W1's variants are two faces (scalar, tensor) of one computation: compare them together.
 ONE_GROUP_WORKLOADS = ("W1",)
 # The deep W6 chain takes seconds and micrograd cannot do it; the shallow one checks the same.
 LEFT_OUT_VARIANTS = {("W6", variant) for variant in
                      {case.variant for case in cases_for("W6")} - {SHALLOW_CASE["variant"]}}
+# H1 egrad6: autograd's own sixth derivative of (1 - e^-2x) / (1 + e^-2x) loses every digit at
+# |x| > 5.5 (off by up to 2e6 from the exact derivatives, which are at most 52 there), so the
+# systems cannot agree; tests/test_higher_order.py checks fastgrad's against the exact values.
+LEFT_OUT_VARIANTS.add(("H1", "egrad6"))
 
 
 def groups():

@@ -170,9 +170,21 @@ def gradients(outputs, inputs, grad_outputs=None, create_graph=False):
         engine._set_grad_enabled(previous)
 
 
+def _order(outputs, wanted):
+    """_sort's order for one output through the backend's compiled sort when the graph is
+    alive all the way back (it does not stop at the inputs: what lies behind them is never
+    reached from them, so _reaching leaves it out); else _sort itself."""
+    if len(outputs) == 1 and outputs[0].requires_grad:
+        try:
+            return backend_of(outputs[0]).toposort.toposort(outputs[0])
+        except RuntimeError:  # freed behind an input: _sort stops there, or names the node
+            pass
+    return _sort(outputs, wanted)
+
+
 def _reverse(outputs, inputs, grad_outputs):
     wanted = {id(x) for x in inputs}
-    order = _sort(outputs, wanted)  # checks that the graph up to the inputs is alive
+    order = _order(outputs, wanted)  # checks that the graph up to the inputs is alive
     if len(inputs) > 1 and any(x._op != OP_LEAF for x in inputs):
         # an input may lie behind another: the gradient flows through inputs too
         order = _sort(outputs, (), freed_ok=True)

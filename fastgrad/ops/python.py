@@ -6,6 +6,7 @@ come from the entry.
 """
 import numpy as np
 
+from .._py.shape import is_basic_index
 from . import kernels as k
 from .table import OPS, Op, python_function, register
 
@@ -88,7 +89,10 @@ register(Op("cumsum", lambda a, axis=None: np.cumsum(a, axis), (_cumsum_vjp,),
 def _untake_forward(g, index, shape):
     """zeros(shape) with g added at index"""
     out = np.zeros(shape, dtype=np.asarray(g).dtype)
-    np.add.at(out, index, g)
+    if is_basic_index(index):
+        out[index] = g  # ints and slices pick each element once: no sum needed (add.at is slow)
+    else:
+        np.add.at(out, index, g)
     return out
 
 
