@@ -31,7 +31,7 @@ import sys
 
 import numpy as np
 
-from fastgrad._shared.scalar import backward_with_graph
+from fastgrad._shared.scalar import LABELS, backward_with_graph
 
 cdef extern from "Python.h":
     # borrowed-pointer forms of the C API macros (Cython's own declarations take objects)
@@ -46,7 +46,8 @@ cdef extern from "Python.h":
     PyTypeObject* type_of "Py_TYPE" (PyObject* o)
 
 
-# Op codes. The twin has the same names and values (a test checks); the order matters:
+# Op codes, as C constants for the switches below. fastgrad/_shared/scalar.py (the twin's and
+# the create_graph rules') has the same names and values (a test checks); the order matters:
 # codes up to LAST_BINARY have two parents (_a, _b), up to LAST_UNARY one (_a).
 cdef enum:
     LEAF = 0
@@ -72,9 +73,6 @@ OPCODES = {"LEAF": LEAF, "ADD": ADD, "MUL": MUL, "POW": POW, "ADDC": ADDC, "MULC
            "POWC": POWC, "RPOWC": RPOWC, "RELU": RELU, "TANH": TANH, "EXP": EXP, "LOG": LOG,
            "SIGMOID": SIGMOID, "NEURON_RELU": NEURON_RELU, "NEURON_LINEAR": NEURON_LINEAR,
            "CUSTOM": CUSTOM}
-LABELS = {LEAF: "", ADD: "+", MUL: "*", POW: "**", ADDC: "+", MULC: "*", RELU: "ReLU",
-          TANH: "tanh", EXP: "exp", LOG: "log", SIGMOID: "sigmoid",
-          NEURON_RELU: "ReLU(b+w*x)", NEURON_LINEAR: "b+w*x"}
 
 cdef object Real = numbers.Real
 cdef tuple NUMPY_REALS = (np.integer, np.floating)
