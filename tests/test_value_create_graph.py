@@ -7,7 +7,7 @@ import random
 
 import pytest
 from test_value_parity import apply, make_program
-from value_helpers import sv  # noqa: F401  (a fixture)
+from value_helpers import engines, sv  # noqa: F401  (fixtures)
 
 import fastgrad
 
@@ -234,3 +234,29 @@ def test_bad_grad_assignment(sv):
         x.grad = "one"
     with pytest.raises(TypeError, match=r"only a leaf's grad can be a Value .* '\*'"):
         (x * x).grad = sv.Value(1.0)
+
+
+def test_engines_agree_bit_for_bit(engines):
+    """The rules are one code (fastgrad/_shared/scalar.py) over Value arithmetic that is
+    bit-identical on both engines: so are the gradients and their derivatives."""
+    found = []
+    for engine in engines:
+        numbers = []
+        for seed in range(8):
+            leaves0, steps = make_program(seed, n_leaves=3, n_ops=25)
+            values = [engine.Value(x) for x in leaves0]
+            for op, i, j, k, c in steps:
+                values.append(apply(engine.module, op, values, i, j, k, c))
+            leaves = values[:3]
+            values[-1].backward(create_graph=True)
+            grads = [leaf.grad for leaf in leaves]
+            for g in grads:
+                for leaf in leaves:
+                    leaf.zero_grad()
+                if isinstance(g, engine.Value):
+                    numbers.append(g.data)
+                    g.backward(create_graph=True)
+                numbers += [x.grad.data if isinstance(x.grad, engine.Value) else x.grad
+                            for x in leaves]
+        found.append([float(x).hex() for x in numbers])
+    assert found[0] == found[1]
