@@ -16,8 +16,8 @@ import contextlib
 import numpy as np
 
 from . import _backend, _recording
-from ._shared import node as _shared_node
 from ._py.opcodes import OP_LEAF as OP_LEAF_CODE
+from ._shared import node as _shared_node
 
 _check_finite = True
 
