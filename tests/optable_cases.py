@@ -122,6 +122,8 @@ CASES = {
     "logaddexp2": [(lambda F, a, b: F["logaddexp2"](a, b), [normal(2, 3), normal(3)])],
     "arctan2": [(lambda F, a, b: F["arctan2"](a, b), [normal(2, 3), positive(3)])],
     "hypot": [(lambda F, a, b: F["hypot"](a, b), [normal(2, 3), positive(3)])],
+    "remainder": [(lambda F, a, b: F["remainder"](a, b), [normal(2, 3), positive(3)]),
+                  (lambda F, a, b: F["remainder"](a, -b), [normal(3), positive(2, 1)])],
 }
 
 # the python ops of one argument: name -> the domain to draw from

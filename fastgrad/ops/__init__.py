@@ -13,6 +13,7 @@ import numpy as _np
 
 from .. import _backend
 from . import compiled as _compiled  # noqa: F401  (registers the entries with kernels)
+from . import numpy_ops as _numpy_ops  # noqa: F401  (registers fastgrad.numpy's primitives)
 from . import python as _python
 from .table import BY_CODE, FUNCTIONS, OPS, Op, register  # noqa: F401
 
