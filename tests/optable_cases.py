@@ -3,6 +3,8 @@ and its float64 inputs (random, with broadcasting where the op broadcasts, insid
 domain). ``CASES[name]`` lists the cases of entry ``name``; tests/test_optable.py checks that
 every entry has at least one."""
 import numpy as np
+from optable_linalg_cases import LINALG_CASES
+from optable_scipy_cases import SCIPY_CASES
 
 from fastgrad.extend import defjvp, defvjp, primitive
 
@@ -137,6 +139,11 @@ def _unary_case(name):
 
 for _name, _domain in UNARY_DOMAINS.items():
     CASES[_name] = [(_unary_case(_name), [_domain(2, 3)])]
+
+CASES.update(LINALG_CASES)
+
+
+CASES.update(SCIPY_CASES)
 
 
 def all_cases():
