@@ -38,7 +38,8 @@ cdef enum:
 # the names of the activations, their codes (the enum above; the parity tests, which run every
 # activation on both backends, fail if the two disagree) and the argument checks live once, in
 # the twin
-from fastgrad._py.dense import ACTIVATION_NAMES, ACTIVATIONS, activation_code, check_dense
+from fastgrad._shared.dense import (ACTIVATION_NAMES, ACTIVATIONS, activation_code,
+                                    check_dense)
 
 from fastgrad._cy.blas import set_crossovers as set_product_crossovers
 

@@ -25,9 +25,9 @@ cdef Py_ssize_t FORWARD_LOOP_MAX = 512
 # Loops over more elements than this release the GIL.
 cdef Py_ssize_t NOGIL_MIN = 32768
 
-# the scalar types, messages and numpy forms of the values live once, in the twin
-from fastgrad._py.elementwise import (SCALAR_TYPES, broadcast_error, log_base, sigmoid_values,
-                                      tie_weights)
+# the scalar types, messages and numpy forms of the values live once, in fastgrad/_shared
+from fastgrad._shared.elementwise import (SCALAR_TYPES, broadcast_error, log_base,
+                                          sigmoid_values, tie_weights)
 
 cdef object np_add = np.add, np_subtract = np.subtract, np_multiply = np.multiply
 cdef object np_divide = np.divide, np_power = np.power, np_maximum = np.maximum

@@ -21,10 +21,10 @@ from fastgrad._cy.node cimport Node, accumulate, as_constant, lift, make_result,
 from fastgrad._cy.opcodes cimport OP_BCE_LOGITS, OP_HINGE, OP_MSE, OP_SOFTMAX_CE
 from fastgrad._cy.vmath cimport v_exp, v_log, v_log1p
 
-# argument checks and their messages live once, in the twin
-from fastgrad._py.losses import (REDUCTIONS, check_reduction, class_labels,
-                                 empty_mean_error, fits_shape,
-                                 gradient_scale)
+# argument checks and their messages live once, in fastgrad/_shared
+from fastgrad._shared.losses import (REDUCTIONS, check_reduction, class_labels,
+                                     empty_mean_error, fits_shape,
+                                     gradient_scale)
 
 cnp.import_array()
 

@@ -12,12 +12,12 @@ from libc.stdint cimport uint32_t, uint64_t
 import numpy as np
 
 from fastgrad._cy.opcodes cimport N_OPS, OP_CUSTOM, OP_LEAF
-# messages, dtype rules and the numpy fallbacks live once, in the twin
-from fastgrad._py.node import (FLOAT_TYPES, OP_NAMES, NonFiniteGradient, as_array,
-                               checked_data, checked_grad, corrupt_node_error, describe,
-                               describe_safely, dtype_error, foreign_node_error, is_node,
-                               modified_error, no_sweep_error, op_name, register_node_class,
-                               sum_to_shape)
+# messages, dtype rules and the numpy fallbacks live once, in fastgrad/_shared (not the twin)
+from fastgrad._shared.node import (FLOAT_TYPES, OP_NAMES, NonFiniteGradient, as_array,
+                                   checked_data, checked_grad, corrupt_node_error, describe,
+                                   describe_safely, dtype_error, foreign_node_error, is_node,
+                                   modified_error, no_sweep_error, op_name, register_node_class,
+                                   sum_to_shape)
 
 cnp.import_array()
 

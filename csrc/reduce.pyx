@@ -16,10 +16,10 @@ from fastgrad._cy.opcodes cimport (OP_LOG_SOFTMAX, OP_LOGSUMEXP, OP_MAX, OP_MEAN
                                    OP_SOFTMAX, OP_SUM)
 from fastgrad._cy.vmath cimport v_exp, v_log
 
-# axes, shapes, error messages and the numpy forms of the values live once, in the twin
-from fastgrad._py.reduce import (empty_error, kept_shape, log_softmax_values,
-                                 logsumexp_values, normalize_axes, normalize_axis,
-                                 reduced_count, reduced_shape, softmax_values)
+# axes, shapes, error messages and the numpy forms of the values live once, in fastgrad/_shared
+from fastgrad._shared.reduce import (empty_error, kept_shape, log_softmax_values,
+                                     logsumexp_values, normalize_axes, normalize_axis,
+                                     reduced_count, reduced_shape, softmax_values)
 
 cnp.import_array()
 

@@ -27,8 +27,11 @@ from libc.math cimport NAN, exp, floor, isfinite, log, pow, tanh
 from libc.stdlib cimport free, malloc, realloc
 
 import numbers
+import sys
 
 import numpy as np
+
+from fastgrad._shared.scalar import LABELS, backward_with_graph
 
 cdef extern from "Python.h":
     # borrowed-pointer forms of the C API macros (Cython's own declarations take objects)
@@ -43,7 +46,8 @@ cdef extern from "Python.h":
     PyTypeObject* type_of "Py_TYPE" (PyObject* o)
 
 
-# Op codes. The twin has the same names and values (a test checks); the order matters:
+# Op codes, as C constants for the switches below. fastgrad/_shared/scalar.py (the twin's and
+# the create_graph rules') has the same names and values (a test checks); the order matters:
 # codes up to LAST_BINARY have two parents (_a, _b), up to LAST_UNARY one (_a).
 cdef enum:
     LEAF = 0
@@ -69,9 +73,6 @@ OPCODES = {"LEAF": LEAF, "ADD": ADD, "MUL": MUL, "POW": POW, "ADDC": ADDC, "MULC
            "POWC": POWC, "RPOWC": RPOWC, "RELU": RELU, "TANH": TANH, "EXP": EXP, "LOG": LOG,
            "SIGMOID": SIGMOID, "NEURON_RELU": NEURON_RELU, "NEURON_LINEAR": NEURON_LINEAR,
            "CUSTOM": CUSTOM}
-LABELS = {LEAF: "", ADD: "+", MUL: "*", POW: "**", ADDC: "+", MULC: "*", RELU: "ReLU",
-          TANH: "tanh", EXP: "exp", LOG: "log", SIGMOID: "sigmoid",
-          NEURON_RELU: "ReLU(b+w*x)", NEURON_LINEAR: "b+w*x"}
 
 cdef object Real = numbers.Real
 cdef tuple NUMPY_REALS = (np.integer, np.floating)
@@ -86,7 +87,7 @@ cdef class Value:
     or Values, ``relu() tanh() exp() log() sigmoid()``, ``backward()``."""
 
     cdef public double data
-    cdef public double grad
+    cdef double _grad         # the grad (a leaf's grad Value, if any, is in _b: see grad)
     cdef PyObject* _a        # first parent (owned), or a tuple for neurons and custom nodes
     cdef PyObject* _b        # second parent (owned), or a tuple / label
     cdef double _c           # the constant operand; a neuron's hidden gradient after backward
@@ -104,7 +105,7 @@ cdef class Value:
                             f"{data!r}")
         release_links(self)
         self.data = x
-        self.grad = 0.0
+        self._grad = 0.0
         self._c = 0.0
         self._code = LEAF
         if _children:
@@ -129,7 +130,7 @@ cdef class Value:
 
     def __reduce__(self):
         # a Value pickles as a leaf holding its numbers (the graph behind it is not kept)
-        return (leaf, (self.data, self.grad))
+        return (leaf, (self.data, self._grad))
 
     # --- micrograd's inspection attributes (for graph drawing)
 
@@ -164,19 +165,42 @@ cdef class Value:
 
     # --- gradients
 
+    @property
+    def grad(self):
+        """d(root)/d(self), summed over backward() calls: a float, or for a leaf after
+        backward(create_graph=True) a Value carrying the graph of its computation."""
+        if self._code == LEAF and self._b != NULL:
+            return graph_grad(self)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        cdef double x
+        if type(value) is float:
+            x = <double>value
+        elif isinstance(value, Value):
+            set_graph_grad(self, <Value>value)
+            return
+        elif not as_number(value, &x):
+            raise TypeError(f"Value.grad: must be a real number or a Value, got "
+                            f"{type(value).__name__} {value!r}")
+        if self._code == LEAF and self._b != NULL:
+            clear_graph_grad(self)
+        self._grad = x
+
     def backward(self, create_graph=False):
-        """Set this Value's grad to 1 and add d(self)/d(node) into every node it depends on."""
+        """Set this Value's grad to 1 and add d(self)/d(node) into every node it depends on;
+        with create_graph=True, leaves' grads become Values that differentiate again."""
         if create_graph:
-            raise NotImplementedError(
-                "Value.backward: create_graph=True is not supported: the scalar engine computes "
-                "first-order gradients only (its nodes hold C doubles, not graphs; see the "
-                "README). For higher orders, differentiate the same code with fastgrad.grad on "
-                "floats, or use 0-d Tensors")
+            backward_with_graph(self, sys.modules[__name__])
+            return
         run_backward(self, None)
 
     def zero_grad(self):
         """Set grad to 0."""
-        self.grad = 0.0
+        if self._code == LEAF and self._b != NULL:
+            clear_graph_grad(self)
+        self._grad = 0.0
 
     # --- arithmetic (numbers on either side; anything else is left to the other operand)
 
@@ -303,8 +327,49 @@ def leaf(double data, double grad=0.0):
     """A leaf Value (the inverse of pickling one)."""
     cdef Value out = Value.__new__(Value)
     out.data = data
-    out.grad = grad
+    out._grad = grad
     return out
+
+
+def node_parts(Value v):
+    """(op code, _a, _b, _c) of v: parents (or a neuron's tuples) and its constant, for the
+    create_graph backward's rules (fastgrad/_shared/scalar.py)."""
+    if v._code == LEAF:
+        return (LEAF, None, None, v._c)
+    return (v._code, <object>v._a if v._a != NULL else None,
+            <object>v._b if v._b != NULL else None, v._c)
+
+
+# A leaf's grad can be a Value (after backward(create_graph=True)): it is kept, owned, in the
+# leaf's _b (which a leaf does not use otherwise), and _grad holds its number, so first-order
+# sweeps keep adding into a C double. When they have (_grad differs from the Value's number),
+# reading grad folds what they added into the Value: grad + (added), as PyTorch accumulates.
+
+cdef object graph_grad(Value v):
+    cdef Value g = <Value>v._b
+    if v._grad == g.data or (v._grad != v._grad and g.data != g.data):
+        return g
+    g = g + (v._grad - g.data)
+    set_graph_grad(v, g)
+    return g
+
+
+cdef int set_graph_grad(Value v, Value g) except -1:
+    if v._code != LEAF:
+        raise TypeError(f"Value.grad: only a leaf's grad can be a Value (this node was made by "
+                        f"{v._op!r}; interior nodes keep float grads)")
+    Py_XINCREF(<PyObject*>g)
+    clear_graph_grad(v)
+    v._b = <PyObject*>g
+    v._grad = g.data
+    return 0
+
+
+cdef void clear_graph_grad(Value v) noexcept:
+    cdef PyObject* g = v._b
+    v._b = NULL
+    if g != NULL:
+        decref(g)  # may free the grad's graph: Value's own deallocation is iterative
 
 
 # ------------------------------------------------------------------- making nodes
@@ -577,8 +642,10 @@ cdef int run_backward(Value root, list visited) except -1:
     cdef NodeStack stack
     cdef Py_ssize_t found
     if visited is None:
-        root.grad = 1.0
+        root._grad = 1.0
     if root._code == LEAF:
+        if visited is None and root._b != NULL:
+            clear_graph_grad(root)  # backward() of a leaf sets its grad to 1, graph or not
         return 0
     stack.items = NULL
     stack.size = stack.capacity = 0
@@ -600,42 +667,42 @@ def graph_order(Value root):
 cdef int backward_step(PyObject* v) except -1:
     """Add v's contribution, from v.grad, into its parents' grads (micrograd's _backward)."""
     cdef Value node = <Value>v
-    cdef double g = node.grad, x, y, d
+    cdef double g = node._grad, x, y, d
     cdef PyObject* a = node._a
     cdef PyObject* b = node._b
     cdef int code = node._code
     if code == ADD:
-        (<Value>a).grad += g
-        (<Value>b).grad += g
+        (<Value>a)._grad += g
+        (<Value>b)._grad += g
     elif code == MUL:
-        (<Value>a).grad += (<Value>b).data * g
-        (<Value>b).grad += (<Value>a).data * g
+        (<Value>a)._grad += (<Value>b).data * g
+        (<Value>b)._grad += (<Value>a).data * g
     elif code == ADDC:
-        (<Value>a).grad += g
+        (<Value>a)._grad += g
     elif code == MULC:
-        (<Value>a).grad += node._c * g
+        (<Value>a)._grad += node._c * g
     elif code == RELU:
-        (<Value>a).grad += (1.0 if node.data > 0 else 0.0) * g
+        (<Value>a)._grad += (1.0 if node.data > 0 else 0.0) * g
     elif code == TANH:
-        (<Value>a).grad += (1.0 - node.data * node.data) * g
+        (<Value>a)._grad += (1.0 - node.data * node.data) * g
     elif code == NEURON_RELU or code == NEURON_LINEAR:
         neuron_backward(<NeuronValue>v)
     elif code == POWC:
         x = (<Value>a).data
-        (<Value>a).grad += (node._c * pow(x, node._c - 1.0)) * g
+        (<Value>a)._grad += (node._c * pow(x, node._c - 1.0)) * g
     elif code == EXP:
-        (<Value>a).grad += node.data * g
+        (<Value>a)._grad += node.data * g
     elif code == LOG:
-        (<Value>a).grad += g / (<Value>a).data
+        (<Value>a)._grad += g / (<Value>a).data
     elif code == SIGMOID:
-        (<Value>a).grad += (node.data * (1.0 - node.data)) * g
+        (<Value>a)._grad += (node.data * (1.0 - node.data)) * g
     elif code == POW:
         x = (<Value>a).data
         y = (<Value>b).data
-        (<Value>a).grad += (y * pow(x, y - 1.0)) * g
-        (<Value>b).grad += exponent_derivative(x, node.data) * g
+        (<Value>a)._grad += (y * pow(x, y - 1.0)) * g
+        (<Value>b)._grad += exponent_derivative(x, node.data) * g
     elif code == RPOWC:
-        (<Value>a).grad += exponent_derivative(node._c, node.data) * g
+        (<Value>a)._grad += exponent_derivative(node._c, node.data) * g
     return 0
 
 
@@ -678,13 +745,13 @@ cdef int neuron_backward(NeuronValue node) except -1:
     cdef double h
     if node._sweeps:
         return neuron_backward_again(node, n)
-    h = (1.0 if node.data > 0 else 0.0) * node.grad if node._code == NEURON_RELU else node.grad
-    (<Value>bias).grad += h
+    h = (1.0 if node.data > 0 else 0.0) * node._grad if node._code == NEURON_RELU else node._grad
+    (<Value>bias)._grad += h
     for j in range(n):
         w = tuple_item(pack, j)
         x = tuple_item(xs, j)
-        (<Value>w).grad += (<Value>x).data * h
-        (<Value>x).grad += (<Value>w).data * h
+        (<Value>w)._grad += (<Value>x).data * h
+        (<Value>x)._grad += (<Value>w).data * h
     node._c = h
     node._sweeps = 1
     return 0
@@ -710,21 +777,21 @@ cdef int neuron_backward_again(NeuronValue node, Py_ssize_t n) except -1:
     sums = node._hidden
     products = node._hidden + n
     if node._code == NEURON_RELU:
-        sums[n - 1] += (1.0 if node.data > 0 else 0.0) * node.grad
+        sums[n - 1] += (1.0 if node.data > 0 else 0.0) * node._grad
     else:
-        sums[n - 1] = node.grad  # the sum is the node itself
+        sums[n - 1] = node._grad  # the sum is the node itself
     j = n - 1
     while j > 0:
         sums[j - 1] += sums[j]
         products[j] += sums[j]
         j -= 1
     products[0] += sums[0]
-    (<Value>bias).grad += sums[0]
+    (<Value>bias)._grad += sums[0]
     for j in range(n):
         w = tuple_item(pack, j)
         x = tuple_item(xs, j)
-        (<Value>w).grad += (<Value>x).data * products[j]
-        (<Value>x).grad += (<Value>w).data * products[j]
+        (<Value>w)._grad += (<Value>x).data * products[j]
+        (<Value>x)._grad += (<Value>w).data * products[j]
     node._sweeps += 1
     return 0
 

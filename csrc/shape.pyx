@@ -11,9 +11,9 @@ from fastgrad._cy.node cimport Node, accumulate, as_constant, lift, make_result,
 from fastgrad._cy.opcodes cimport (OP_ASTYPE, OP_BROADCAST, OP_CONCAT, OP_GETITEM, OP_RESHAPE,
                                    OP_STACK, OP_TRANSPOSE)
 
-# validation, error messages and values live once, in the twin
-from fastgrad._py.shape import (broadcast, concatenated, float_dtype, indexed, is_basic_index,
-                                reshaped, stacked, transpose_axes)
+# validation, error messages and values live once, in fastgrad/_shared
+from fastgrad._shared.shape import (broadcast, concatenated, float_dtype, indexed,
+                                    is_basic_index, reshaped, stacked, transpose_axes)
 
 cnp.import_array()
 

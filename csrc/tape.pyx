@@ -41,7 +41,7 @@ from fastgrad._cy.blas cimport (
 from fastgrad._cy.node cimport Node, mark_modified, pairwise_sum, real
 from fastgrad._cy.vmath cimport v_exp, v_log, v_sigmoid, v_tanh
 
-from fastgrad._py.tape import _guard_message
+from fastgrad._shared.tape import _guard_message
 
 cnp.import_array()
 

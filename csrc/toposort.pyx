@@ -10,7 +10,7 @@ from libc.stdlib cimport free, malloc, realloc
 from fastgrad._cy.node cimport Node, new_epoch
 from fastgrad._cy.opcodes cimport OP_LEAF
 
-from fastgrad._py.toposort import freed_graph_error  # the message lives once, in the twin
+from fastgrad._shared.toposort import freed_graph_error  # the message lives once
 
 
 def toposort(Node root):

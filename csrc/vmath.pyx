@@ -6,7 +6,7 @@ a baseline and, on x86-64, AVX2+FMA and AVX-512 levels. The best level this CPU 
 once, at import; FASTGRAD_SIMD=baseline|avx2|avx512 lowers it (to measure or test a level), and
 set_simd_level changes it at run time (tests, benchmarks). The other compiled modules call the
 kernels through the v_* helpers of fastgrad/_cy/vmath.pxd. Their measured error bounds against
-numpy, ULP_BOUNDS, live in the twin.
+numpy, ULP_BOUNDS, live in fastgrad/_shared/vmath.py.
 """
 cimport numpy as cnp
 
@@ -15,7 +15,8 @@ import warnings
 
 import numpy as np
 
-from fastgrad._py.vmath import LEVELS, ULP_BOUNDS, level_error, sigmoid_values
+from fastgrad._shared.elementwise import sigmoid_values
+from fastgrad._shared.vmath import LEVELS, ULP_BOUNDS, level_error
 
 cnp.import_array()
 

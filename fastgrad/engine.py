@@ -16,8 +16,8 @@ import contextlib
 import numpy as np
 
 from . import _backend, _recording
-from ._py import node as _py_node
 from ._py.opcodes import OP_LEAF as OP_LEAF_CODE
+from ._shared import node as _shared_node
 
 _check_finite = True
 
@@ -51,7 +51,7 @@ def backward(bk, root, gradient=None, retain_graph=False, create_graph=False):
     recorder = _recording.active()
     if recorder is not None:  # fastgrad.capture: the graph, before the sweep changes grads
         recorder.backward(bk, root, order, gradient)
-    if _graph_grads or _py_node.tensor_grad_assigned:
+    if _graph_grads or _shared_node.tensor_grad_assigned:
         held = _hold_graph_grads(order)
         try:
             touched = bk.sweep.sweep(order, seed)

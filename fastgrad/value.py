@@ -31,6 +31,8 @@ What is micrograd's, and what was chosen where micrograd has nothing to say:
   micrograd's engine. d(x**y)/dy = log(x) * x**y is taken as 0 at x = 0 (as PyTorch does).
 - ``Value + "text"`` (anything that is not a number, a Value or an ndarray) raises TypeError.
   With an ndarray the result is numpy's object array of Values, as with micrograd.
+- ``backward(create_graph=True)`` (beyond micrograd) makes each leaf's grad a Value that
+  differentiates again (PyTorch's semantics; the README's micrograd section has the rules).
 - ``_prev``, ``_op`` and ``_backward()`` are there for graph drawing and manual backprop;
   ``_backward`` cannot be replaced (custom ops need a fastgrad op, not a closure).
 """

@@ -1,5 +1,5 @@
 # The op codes of the array engine: one integer per primitive, the only hand-written list. The
-# compiled kernels switch on them and index their VJP table with them; fastgrad/_py/opcodes.py
+# compiled kernels switch on them and index their VJP table with them; fastgrad/_shared/opcodes.py
 # reads this enum (so keep one member per line), and the op table (fastgrad/ops/) names each
 # code's entry (tests/test_optable.py checks it). New ops go before N_OPS.
 cpdef enum OpCode:

@@ -13,20 +13,9 @@ import numpy as np
 from .elementwise import sigmoid_values
 from .node import Node, accumulate, as_constant, lift, make_result, register_vjp
 from .opcodes import OP_DENSE
-
-ACT_NONE, ACT_TANH, ACT_RELU, ACT_SIGMOID = range(4)
-ACTIVATIONS = {None: ACT_NONE, "none": ACT_NONE, "linear": ACT_NONE, "tanh": ACT_TANH,
-               "relu": ACT_RELU, "sigmoid": ACT_SIGMOID}
-ACTIVATION_NAMES = ("none", "tanh", "relu", "sigmoid")  # indexed by code
-
-
-def activation_code(activation):
-    """The code of an activation given by name (None means none)."""
-    try:
-        return ACTIVATIONS[activation]
-    except (KeyError, TypeError):
-        raise ValueError(f"dense: unknown activation {activation!r}; expected one of "
-                         f"None, 'tanh', 'relu', 'sigmoid'") from None
+from fastgrad._shared.dense import (  # noqa: F401  (shared with the compiled module)
+    ACT_NONE, ACT_RELU, ACT_SIGMOID, ACT_TANH, activation_code, ACTIVATION_NAMES, ACTIVATIONS,
+    check_dense)
 
 
 def dense_operands(x, W, b):
@@ -42,25 +31,6 @@ def dense_operands(x, W, b):
     if b is not None and not isinstance(b, Node):
         b = as_constant(b, dtype, "dense")
     return x, W, b
-
-
-def check_dense(X, W, B):
-    """Raise naming the shapes/dtypes unless x (..., in), W (in, out), b (out,) fit together."""
-    dtypes = {X.dtype, W.dtype} | ({B.dtype} if B is not None else set())
-    if len(dtypes) > 1:
-        given = f"x {X.dtype}, W {W.dtype}" + (f", b {B.dtype}" if B is not None else "")
-        raise TypeError(f"dense: x, W and b must have one dtype, got {given}; cast with "
-                        f".astype()")
-    if X.dtype not in (np.float32, np.float64):
-        raise TypeError(f"dense: unsupported dtype {X.dtype}; use float32 or float64")
-    if W.ndim != 2:
-        raise ValueError(f"dense: W must be 2-D (in, out), got shape {W.shape}")
-    if X.ndim == 0 or X.shape[-1] != W.shape[0]:
-        raise ValueError(f"dense: x of shape {X.shape} does not fit W of shape {W.shape}: "
-                         f"x's last axis must be W's first ({W.shape[0]})")
-    if B is not None and B.shape != (W.shape[1],):
-        raise ValueError(f"dense: b must have shape ({W.shape[1]},) for W of shape {W.shape}, "
-                         f"got {B.shape}")
 
 
 def as_rows(X):

@@ -5,7 +5,6 @@ Notation in the VJP docstrings: ``g`` is the gradient arriving at the output ``y
 The compiled twin evaluates the same expressions in the same order, so that float64 and float32
 results agree to the last bit wherever only + - * / are involved.
 """
-import math
 
 import numpy as np
 
@@ -14,9 +13,8 @@ from .opcodes import (OP_ABS, OP_ADD, OP_ADD_S, OP_CLIP, OP_COS, OP_DIV, OP_DIV_
                       OP_LOG, OP_LOG1P, OP_MAXIMUM, OP_MINIMUM, OP_MUL, OP_MUL_S, OP_NEG,
                       OP_POW, OP_POW_S, OP_RDIV_S, OP_RELU, OP_RPOW_S, OP_RSUB_S, OP_SIGMOID,
                       OP_SIN, OP_SQRT, OP_SUB, OP_TANH, OP_WHERE)
-
-# Python and numpy scalars: kept as a float in ctx (weakly typed, so float32 stays float32).
-SCALAR_TYPES = (int, float, np.integer, np.floating)
+from fastgrad._shared.elementwise import (
+    broadcast_error, log_base, SCALAR_TYPES, sigmoid_values, tie_weights)
 
 
 def operands(a, b, opname):
@@ -32,11 +30,6 @@ def operands(a, b, opname):
             return float(a), b
         return as_constant(a, b.data.dtype, opname), b
     return operands(lift(a, opname), b, opname)
-
-
-def broadcast_error(opname, a, b):
-    return ValueError(f"{opname}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
-                      f"broadcast together")
 
 
 def _binary(op, ufunc, a, b, opname):
@@ -169,13 +162,6 @@ def relu(x):
     return make_result(np.maximum(x.data, 0), OP_RELU, (x,), None)
 
 
-def sigmoid_values(x):
-    """1 / (1 + e^-x) without overflow: with e = e^-|x|, 1/(1+e) for x >= 0, e/(1+e) below."""
-    e = np.exp(-np.abs(x))
-    r = 1 / (1 + e)
-    return np.where(x >= 0, r, e * r)
-
-
 def sigmoid(x):
     x = lift(x, "sigmoid")
     return make_result(sigmoid_values(x.data), OP_SIGMOID, (x,), None)
@@ -259,11 +245,6 @@ def vjp_pow(node, g):
         accumulate(b, g * node.data * np.log(np.where(A == 0, 1, A)), True)
 
 
-def tie_weights(a, b, g):
-    """1 where a wins, 0 where b wins, 0.5 on ties (so ties split the gradient evenly)."""
-    return np.where(a == b, g.dtype.type(0.5), (a > b).astype(g.dtype))
-
-
 def vjp_maximum(node, g):
     """ga = g*w, gb = g*(1-w) with w = 1 where a > b, 1/2 where a == b, else 0"""
     a, b = node._prev
@@ -329,13 +310,6 @@ def vjp_pow_s(node, g):
         accumulate(a, np.zeros_like(g), True)
     else:
         accumulate(a, g * c * a.data ** (c - 1), True)
-
-
-def log_base(c):
-    """log(c) for the VJP of c^a; 0 when c == 0 (y is 0 there too), NaN below 0."""
-    if c > 0:
-        return math.log(c)
-    return 0.0 if c == 0 else math.nan
 
 
 def vjp_rpow_s(node, g):

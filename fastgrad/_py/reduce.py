@@ -8,60 +8,9 @@ import numpy as np
 from .node import accumulate, lift, make_result, register_vjp
 from .opcodes import (OP_LOG_SOFTMAX, OP_LOGSUMEXP, OP_MAX, OP_MEAN, OP_MIN, OP_SOFTMAX,
                       OP_SUM)
-
-
-def normalize_axes(axis, ndim, opname):
-    """``axis`` (None, an int or a sequence of ints) as a sorted tuple of axes in [0, ndim)."""
-    if axis is None:
-        return None
-    if isinstance(axis, (int, np.integer)):
-        axis = (axis,)
-    axes = []
-    for ax in axis:
-        if not isinstance(ax, (int, np.integer)):
-            raise TypeError(f"{opname}: axis must be an int or a tuple of ints, not {axis!r}")
-        if not -ndim <= ax < ndim:
-            raise ValueError(f"{opname}: axis {ax} is out of bounds for an array of "
-                             f"{ndim} dimension(s)")
-        axes.append(int(ax) % ndim)
-    if len(set(axes)) != len(axes):
-        raise ValueError(f"{opname}: repeated axis in {tuple(axis)}")
-    return tuple(sorted(axes))
-
-
-def normalize_axis(axis, ndim, opname):
-    """One axis (an int) in [0, ndim)."""
-    if not isinstance(axis, (int, np.integer)):
-        raise TypeError(f"{opname}: axis must be an int, not {axis!r}")
-    return normalize_axes(axis, ndim, opname)[0]
-
-
-def kept_shape(shape, axes):
-    """``shape`` with the reduced ``axes`` set to 1 (what keepdims=True gives)."""
-    if axes is None:
-        return (1,) * len(shape)
-    return tuple(1 if i in axes else n for i, n in enumerate(shape))
-
-
-def reduced_shape(shape, axes):
-    """``shape`` without the reduced ``axes`` (what keepdims=False gives)."""
-    if axes is None:
-        return ()
-    return tuple(n for i, n in enumerate(shape) if i not in axes)
-
-
-def reduced_count(shape, axes):
-    """How many elements each output of a reduction over ``axes`` gathers."""
-    count = 1
-    for i, n in enumerate(shape):
-        if axes is None or i in axes:
-            count *= n
-    return count
-
-
-def empty_error(opname, shape):
-    return ValueError(f"{opname}: cannot reduce an empty array of shape {shape} "
-                      f"(there is no identity)")
+from fastgrad._shared.reduce import (  # noqa: F401  (shared with the compiled module)
+    empty_error, kept_shape, log_softmax_values, logsumexp_values, normalize_axes,
+    normalize_axis, reduced_count, reduced_shape, softmax_values)
 
 
 # ---------------------------------------------------------------- forwards
@@ -100,14 +49,6 @@ def min(x, axis=None, keepdims=False):
     return _extreme(x, axis, keepdims, np.minimum, OP_MIN, "min")
 
 
-def logsumexp_values(x, axes, keepdims):
-    """log(sum(exp(x))) over ``axes``, shifted by the maximum so that nothing overflows."""
-    m = np.maximum.reduce(x, axis=axes, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
-    y = np.log(np.add.reduce(np.exp(x - m), axis=axes, keepdims=True)) + m
-    return y if keepdims else y.reshape(reduced_shape(x.shape, axes))
-
-
 def logsumexp(x, axis=None, keepdims=False):
     x = lift(x, "logsumexp")
     axes = normalize_axes(axis, x.data.ndim, "logsumexp")
@@ -115,17 +56,6 @@ def logsumexp(x, axis=None, keepdims=False):
         raise empty_error("logsumexp", x.data.shape)
     data = logsumexp_values(x.data, axes, keepdims)
     return make_result(data, OP_LOGSUMEXP, (x,), (axes, keepdims))
-
-
-def softmax_values(x, axis):
-    """exp(x) / sum(exp(x)) along ``axis``, shifted by the maximum."""
-    e = np.exp(x - np.maximum.reduce(x, axis=axis, keepdims=True))
-    return e / np.add.reduce(e, axis=axis, keepdims=True)
-
-
-def log_softmax_values(x, axis):
-    """x - logsumexp(x) along ``axis``."""
-    return x - logsumexp_values(x, (axis,), True)
 
 
 def softmax(x, axis=-1):

@@ -17,38 +17,35 @@ hold, from its second backward on, so even repeated backward() calls give microg
 """
 import math
 import numbers
+import sys
 
 import numpy as np
 
-# Op codes, as in csrc/scalar.pyx (a test checks): codes up to LAST_BINARY have two parents
-# (_a, _b), up to LAST_UNARY one (_a).
-LEAF = 0
-ADD = 1          # a + b
-MUL = 2          # a * b
-POW = 3          # a ** b
-LAST_BINARY = 3
-ADDC = 4         # a + c
-MULC = 5         # a * c
-POWC = 6         # a ** c
-RPOWC = 7        # c ** a
-RELU = 8
-TANH = 9
-EXP = 10
-LOG = 11
-SIGMOID = 12
-LAST_UNARY = 12
-NEURON_RELU = 13    # relu(b + w0*x0 + ...): _a = (w0, ..., b), _b = (x0, ...)
-NEURON_LINEAR = 14  # b + w0*x0 + ...
-CUSTOM = 15         # Value(data, _children, _op): _a = children, _b = label; no gradient
-
-OPCODES = {"LEAF": LEAF, "ADD": ADD, "MUL": MUL, "POW": POW, "ADDC": ADDC, "MULC": MULC,
-           "POWC": POWC, "RPOWC": RPOWC, "RELU": RELU, "TANH": TANH, "EXP": EXP, "LOG": LOG,
-           "SIGMOID": SIGMOID, "NEURON_RELU": NEURON_RELU, "NEURON_LINEAR": NEURON_LINEAR,
-           "CUSTOM": CUSTOM}
-LABELS = {LEAF: "", ADD: "+", MUL: "*", POW: "**", ADDC: "+", MULC: "*", RELU: "ReLU",
-          TANH: "tanh", EXP: "exp", LOG: "log", SIGMOID: "sigmoid",
-          NEURON_RELU: "ReLU(b+w*x)", NEURON_LINEAR: "b+w*x"}
-
+# Op codes (the compiled module's C enum has the same values: a test checks): codes up to
+# LAST_BINARY have two parents (_a, _b), up to LAST_UNARY one (_a).
+from fastgrad._shared.scalar import (  # noqa: F401  (LABELS, OPCODES: the module's API)
+    ADD,
+    ADDC,
+    CUSTOM,
+    EXP,
+    LABELS,
+    LAST_BINARY,
+    LAST_UNARY,
+    LEAF,
+    LOG,
+    MUL,
+    MULC,
+    NEURON_LINEAR,
+    NEURON_RELU,
+    OPCODES,
+    POW,
+    POWC,
+    RELU,
+    RPOWC,
+    SIGMOID,
+    TANH,
+    backward_with_graph,
+)
 
 _NUMPY_REALS = (np.integer, np.floating)
 
@@ -91,7 +88,8 @@ class Value:
 
     def __reduce__(self):
         # a Value pickles as a leaf holding its numbers (the graph behind it is not kept)
-        return (leaf, (self.data, self.grad))
+        grad = self.grad  # a grad Value pickles as its number
+        return (leaf, (self.data, grad.data if isinstance(grad, Value) else grad))
 
     # --- micrograd's inspection attributes (for graph drawing)
 
@@ -132,13 +130,11 @@ class Value:
     # --- gradients
 
     def backward(self, create_graph=False):
-        """Set this Value's grad to 1 and add d(self)/d(node) into every node it depends on."""
+        """Set this Value's grad to 1 and add d(self)/d(node) into every node it depends on;
+        with create_graph=True, leaves' grads become Values that differentiate again."""
         if create_graph:
-            raise NotImplementedError(
-                "Value.backward: create_graph=True is not supported: the scalar engine computes "
-                "first-order gradients only (its nodes hold C doubles, not graphs; see the "
-                "README). For higher orders, differentiate the same code with fastgrad.grad on "
-                "floats, or use 0-d Tensors")
+            backward_with_graph(self, sys.modules[__name__])
+            return
         self.grad = 1.0
         if self._code != LEAF:
             _sweep(self, _count_consumers(self), apply=True)
@@ -274,6 +270,12 @@ def leaf(data, grad=0.0):
     out._code = LEAF
     out._mark = 0
     return out
+
+
+def node_parts(v):
+    """(op code, _a, _b, _c) of v: parents (or a neuron's tuples) and its constant, for the
+    create_graph backward's rules (fastgrad/_shared/scalar.py)."""
+    return (v._code, v._a, v._b, v._c)
 
 
 # ------------------------------------------------------------------- making nodes

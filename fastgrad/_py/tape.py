@@ -33,6 +33,8 @@ import numpy as np
 from . import dense, losses
 from .elementwise import sigmoid_values
 from .node import mark_modified, sum_to_shape
+from fastgrad._shared.tape import (
+    _guard_message)
 
 _BINARY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide}
 _UNARY = {"neg": np.negative, "exp": np.exp, "log": np.log, "tanh": np.tanh}
@@ -223,17 +225,3 @@ class Tape:
         return float(self.loss)
 
 
-def _guard_message(obj, attr, index, expected, value):
-    what = type(obj).__name__ + (f".{attr}" if attr else "")
-    if attr == "data":
-        return (f"capture: a parameter's array was replaced (p.data = ...): it is "
-                f"{value.dtype} {value.shape} now, captured {expected.dtype} {expected.shape}; "
-                f"update it in place (p.data[...] = ...) or capture again")
-    if attr == "requires_grad":
-        return (f"capture: a tensor's requires_grad changed since the step was captured (was "
-                f"{expected}); capture again")
-    if index == -2:
-        return f"capture: {what} has {len(value)} entries, captured with {expected}"
-    if index >= 0:
-        return f"capture: {what}[{index}] is not the array or tensor captured"
-    return f"capture: {what} was replaced since the step was captured"

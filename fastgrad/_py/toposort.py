@@ -5,15 +5,9 @@ are visited in the order the op recorded them, so the order (and every sum the s
 the same run to run and twin to twin.
 """
 from .node import next_epoch
-from .opcodes import OP_LEAF, OP_NAMES
-
-
-def freed_graph_error(node):
-    data = node.data
-    return RuntimeError(
-        f"backward: the graph through {OP_NAMES.get(node._op, node._op)} "
-        f"({data.dtype} {tuple(data.shape)}) was freed by an earlier backward(); call "
-        f"backward(retain_graph=True) the first time if you need to go through it again")
+from .opcodes import OP_LEAF
+from fastgrad._shared.toposort import (
+    freed_graph_error)
 
 
 def toposort(root):

@@ -12,21 +12,8 @@ The twin has no dispatch levels: numpy chooses its own.
 import numpy as np
 
 from .elementwise import sigmoid_values
-
-# the compiled kernels' dispatch levels, lowest first
-LEVELS = ("baseline", "avx2", "avx512")
-
-ULP_BOUNDS = {
-    "exp": {"float64": 1, "float32": 1},
-    "log": {"float64": 1, "float32": 1},
-    "log1p": {"float64": 1, "float32": 1},
-    "tanh": {"float64": 3, "float32": 2},
-    "sigmoid": {"float64": 2, "float32": 2},
-}
-
-def level_error(name, supported):
-    return ValueError(f"set_simd_level: {name!r} is not a dispatch level this CPU runs; "
-                      f"choose one of {tuple(supported)} (all levels: {LEVELS})")
+from fastgrad._shared.vmath import (  # noqa: F401  (shared with the compiled module)
+    level_error, LEVELS, ULP_BOUNDS)
 
 
 def supported_levels():

@@ -1,0 +1,16 @@
+"""A captured step's guard messages, shared by fastgrad._cy.tape and its twin fastgrad._py.tape."""
+
+def _guard_message(obj, attr, index, expected, value):
+    what = type(obj).__name__ + (f".{attr}" if attr else "")
+    if attr == "data":
+        return (f"capture: a parameter's array was replaced (p.data = ...): it is "
+                f"{value.dtype} {value.shape} now, captured {expected.dtype} {expected.shape}; "
+                f"update it in place (p.data[...] = ...) or capture again")
+    if attr == "requires_grad":
+        return (f"capture: a tensor's requires_grad changed since the step was captured (was "
+                f"{expected}); capture again")
+    if index == -2:
+        return f"capture: {what} has {len(value)} entries, captured with {expected}"
+    if index >= 0:
+        return f"capture: {what}[{index}] is not the array or tensor captured"
+    return f"capture: {what} was replaced since the step was captured"
