@@ -58,7 +58,7 @@ cdef enum Kind:
     K_BIAS_ACT, K_ACT_GRAD, K_CE_ROWS,
     K_CE_GRAD, K_MSE_LOSSES, K_MSE_GRAD, K_REDUCE, K_FINITE, K_ADD_INTO, K_BINARY, K_SCALAR,
     K_UNARY, K_UNARY_GRAD, K_COPY, K_FILL, K_SUM_LEADING, K_SUM_ALL, K_SMALL_GEMM,
-    K_HINGE_LOSSES, K_HINGE_GRAD
+    K_HINGE_LOSSES, K_HINGE_GRAD, K_CALL
 
 # element-wise op codes of K_BINARY / K_SCALAR / K_UNARY / K_UNARY_GRAD
 cdef enum:
@@ -564,6 +564,7 @@ cdef class Tape:
     cdef object loss
     cdef object error
     cdef bint by_blas          # products went to BLAS when recorded (else numpy's matmul)
+    cdef list calls            # K_CALL's Python callables, by index
     cdef readonly Py_ssize_t arena_bytes
     cdef readonly list params
 
@@ -584,6 +585,7 @@ cdef class Tape:
         self.slots64 = np.array(scalars, dtype=np.float64)
         self.slots32 = self.slots64.astype(np.float32)
         self.keep = list(arena) + self.inputs + [loss]
+        self.calls = []
         # the eager kernels' choices, read once (as the module docstring says)
         self.by_blas = blas_loaded()
         self.opts = {"loop_max": dense_loop_max(), "matmul_loop_max": matmul_loop_max()}
@@ -801,6 +803,11 @@ cdef class Tape:
             self.op(K_SUM_LEADING, out.dtype == np.float64, (out, full),
                     (full.size // out.size, out.size))
 
+    def add_call(self, fn):
+        # a Python call between two nogil runs of the ops (a distributed step's allreduce)
+        self.op(K_CALL, True, (), (len(self.calls),))
+        self.calls.append(fn)
+
     def add_copy(self, out, src):
         self.op(K_COPY, out.dtype == np.float64, (out, src), (out.nbytes,))
 
@@ -906,11 +913,20 @@ cdef class Tape:
             s32[i] = <float>s64[i]
         cdef Op* ops = self.ops
         cdef Py_ssize_t n_ops = self.n_ops
-        with nogil:
-            for i in range(n_ops):
-                status = run_op(&ops[i])
-                if status != OK:
-                    break
+        i = 0
+        while True:  # the ops without the GIL, stopping at each K_CALL to make its call
+            with nogil:
+                while i < n_ops:
+                    if ops[i].kind == K_CALL:
+                        break
+                    status = run_op(&ops[i])
+                    if status != OK:
+                        break
+                    i += 1
+            if status != OK or i >= n_ops:
+                break
+            self.calls[ops[i].n[0]]()
+            i += 1
         if status == BAD_LABEL:
             raise ValueError(f"softmax_cross_entropy: label {ops[i].n[2]} is out of range for "
                              f"{ops[i].n[1]} classes (replayed step; nothing was updated)")
@@ -957,7 +973,7 @@ KIND_NAMES = ["labels_i64", "labels_i32", "gemm_nn", "gemm_tn", "gemm_nt", "blas
               "numpy_loop", "bias_act", "act_grad", "softmax_ce_rows", "ce_grad", "mse_losses",
               "mse_grad", "reduce", "finite", "add_into", "binary", "scalar", "unary",
               "unary_grad", "copy", "fill", "sum_leading", "sum_all", "small_gemm",
-              "hinge_losses", "hinge_grad"]
+              "hinge_losses", "hinge_grad", "call"]
 
 
 class _SlotView:

@@ -119,6 +119,8 @@ class _Recorder:
         self.loss = None                # the 0-d array holding the loss
         self.labels = {}                # id(loss node) -> its labels buffer in the tape
         self.cleared = set()            # ids of tensors whose grad the step clears before backward
+        self.reduced = {}               # id(parameter) -> its view into a distributed flat buffer
+        self.after = []                 # Python calls after each replay (DistributedOptimizer)
 
     def zero_grad(self, tensors):
         if self.root is None:
@@ -482,6 +484,37 @@ class _Recorder:
         if add is not None:
             self.program.append(add)
 
+    # ------------------------------------------------------------ distributed training
+    def allreduce(self, dopt, local, tail):
+        """DistributedOptimizer.reduce_gradients (fastgrad.distributed): the gradients, scaled
+        by the local batch size, copied into the flat buffers' views (in the tape), then one
+        Python call of ``dopt.sum_and_divide(tail)`` (the Allreduce and the division); the
+        update that follows reads the views. ``tail`` None: one rank, nothing reduced."""
+        if self.root is None:
+            raise CaptureError("capture: DistributedOptimizer.step() runs before backward(); "
+                               "a captured step is forward, backward, step")
+        if self.reduced and any(id(p) in self.reduced for p in dopt.params):
+            raise CaptureError("capture: the gradients are reduced twice in the step")
+        if local == 0:
+            raise CaptureError("capture: a distributed step without a local sample "
+                               "(batch_size=0) is not captured; run it eagerly")
+        self.after.append(dopt.after_step)
+        if tail is None:
+            return
+        for i, (p, view) in enumerate(zip(dopt.params, dopt.flat.views)):
+            g = self.grads.get(id(p))
+            if g is None:
+                raise CaptureError(f"capture: DistributedOptimizer's parameter {i} "
+                                   f"({p.data.dtype} {p.data.shape}) gets no gradient from the "
+                                   f"step's loss; capture needs every optimized parameter in "
+                                   f"the graph")
+            self.program.append(("scalar", "mul", g, float(local), view))
+            self.reduced[id(p)] = view
+        tail = np.array(tail)
+        self.arena.append(tail)
+        self.program.append(("call", functools.partial(dopt.sum_and_divide, tail)))
+        self.guards.append((dopt, "flat", -1, dopt.flat))
+
     # ------------------------------------------------------------ the optimizer
     def optimizer_step(self, opt):
         if self.root is None:
@@ -495,7 +528,7 @@ class _Recorder:
                                f"program (SGD, Adam and AdamW have)")
         grads = []
         for i, p in enumerate(opt.params):
-            g = self.grads.get(id(p))
+            g = self.reduced.get(id(p), self.grads.get(id(p)))
             if g is None:
                 raise CaptureError(f"capture: {type(opt).__name__}'s parameter {i} "
                                    f"({p.data.dtype} {p.data.shape}) gets no gradient from the "
@@ -649,6 +682,7 @@ class _Tape:
     def __init__(self, bk, rec, signature):
         self.signature = signature
         self.optimizers = rec.optimizers
+        self.after = rec.after              # Python calls after each replay
         # (parameter, its gradient buffer, the step clears its grad before backward, the
         # step leaves a gradient in it, an optimizer of the step updates it: a replay gives it
         # a new version as Optimizer.step does)
@@ -658,7 +692,9 @@ class _Tape:
             if id(p) not in rec.grads:
                 raise CaptureError(f"capture: a parameter ({p.data.dtype} {p.data.shape}) is in "
                                    f"the graph but gets no gradient from its ops")
-            params.append((p, rec.grads[id(p)], id(p) in rec.cleared, p.grad is not None,
+            # the gradient a step leaves: its buffer, or its view into a reduced flat buffer
+            grad = rec.reduced.get(id(p), rec.grads[id(p)])
+            params.append((p, grad, id(p) in rec.cleared, p.grad is not None,
                            id(p) in updated))
         self.compiled = bk.tape.Tape(rec.program, rec.inputs, params, rec.guards,
                                      np.array(rec.scalars, dtype=np.float64), rec.loss,
@@ -767,6 +803,11 @@ class Captured:
             raise CaptureError(f"{where}: the function never called backward(); a captured "
                                f"step is forward, loss.backward(), optimizer.step()")
         result = self._as_result(out, rec.root)
+        if rec.after and self.verify:  # a verified replay would run the collectives twice
+            raise CaptureError(f"{where}: verify= is not available for a distributed step "
+                               f"(checking a replay against an eager step runs the allreduce "
+                               f"twice on this rank only); use DistributedOptimizer's "
+                               f"check_every")
         try:
             tape = _Tape(rec.bk, rec, tuple((a.shape, a.dtype.str) for a in inputs))
         except CaptureError as e:  # an op the tape cannot hold as eager ran it
@@ -798,12 +839,15 @@ class Captured:
                                    f"what its update does ({structure} -> {_structure(opt)}); "
                                    f"capture a new step")
             values += _slot_values(opt, opt.steps)
-        self.replays += 1
-        if self.verify and self.replays % self.verify == 0:
-            return self._verified(tape, args, values)
-        loss = tape.compiled.replay(args, values)
-        for opt, _, _ in tape.optimizers:
-            _commit(opt, values[_offset(tape, opt):])
+        if self.verify and (self.replays + 1) % self.verify == 0:
+            loss = self._verified(tape, args, values)
+        else:
+            loss = tape.compiled.replay(args, values)
+            for opt, _, _ in tape.optimizers:
+                _commit(opt, values[_offset(tape, opt):])
+            for after in tape.after:
+                after()
+        self.replays += 1  # (a replay refused by its guards is not counted)
         return loss
 
     # ------------------------------------------------------------ verify
@@ -818,11 +862,11 @@ class Captured:
         eager = _snapshot(tape)
         for k, (a, b) in enumerate(zip(replayed, eager)):
             if not _same_bits(a, b):
-                raise CaptureError(f"capture: verify: replay {self.replays} diverged from an "
+                raise CaptureError(f"capture: verify: replay {self.replays + 1} diverged from an "
                                    f"eager step (state array {k}: {_where_differs(a, b)}); "
                                    f"the parameters hold the eager step's result")
         if not _same_bits(np.float64(loss), np.float64(eager_loss)):
-            raise CaptureError(f"capture: verify: replay {self.replays}'s loss {loss!r} != "
+            raise CaptureError(f"capture: verify: replay {self.replays + 1}'s loss {loss!r} != "
                                f"the eager step's {eager_loss!r}")
         return eager_loss
 

@@ -110,7 +110,7 @@ def fit(model, X, y, loss, optimizer, epochs=1, batch_size=32, shuffle=True, see
         batch (``batch_size`` counts the samples of a step over all ranks), starting from rank
         0's weights and optimizer state; the gradients are averaged over ranks. N ranks take
         the steps one process takes, the progress bar shows on rank 0 only, and every rank
-        returns the same history. Not with ``capture``.
+        returns the same history. With ``capture`` the tape holds the allreduce.
     checkpoint : path, optional
         Save the model, the optimizer's state and where training stands to this .npz file
         (written to a temporary file and renamed over it: a crash mid-write keeps the
@@ -152,9 +152,6 @@ def fit(model, X, y, loss, optimizer, epochs=1, batch_size=32, shuffle=True, see
     if batch_size is not None and batch_size < 1:
         raise ValueError(f"fit: batch_size must be a positive integer or None, "
                          f"got {batch_size!r}")
-    if capture and distributed:
-        raise ValueError("fit: capture=True and distributed=True cannot be combined (a "
-                         "captured step has no allreduce of the gradients); pass one of them")
     hook = None
     if distributed:
         from .distributed import FitHook
@@ -190,7 +187,7 @@ def fit(model, X, y, loss, optimizer, epochs=1, batch_size=32, shuffle=True, see
             "rng": rng.bit_generator.state, "n": n, "batch_size": batch_size, "order": order})
 
     bar = make_progress(progress, epochs * n_batches, epochs)
-    captured = captured_step(model, loss_fn, optimizer) if capture else None
+    captured = captured_step(model, loss_fn, optimizer, hook is not None) if capture else None
     steps_taken = 0
     try:
         stop = StopRequest().__enter__()
@@ -211,7 +208,7 @@ def fit(model, X, y, loss, optimizer, epochs=1, batch_size=32, shuffle=True, see
                 if hook is not None:
                     index = hook.local_part(index)
                 xb, yb = X[index], y[index]
-                if captured is not None:
+                if captured is not None and len(xb):
                     batch_loss = captured(xb, yb)
                 else:
                     optimizer.zero_grad()
@@ -257,16 +254,20 @@ def fit(model, X, y, loss, optimizer, epochs=1, batch_size=32, shuffle=True, see
     return history
 
 
-def captured_step(model, loss_fn, optimizer):
+def captured_step(model, loss_fn, optimizer, distributed=False):
     """fit's batch step under fastgrad.capture (a tape for the full batches and one for the
-    last, partial batch of an epoch)."""
+    last, partial batch of an epoch). Distributed: the tape holds the allreduce too (the local
+    batch size is fixed by the batch's shape); a rank without a sample steps eagerly."""
     from .capture import capture
 
     def step(xb, yb):
         optimizer.zero_grad()
         value = loss_fn(model(xb), yb)
         value.backward()
-        optimizer.step()
+        if distributed:
+            optimizer.step(batch_size=len(xb))
+        else:
+            optimizer.step()
         return value
     return capture(step, retrace=2, fallback=True)
 

@@ -747,15 +747,6 @@ def test_fit_with_capture_equals_eager(backend, loss):
     assert all(p.tobytes() == q.tobytes() for p, q in zip(a, b))
 
 
-def test_fit_capture_and_distributed_refused():
-    model = nn.mlp([4, 8, 2], seed=0)
-    opt = optim.SGD(model.parameters(), 0.1)
-    X, y = np.zeros((8, 4)), np.zeros(8, dtype=np.int64)
-    with pytest.raises(ValueError, match="capture=True and distributed=True cannot be combined"):
-        fastgrad.fit(model, X, y, "cross_entropy", opt, progress=False, capture=True,
-                     distributed=True)
-
-
 def test_fit_capture_with_checkpoint_and_resume(backend, tmp_path):
     """A captured fit writes checkpoints of the replayed state (optimizer state included)
     and resumes from one bit for bit."""

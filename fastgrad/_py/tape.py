@@ -22,6 +22,8 @@ step; each names a kernel and the arrays it reads and writes:
 - ``("copy", out, g)``
 - ``("matmul", A, B, out)`` / ``("matmul_vjp", A, B, G, GA, GB)``: out = A·B; GA = G·Bᵀ and
   GB = Aᵀ·G (each if not None), 2-D
+- ``("call", fn)``: fn() in Python, between two runs of kernels (a distributed step's
+  allreduce: fastgrad.distributed.DistributedOptimizer.sum_and_divide)
 - ``("ufunc", ufunc, operands, out)``: out = ufunc(*operands), an operand being an array or
   an int subclass naming a scalar slot (an optimizer's update, operation by operation)
 
@@ -134,6 +136,7 @@ _RUN = {
     "reduce": _reduce,
     "finite": _finite,
     "add_into": lambda ins: np.add(ins[1], ins[2], out=ins[1]),
+    "call": lambda ins: ins[1](),
 }
 
 
