@@ -41,7 +41,7 @@ from fastgrad._cy.blas cimport (
 from fastgrad._cy.node cimport Node, mark_modified, pairwise_sum, real
 from fastgrad._cy.vmath cimport v_exp, v_log, v_sigmoid, v_tanh
 
-from fastgrad._py.tape import _guard_message
+from fastgrad._py.tape import _guard_message, _not_finite_message
 
 cnp.import_array()
 
@@ -459,8 +459,9 @@ cdef int run_op(Op* op) noexcept nogil:
     elif k == K_COPY:
         memcpy(op.p[0], op.p[1], op.n[0])
     elif k == K_FINITE:
-        if not isfinite((<double*>op.p[0])[0] if op.f64 else (<float*>op.p[0])[0]):
-            return NOT_FINITE
+        for i in range(op.n[0]):
+            if not isfinite((<double*>op.p[0])[i] if op.f64 else (<float*>op.p[0])[i]):
+                return NOT_FINITE
     elif op.f64:
         run_typed(op, <double>0)
     else:
@@ -712,8 +713,8 @@ cdef class Tape:
                              f"{PAIRWISE_EXACT}) is not captured: numpy sums it in blocks")
         self.op(K_REDUCE, L.dtype == np.float64, (out, L), (L.size, bool(mean)))
 
-    def add_finite(self, loss):
-        self.op(K_FINITE, loss.dtype == np.float64, (loss,))
+    def add_finite(self, arr, index):
+        self.op(K_FINITE, arr.dtype == np.float64, (arr,), (arr.size, index))
 
     def add_add_into(self, dst, src):
         self.op(K_ADD_INTO, dst.dtype == np.float64, (dst, src), (dst.size,))
@@ -927,13 +928,15 @@ cdef class Tape:
                 break
             self.calls[ops[i].n[0]]()
             i += 1
+        if status != OK:
+            for info in self.param_info:  # as eager: zero_grad ran, backward rolled back
+                if (<tuple>info)[2]:
+                    (<Node>(<tuple>info)[0]).grad = None
         if status == BAD_LABEL:
             raise ValueError(f"softmax_cross_entropy: label {ops[i].n[2]} is out of range for "
                              f"{ops[i].n[1]} classes (replayed step; nothing was updated)")
         if status == NOT_FINITE:
-            raise FloatingPointError(f"capture: the replayed step's loss is "
-                                     f"{float(self.loss)!r}; the replay stopped before backward "
-                                     f"(nothing was updated)")
+            raise FloatingPointError(_not_finite_message(self.loss, self.params, ops[i].n[1]))
         for info in self.param_info:
             p = (<tuple>info)[0]
             (<Node>p).grad = (<tuple>info)[1] if (<tuple>info)[3] else None

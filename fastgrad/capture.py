@@ -193,7 +193,7 @@ class _Recorder:
                     f"run such a step eagerly")
         self.loss = root.data
         if engine._check_finite:  # eager backward raises on a NaN/Inf loss: so does a replay
-            self.program.append(("finite", self.loss))
+            self.program.append(("finite", self.loss, -1))
         # the root's gradient is the seed, 1: a fused loss folds it into its scale
         seed = None if root._op in _LOSS_OPS else np.ones(root.data.shape, root.data.dtype)
         if seed is not None:
@@ -214,6 +214,10 @@ class _Recorder:
                 self.matmul_backward(node, contributions)
             else:
                 self.elementwise_backward(node, contributions)
+        if engine._check_finite:  # and on a NaN/Inf gradient, before anything is updated
+            for k, p in enumerate(self.params):
+                if id(p) in self.grads:
+                    self.program.append(("finite", self.grads[id(p)], k))
 
     def leaf(self, node):
         if node.requires_grad:

@@ -777,3 +777,21 @@ def test_fit_capture_falls_back_with_a_warning(backend):
         history = fastgrad.fit(model, X, y, "bce_with_logits", opt, epochs=2, batch_size=16,
                                progress=False, capture=True)
     assert history["captured"] is False
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
+def test_nonfinite_gradient_stops_before_the_update(backend):
+    """A finite loss with a NaN gradient (an input of inf saturates tanh: 0 * inf): eager
+    backward raises before the update, and so does a replay; nothing changes."""
+    model, opt, step, (x, y) = captured_after_replay(backend)
+    bad = np.array(x)
+    bad[0, 0] = np.inf
+    eager_model, eager_opt = make(backend)
+    with pytest.raises(FloatingPointError):
+        ce_step(eager_model, eager_opt)(bad, y)
+    before = state(model, opt)
+    with pytest.raises(FloatingPointError, match="gradient of parameter 0"):
+        step(bad, y)
+    assert_same_state(state(model, opt), before)
+    assert all(p.grad is None for p in model.parameters())
+    assert type(step(x, y)) is float  # and the tape still replays

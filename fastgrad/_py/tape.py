@@ -9,7 +9,8 @@ step; each names a kernel and the arrays it reads and writes:
 - ``("mse_fwd", P, T, D, L)`` / ``("mse_bwd", D, scale, GP)``
 - ``("hinge_fwd", S, T, M, L)`` / ``("hinge_bwd", T, M, scale, GS)``
 - ``("reduce", L, out, mean)``: out = Σ L (/ L.size when mean), as reduce_losses does it
-- ``("finite", loss)``: stop (FloatingPointError, nothing updated) if the loss is NaN/Inf
+- ``("finite", x, k)``: stop (FloatingPointError, nothing updated) if x holds a NaN/Inf: the
+  loss (k = -1), or parameter k's gradient before the update (eager backward checks both)
 - ``("add_into", dst, src)``: dst += src (a second contribution to a gradient)
 - ``("binary", op, a, b, out)``: out = a op b, op in add/sub/mul/div, b (or a) the same shape,
   a repeated row or one value
@@ -60,10 +61,23 @@ def _reduce(ins):
     out[...] = total / L.size if mean else total
 
 
+class _NotFinite(Exception):
+    """A finite check failed at instruction ``ins`` (turned into FloatingPointError)."""
+
+
 def _finite(ins):
-    if not np.isfinite(ins[1]):
-        raise FloatingPointError(f"capture: the replayed step's loss is {float(ins[1])!r}; the "
-                                 f"replay stopped before backward (nothing was updated)")
+    if not np.isfinite(ins[1]).all():
+        raise _NotFinite(ins[2])
+
+
+def _not_finite_message(loss, params, k):
+    if k < 0:
+        return (f"capture: the replayed step's loss is {float(loss)!r}; the replay stopped "
+                f"before backward (nothing was updated)")
+    p = params[k]
+    return (f"capture: the replayed step's gradient of parameter {k} ({p.data.dtype} "
+            f"{p.data.shape}) contains NaN or Inf; the replay stopped before the update "
+            f"(nothing was updated)")
 
 
 def _scalar(ins):
@@ -214,11 +228,20 @@ class Tape:
         self.check(args)
         for a, buf in zip(args, self.inputs):
             np.copyto(buf, a if isinstance(a, np.ndarray) else a.data)
-        for ins in self.program:
-            if ins[0] == "ufunc":
-                _ufunc(ins, slots)
-            else:
-                _RUN[ins[0]](ins)
+        try:
+            for ins in self.program:
+                if ins[0] == "ufunc":
+                    _ufunc(ins, slots)
+                else:
+                    _RUN[ins[0]](ins)
+        except (_NotFinite, ValueError) as e:
+            for p, _, cleared, _, _ in self.param_info:  # as eager: zero_grad ran, backward
+                if cleared:                                # rolled back
+                    p.grad = None
+            if isinstance(e, _NotFinite):
+                raise FloatingPointError(_not_finite_message(self.loss, self.params,
+                                                             e.args[0])) from None
+            raise
         for p, grad, _, keeps, updated in self.param_info:
             p.grad = grad if keeps else None
             if updated:  # its optimizer changed it: a new version, as Optimizer.step gives it
