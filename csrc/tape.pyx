@@ -28,6 +28,8 @@ from libc.string cimport memcpy, memset
 from libc.stdint cimport int32_t, int64_t
 from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 
+from weakref import ReferenceType
+
 import numpy as np
 
 from fastgrad._cy.blas cimport (
@@ -567,7 +569,7 @@ cdef class Tape:
     cdef bint by_blas          # products went to BLAS when recorded (else numpy's matmul)
     cdef list calls            # K_CALL's Python callables, by index
     cdef readonly Py_ssize_t arena_bytes
-    cdef readonly list params
+    cdef object gone           # the message when a weakly held object was collected
 
     def __cinit__(self):
         self.ops = NULL
@@ -576,11 +578,11 @@ cdef class Tape:
     def __dealloc__(self):
         free(self.ops)
 
-    def __init__(self, program, inputs, params, guards, scalars, loss, arena, error):
+    def __init__(self, program, inputs, params, guards, scalars, loss, arena, error, gone):
         self.error = error
+        self.gone = gone
         self.inputs = list(inputs)
         self.param_info = [tuple(p) for p in params]
-        self.params = [p[0] for p in params]
         self.guards = [tuple(g) for g in guards]
         self.loss = loss
         self.slots64 = np.array(scalars, dtype=np.float64)
@@ -844,9 +846,25 @@ cdef class Tape:
                 op.loop_data = u.data[loop[1]]
 
     # -------------------------------------------------------- replay
-    cdef int check(self, tuple args) except -1:
+    @property
+    def params(self):
+        """The parameters (error(gone) if one was collected)."""
+        return self.live()
+
+    cdef list live(self):
+        cdef list params = []
+        for info in self.param_info:
+            p = (<tuple>info)[0]()
+            if p is None:
+                raise self.error(self.gone)
+            params.append(p)
+        return params
+
+    cdef list check(self, tuple args):
+        """Raise error naming the first guard that fails; the live parameters."""
         cdef Py_ssize_t i
         cdef cnp.ndarray data, buf
+        cdef list params = self.live()
         if len(args) != len(self.inputs):
             e = self.error(f"capture: the step was captured with {len(self.inputs)} arguments, "
                            f"called with {len(args)}")
@@ -870,6 +888,14 @@ cdef class Tape:
                 raise e
         for g in self.guards:
             obj, attr, index, expected = <tuple>g
+            if type(obj) is ReferenceType:
+                obj = obj()
+                if obj is None:
+                    raise self.error(self.gone)
+            if type(expected) is ReferenceType:
+                expected = expected()
+                if expected is None:
+                    raise self.error(self.gone)
             value = getattr(obj, attr) if attr is not None else obj
             if index == -2:
                 ok = len(value) == expected
@@ -879,21 +905,21 @@ cdef class Tape:
                 ok = value is expected
             if not ok:
                 raise self.error(_guard_message(obj, attr, index, expected, value))
-        for info in self.param_info:
-            p = (<tuple>info)[0]
-            if not (<tuple>info)[2] and (<Node>p).grad is not None:
+        for i in range(len(params)):
+            p = params[i]
+            if not (<tuple>self.param_info[i])[2] and (<Node>p).grad is not None:
                 raise self.error(
                     f"capture: a parameter ({p.data.dtype} {p.data.shape}) holds a gradient "
                     f"before the step, which the captured step does not clear (eager backward "
                     f"would add into it); call zero_grad() first")
-        return 0
+        return params
 
     def replay(self, tuple args, slots):
         """Check the guards, copy the inputs in, run the ops without the GIL; the loss."""
-        cdef Py_ssize_t i
+        cdef Py_ssize_t i, j
         cdef int status = OK
         cdef cnp.ndarray data, buf
-        self.check(args)
+        cdef list params = self.check(args)
         if blas_loaded() != self.by_blas:
             raise self.error("capture: matrix products were switched between BLAS and numpy's "
                              "matmul (fastgrad._cy.blas.use) since the step was captured; "
@@ -929,16 +955,17 @@ cdef class Tape:
             self.calls[ops[i].n[0]]()
             i += 1
         if status != OK:
-            for info in self.param_info:  # as eager: zero_grad ran, backward rolled back
-                if (<tuple>info)[2]:
-                    (<Node>(<tuple>info)[0]).grad = None
+            for j in range(len(params)):  # as eager: zero_grad ran, backward rolled back
+                if (<tuple>self.param_info[j])[2]:
+                    (<Node>params[j]).grad = None
         if status == BAD_LABEL:
             raise ValueError(f"softmax_cross_entropy: label {ops[i].n[2]} is out of range for "
                              f"{ops[i].n[1]} classes (replayed step; nothing was updated)")
         if status == NOT_FINITE:
-            raise FloatingPointError(_not_finite_message(self.loss, self.params, ops[i].n[1]))
-        for info in self.param_info:
-            p = (<tuple>info)[0]
+            raise FloatingPointError(_not_finite_message(self.loss, params, ops[i].n[1]))
+        for i in range(len(params)):
+            info = self.param_info[i]
+            p = params[i]
             (<Node>p).grad = (<tuple>info)[1] if (<tuple>info)[3] else None
             if (<tuple>info)[4]:  # its optimizer changed it: as Optimizer.step, a new version
                 mark_modified(<Node>p)

@@ -40,6 +40,7 @@ replay. ``verify=N`` checks every N-th replay against an eager step on the same 
 import functools
 import math
 import warnings
+import weakref
 
 import numpy as np
 
@@ -120,6 +121,7 @@ class _Recorder:
         self.labels = {}                # id(loss node) -> its labels buffer in the tape
         self.cleared = set()            # ids of tensors whose grad the step clears before backward
         self.reduced = {}               # id(parameter) -> its view into a distributed flat buffer
+        self.weak = set()               # ids of the objects the tape holds weakly (see _Tape)
         self.after = []                 # Python calls after each replay (DistributedOptimizer)
 
     def zero_grad(self, tensors):
@@ -502,7 +504,7 @@ class _Recorder:
         if local == 0:
             raise CaptureError("capture: a distributed step without a local sample "
                                "(batch_size=0) is not captured; run it eagerly")
-        self.after.append(dopt.after_step)
+        self.after.append(_WeakCall(dopt, "after_step"))
         if tail is None:
             return
         for i, (p, view) in enumerate(zip(dopt.params, dopt.flat.views)):
@@ -516,8 +518,9 @@ class _Recorder:
             self.reduced[id(p)] = view
         tail = np.array(tail)
         self.arena.append(tail)
-        self.program.append(("call", functools.partial(dopt.sum_and_divide, tail)))
+        self.program.append(("call", _WeakCall(dopt, "sum_and_divide", tail)))
         self.guards.append((dopt, "flat", -1, dopt.flat))
+        self.weak.add(id(dopt))
 
     # ------------------------------------------------------------ the optimizer
     def optimizer_step(self, opt):
@@ -542,10 +545,10 @@ class _Recorder:
         base = len(self.scalars)
         values = _slot_values(opt, opt.steps)
         self.scalars.extend(values)
-        self.guards.append((opt, "params", -1, opt.params))
-        self.guards.append((opt.params, None, -2, len(opt.params)))
+        self.guards.append((opt, "params", -2, len(opt.params)))
         for i, p in enumerate(opt.params):
-            self.guards.append((opt.params, None, i, p))
+            self.guards.append((opt, "params", i, p))
+        self.weak.add(id(opt))
         program(self, opt, grads, base)
         self.optimizers.append((opt, base, _structure(opt)))
 
@@ -558,8 +561,7 @@ class _Recorder:
         if arr is None:
             raise CaptureError(f"capture: {type(opt).__name__}'s {name}[{i}] does not exist "
                                f"yet (the first step creates it)")
-        self.guards.append((getattr(opt, name), None, i, arr))
-        self.guards.append((opt, name, -1, getattr(opt, name)))
+        self.guards.append((opt, name, i, arr))
         return arr
 
 
@@ -680,12 +682,38 @@ def _arg_arrays(args, where):
     return out
 
 
+_GONE = ("capture: the captured step's parameters or optimizer were garbage collected (the "
+         "tape holds them weakly, so that a replay never trains a model nobody holds); "
+         "capture the step again with the model and optimizer in use")
+
+
+class _WeakCall:
+    """``getattr(obj, name)(*args)`` for an object the tape holds weakly (CaptureError once it
+    is gone)."""
+
+    def __init__(self, obj, name, *args):
+        self.ref = weakref.ref(obj)
+        self.name = name
+        self.args = args
+
+    def __call__(self):
+        obj = self.ref()
+        if obj is None:
+            raise CaptureError(_GONE)
+        return getattr(obj, self.name)(*self.args)
+
+
 class _Tape:
-    """One recorded program with its guards (wraps the backend's Tape)."""
+    """One recorded program with its guards (wraps the backend's Tape).
+
+    The parameters and optimizers are held weakly (the arrays strongly: the ops point into
+    them): if the model is dropped or rebound (``model = new_model`` where the step reads a
+    global), they are collected and a replay raises CaptureError instead of training them."""
 
     def __init__(self, bk, rec, signature):
         self.signature = signature
-        self.optimizers = rec.optimizers
+        self.optimizers = [(weakref.ref(opt), base, structure)
+                           for opt, base, structure in rec.optimizers]
         self.after = rec.after              # Python calls after each replay
         # (parameter, its gradient buffer, the step clears its grad before backward, the
         # step leaves a gradient in it, an optimizer of the step updates it: a replay gives it
@@ -698,11 +726,27 @@ class _Tape:
                                    f"the graph but gets no gradient from its ops")
             # the gradient a step leaves: its buffer, or its view into a reduced flat buffer
             grad = rec.reduced.get(id(p), rec.grads[id(p)])
-            params.append((p, grad, id(p) in rec.cleared, p.grad is not None,
+            params.append((weakref.ref(p), grad, id(p) in rec.cleared, p.grad is not None,
                            id(p) in updated))
-        self.compiled = bk.tape.Tape(rec.program, rec.inputs, params, rec.guards,
+        weak = rec.weak | {id(p) for p in rec.params}
+
+        def held(x):
+            return weakref.ref(x) if id(x) in weak else x
+        guards = [(held(obj), attr, index, held(expected))
+                  for obj, attr, index, expected in rec.guards]
+        self.compiled = bk.tape.Tape(rec.program, rec.inputs, params, guards,
                                      np.array(rec.scalars, dtype=np.float64), rec.loss,
-                                     rec.arena, CaptureError)
+                                     rec.arena, CaptureError, _GONE)
+
+    def live_optimizers(self):
+        """[(optimizer, slot base, structure)], or CaptureError if one was collected."""
+        live = []
+        for ref, base, structure in self.optimizers:
+            opt = ref()
+            if opt is None:
+                raise CaptureError(_GONE)
+            live.append((opt, base, structure))
+        return live
 
     @property
     def arena_bytes(self):
@@ -837,7 +881,8 @@ class Captured:
             raise CaptureError(f"capture({self.__name__}): grad mode is off (inside no_grad()) "
                                f"but the step was captured with it on")
         values = []
-        for opt, base, structure in tape.optimizers:
+        optimizers = tape.live_optimizers()
+        for opt, base, structure in optimizers:
             if _structure(opt) != structure:
                 raise CaptureError(f"capture: {type(opt).__name__}'s hyper-parameters changed "
                                    f"what its update does ({structure} -> {_structure(opt)}); "
@@ -847,8 +892,8 @@ class Captured:
             loss = self._verified(tape, args, values)
         else:
             loss = tape.compiled.replay(args, values)
-            for opt, _, _ in tape.optimizers:
-                _commit(opt, values[_offset(tape, opt):])
+            for opt, base, _ in optimizers:
+                _commit(opt, values[base:])
             for after in tape.after:
                 after()
         self.replays += 1  # (a replay refused by its guards is not counted)
@@ -858,8 +903,8 @@ class Captured:
     def _verified(self, tape, args, values):
         before = _snapshot(tape)
         loss = tape.compiled.replay(args, values)
-        for opt, _, _ in tape.optimizers:
-            _commit(opt, values[_offset(tape, opt):])
+        for opt, base, _ in tape.live_optimizers():
+            _commit(opt, values[base:])
         replayed = _snapshot(tape)
         _restore(tape, before)
         eager_loss = self._eager(args)
@@ -875,16 +920,9 @@ class Captured:
         return eager_loss
 
 
-def _offset(tape, opt):
-    for o, base, _ in tape.optimizers:
-        if o is opt:
-            return base
-    return 0
-
-
 def _state_arrays(tape):
     arrays = [p.data for p in tape.compiled.params]
-    for opt, _, _ in tape.optimizers:
+    for opt, _, _ in tape.live_optimizers():
         for name in opt.BUFFERS:
             arrays += [a for a in getattr(opt, name) if a is not None]
     return arrays
@@ -893,7 +931,7 @@ def _state_arrays(tape):
 def _snapshot(tape):
     state = [np.array(a) for a in _state_arrays(tape)]
     state += [None if p.grad is None else np.array(p.grad) for p in tape.compiled.params]
-    for opt, _, _ in tape.optimizers:
+    for opt, _, _ in tape.live_optimizers():
         state.append((opt.lr, opt.steps, tuple(getattr(opt, "t", ()))))
     return state
 
@@ -906,7 +944,7 @@ def _restore(tape, state):
     for p in tape.compiled.params:
         p.grad = None if state[k] is None else np.array(state[k])
         k += 1
-    for opt, _, _ in tape.optimizers:
+    for opt, _, _ in tape.live_optimizers():
         opt.lr, opt.steps, t = state[k]
         if t:
             opt.t = list(t)

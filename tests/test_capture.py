@@ -653,15 +653,46 @@ def test_keyword_arguments_refused(backend):
         step(x, y=y)
 
 
-def test_tape_keeps_its_parameters_alive(backend):
-    """The tape holds strong references: dropping the model and optimizer cannot leave it
-    pointing at freed memory; replays keep working on the (now private) parameters."""
+def test_tape_replays_while_the_step_holds_the_model(backend):
+    """The step's closure holds the model and optimizer: dropping the caller's names changes
+    nothing; replays keep training those parameters."""
     model, opt, step, (x, y) = captured_after_replay(backend)
     params = [id(p) for p in model.parameters()]
     del model, opt
     gc.collect()
     assert type(step(x, y)) is float
     assert [id(p) for p in step.tape.compiled.params] == params
+
+
+@pytest.mark.parametrize("how", ["rebound", "dropped"])
+def test_collected_parameters_raise_and_change_nothing(backend, how):
+    """The tape holds the parameters and optimizer weakly: when the step's model is rebound
+    (a global replaced by a new model) or dropped, they are collected and a replay raises
+    CaptureError instead of training a model nobody holds (or crashing)."""
+    held = {}
+    held["model"], held["opt"] = make(backend)
+
+    def step(x, y):
+        loss = F.cross_entropy(held["model"](x), y)
+        loss.backward()
+        held["opt"].step()
+        held["opt"].zero_grad()
+        return loss
+    step = capture(step)
+    data = batches(3, (2, 32, 32, 2), np.float64)
+    for x, y in data:
+        step(x, y)
+    assert step.replays == 1
+    if how == "rebound":
+        held["model"], held["opt"] = make(backend)
+    else:
+        held.clear()
+    gc.collect()
+    fresh = state(*held.values()) if held else None
+    with pytest.raises(CaptureError, match="garbage collected"):
+        step(*data[0])
+    if held:
+        assert_same_state(state(*held.values()), fresh)
 
 
 # ---------------------------------------------------------------- cost of a replay

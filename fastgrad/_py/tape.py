@@ -31,6 +31,8 @@ step; each names a kernel and the arrays it reads and writes:
 The twin calls the kernels the eager twin calls (fastgrad._py.dense, .losses), so a replay here
 equals an eager step of the twin bit for bit.
 """
+import weakref
+
 import numpy as np
 
 from . import dense, losses
@@ -166,32 +168,45 @@ def _nbytes(arrays):
 class Tape:
     """A recorded program, its guards and its buffers; ``replay(args, slots)`` runs it.
 
-    ``params``: (tensor, gradient buffer, cleared in the step, has a gradient after the
-    step, updated by the step's optimizer: a new version after each replay); ``guards``:
-    (obj, attribute or None, index, expected): ``getattr(obj, attribute)``
-    (index -1), ``obj[index]`` (index >= 0) must be ``expected``, or ``len(obj)`` (index -2)
-    equal it; ``scalars``: the slots' values at recording."""
+    ``params``: (weak reference to the tensor, gradient buffer, cleared in the step, has a
+    gradient after the step, updated by the step's optimizer: a new version after each
+    replay); ``guards``: (obj, attribute or None, index, expected): ``getattr(obj, attribute)``
+    (index -1), its ``[index]`` (index >= 0) must be ``expected``, or its length (index -2)
+    equal it; obj and expected may be weak references (``error(gone)`` once collected);
+    ``scalars``: the slots' values at recording."""
 
-    def __init__(self, program, inputs, params, guards, scalars, loss, arena, error):
+    def __init__(self, program, inputs, params, guards, scalars, loss, arena, error, gone):
         self.program = list(program)
         self.inputs = list(inputs)
         self.param_info = list(params)
-        self.params = [p for p, _, _, _, _ in params]
         self.guards = list(guards)
         self.loss = loss
         self.arena = list(arena)
         self.error = error
+        self.gone = gone
         self.slots = [float(v) for v in scalars]
         self.arena_bytes = _nbytes(self.arena + self.inputs + [loss] + [
             a for ins in self.program if ins[0] != "ufunc" for a in ins[1:]])
+
+    @property
+    def params(self):
+        """The parameters (error(gone) if one was collected)."""
+        return self.live()
+
+    def live(self):
+        params = [info[0]() for info in self.param_info]
+        if any(p is None for p in params):
+            raise self.error(self.gone)
+        return params
 
     def op_kinds(self):
         """The name of each instruction, in order (the compiled tape names its ops' kinds)."""
         return [ins[0] for ins in self.program]
 
     def check(self, args):
-        """Raise ``error`` naming the first guard that fails."""
+        """Raise ``error`` naming the first guard that fails; the live parameters."""
         error = self.error
+        params = self.live()
         if len(args) != len(self.inputs):
             e = error(f"capture: the step was captured with {len(self.inputs)} arguments, "
                       f"called with {len(args)}")
@@ -208,6 +223,12 @@ class Tape:
                 e.signature = True
                 raise e
         for obj, attr, index, expected in self.guards:
+            if type(obj) is weakref.ref:
+                obj = obj()
+            if type(expected) is weakref.ref:
+                expected = expected()
+            if obj is None or expected is None:
+                raise error(self.gone)
             value = getattr(obj, attr) if attr is not None else obj
             if index == -2:
                 ok = len(value) == expected
@@ -217,15 +238,16 @@ class Tape:
                 ok = value is expected
             if not ok:
                 raise error(_guard_message(obj, attr, index, expected, value))
-        for p, grad, cleared, _, _ in self.param_info:
+        for p, (_, grad, cleared, _, _) in zip(params, self.param_info):
             if not cleared and p.grad is not None:
                 raise error(f"capture: a parameter ({p.data.dtype} {p.data.shape}) holds a "
                             f"gradient before the step, which the captured step does not clear "
                             f"(eager backward would add into it); call zero_grad() first")
+        return params
 
     def replay(self, args, slots):
         """Check the guards, copy the inputs in, run the program; return the loss (a float)."""
-        self.check(args)
+        params = self.check(args)
         for a, buf in zip(args, self.inputs):
             np.copyto(buf, a if isinstance(a, np.ndarray) else a.data)
         try:
@@ -235,14 +257,14 @@ class Tape:
                 else:
                     _RUN[ins[0]](ins)
         except (_NotFinite, ValueError) as e:
-            for p, _, cleared, _, _ in self.param_info:  # as eager: zero_grad ran, backward
-                if cleared:                                # rolled back
+            for p, info in zip(params, self.param_info):  # as eager: zero_grad ran, backward
+                if info[2]:                                # rolled back
                     p.grad = None
             if isinstance(e, _NotFinite):
-                raise FloatingPointError(_not_finite_message(self.loss, self.params,
+                raise FloatingPointError(_not_finite_message(self.loss, params,
                                                              e.args[0])) from None
             raise
-        for p, grad, _, keeps, updated in self.param_info:
+        for p, (_, grad, _, keeps, updated) in zip(params, self.param_info):
             p.grad = grad if keeps else None
             if updated:  # its optimizer changed it: a new version, as Optimizer.step gives it
                 mark_modified(p)
