@@ -8,9 +8,9 @@ guards and copies the inputs in with the GIL, then walks the ops in one nogil lo
 and no allocation per op.
 
 Bit for bit: each op is expanded here exactly as the eager compiled kernel runs it (the same
-size crossovers, read at recording). Typed loops are the eager modules' formulas, copied
-(dense.pyx, losses.pyx; the same code under the same compiler flags rounds the same way);
-exp, log, tanh and sigmoid are fastgrad's vectorised kernels (fastgrad/_cy/vmath.pxd), as in
+size crossovers, read at recording). Typed loops are the eager modules' own functions,
+cimported through their .pxd files (fastgrad/_cy/dense.pxd, losses.pxd, reduce.pxd,
+linalg.pxd): each formula lives in one place; exp, log, tanh and sigmoid are fastgrad's vectorised kernels (fastgrad/_cy/vmath.pxd), as in
 eager; where the eager kernel calls BLAS (csrc/blas.pyx's product_into: scipy's s/dgemm or
 s/dgemv), the tape holds the very call product_into makes on these arrays (blas.plan_product:
 routine, transposes, m/n/k, leading dimensions, alpha/beta), planned once when recorded and run
@@ -40,7 +40,13 @@ from fastgrad._cy.blas cimport (
     plan_product,
     run_plan,
 )
+from fastgrad._cy.dense cimport act_grad, bias_act, gemm_nn, gemm_nt, gemm_tn
+from fastgrad._cy.linalg cimport small_gemm
+from fastgrad._cy.losses cimport (bce_grad, bce_losses, ce_grad, hinge_grad, hinge_losses,
+                                  mse_grad, mse_losses, softmax_ce_rows)
 from fastgrad._cy.node cimport Node, mark_modified, pairwise_sum, real
+from fastgrad._cy.reduce cimport (div_rows, fill_rows, finite_or_zero, log_softmax_bwd_rows,
+                                  row_extremes, row_sums, softmax_bwd_rows, sub_rows)
 from fastgrad._cy.vmath cimport v_exp, v_log, v_sigmoid, v_tanh
 
 from fastgrad._py.tape import _guard_message, _not_finite_message
@@ -91,243 +97,7 @@ cdef struct Op:
     Plan plan                # K_BLAS: the BLAS call (fastgrad._cy.blas)
 
 
-# ---------------------------------------------------------------- kernels (as in dense.pyx)
-
-cdef void gemm_nn(real* Y, const real* X, const real* W,
-                  Py_ssize_t m, Py_ssize_t k, Py_ssize_t n) noexcept nogil:
-    """Y (m×n) = X (m×k) · W (k×n): Y[i,:] = Σ_l X[i,l]·W[l,:] (l ascending)"""
-    cdef Py_ssize_t i, j, l
-    cdef real xil, acc
-    cdef real* y
-    cdef const real* w
-    if n < NARROW:
-        for i in range(m):
-            for j in range(n):
-                acc = 0
-                for l in range(k):
-                    acc = acc + X[i * k + l] * W[l * n + j]
-                Y[i * n + j] = acc
-        return
-    for i in range(m):
-        y = Y + i * n
-        for j in range(n):
-            y[j] = 0
-        for l in range(k):
-            xil = X[i * k + l]
-            w = W + l * n
-            for j in range(n):
-                y[j] = y[j] + xil * w[j]
-
-
-cdef void gemm_tn(real* GW, const real* X, const real* GZ,
-                  Py_ssize_t m, Py_ssize_t k, Py_ssize_t n) noexcept nogil:
-    """GW (k×n) = Xᵀ · GZ for X (m×k), GZ (m×n): GW[l,:] = Σ_i X[i,l]·GZ[i,:] (i ascending)"""
-    cdef Py_ssize_t i, j, l
-    cdef real xil, acc
-    cdef real* gw
-    cdef const real* gz
-    if n < NARROW:
-        for l in range(k):
-            for j in range(n):
-                acc = 0
-                for i in range(m):
-                    acc = acc + X[i * k + l] * GZ[i * n + j]
-                GW[l * n + j] = acc
-        return
-    memset(GW, 0, k * n * sizeof(real))
-    for i in range(m):
-        gz = GZ + i * n
-        for l in range(k):
-            xil = X[i * k + l]
-            gw = GW + l * n
-            for j in range(n):
-                gw[j] = gw[j] + xil * gz[j]
-
-
-cdef void gemm_nt(real* GX, const real* GZ, const real* W,
-                  Py_ssize_t m, Py_ssize_t k, Py_ssize_t n) noexcept nogil:
-    """GX (m×k) = GZ (m×n) · Wᵀ for W (k×n): GX[i,l] = Σ_j GZ[i,j]·W[l,j]"""
-    cdef Py_ssize_t i, j, l
-    cdef real acc
-    cdef const real* gz
-    cdef const real* w
-    for i in range(m):
-        gz = GZ + i * n
-        for l in range(k):
-            w = W + l * n
-            acc = 0
-            for j in range(n):
-                acc = acc + gz[j] * w[j]
-            GX[i * k + l] = acc
-
-
-cdef void bias_act(real* Y, const real* B, Py_ssize_t m, Py_ssize_t n, int act) noexcept nogil:
-    """Y = act(Y + B) in place (B may be NULL): the bias row by row, then tanh and sigmoid by
-    the vectorised kernels over all of Y at once"""
-    cdef Py_ssize_t i, j
-    cdef real z
-    cdef real* y
-    for i in range(m):
-        y = Y + i * n
-        if B != NULL:
-            for j in range(n):
-                y[j] = y[j] + B[j]
-        if act == ACT_RELU:  # max(z, 0), NaN passing through as in numpy.maximum
-            for j in range(n):
-                z = y[j]
-                y[j] = z if (z >= 0 or z != z) else 0
-    if act == ACT_TANH:
-        v_tanh(Y, Y, m * n)
-    elif act == ACT_SIGMOID:
-        v_sigmoid(Y, Y, m * n)
-
-
-cdef void act_grad(real* GZ, real* GB, const real* G, const real* Y,
-                   Py_ssize_t m, Py_ssize_t n, int act) noexcept nogil:
-    """GZ = G·act'(Y) and, if GB is not NULL, GB = Σ_rows GZ, in one pass. GZ may be G."""
-    cdef Py_ssize_t i, j
-    cdef real* gz
-    cdef const real* g
-    cdef const real* y
-    if GB != NULL:
-        memset(GB, 0, n * sizeof(real))
-    for i in range(m):
-        gz = GZ + i * n
-        g = G + i * n
-        y = Y + i * n
-        if act == ACT_TANH:
-            for j in range(n):
-                gz[j] = g[j] * (1 - y[j] * y[j])
-        elif act == ACT_RELU:
-            for j in range(n):
-                gz[j] = g[j] * (y[j] > 0)
-        elif act == ACT_SIGMOID:
-            for j in range(n):
-                gz[j] = g[j] * y[j] * (1 - y[j])
-        elif gz != g:
-            for j in range(n):
-                gz[j] = g[j]
-        if GB != NULL:
-            for j in range(n):
-                GB[j] = GB[j] + gz[j]
-
-
-# ---------------------------------------------------------------- kernels (as in losses.pyx)
-
-cdef void ce_shift(real* P, real* M, const real* Z, Py_ssize_t n, Py_ssize_t c) noexcept nogil:
-    """M = max of each row of Z (NaN propagates); P = Z - M"""
-    cdef Py_ssize_t i, j
-    cdef real m
-    cdef const real* z
-    for i in range(n):
-        z = Z + i * c
-        m = z[0]
-        for j in range(1, c):
-            if z[j] > m or z[j] != z[j]:
-                m = z[j]
-        M[i] = m
-        for j in range(c):
-            P[i * c + j] = z[j] - m
-
-
-cdef void ce_normalise(real* P, real* L, Py_ssize_t n, Py_ssize_t c) noexcept nogil:
-    """P holds e^(Z - M): L = its row sums, and P /= L by rows"""
-    cdef Py_ssize_t i, j
-    cdef real s
-    cdef real* p
-    for i in range(n):
-        p = P + i * c
-        s = 0
-        for j in range(c):
-            s = s + p[j]
-        for j in range(c):
-            p[j] = p[j] / s
-        L[i] = s
-
-
-cdef void ce_losses(real* L, const real* M, const real* Z, const Py_ssize_t* labels,
-                    const real* T, Py_ssize_t n, Py_ssize_t c) noexcept nogil:
-    """L holds lse = log Σ e^(Z - M) per row: L = lse - (Z - M)[label], or
-    Σ T·lse - Σ T·(Z - M)"""
-    cdef Py_ssize_t i, j
-    cdef real lse, st, ts
-    for i in range(n):
-        lse = L[i]
-        if labels != NULL:
-            L[i] = lse - (Z[i * c + labels[i]] - M[i])
-        else:
-            st = 0
-            ts = 0
-            for j in range(c):
-                st = st + T[i * c + j]
-                ts = ts + T[i * c + j] * (Z[i * c + j] - M[i])
-            L[i] = st * lse - ts
-
-
-cdef void softmax_ce_rows(real* P, real* L, real* M, const real* Z, const Py_ssize_t* labels,
-                          const real* T, Py_ssize_t n, Py_ssize_t c) noexcept nogil:
-    """P = softmax(Z) by rows, L the losses (M scratch for the row maxima)"""
-    ce_shift(P, M, Z, n, c)
-    v_exp(P, P, n * c)
-    ce_normalise(P, L, n, c)
-    v_log(L, L, n)
-    ce_losses(L, M, Z, labels, T, n, c)
-
-
-cdef void ce_grad(real* GZ, const real* P, const Py_ssize_t* labels, const real* T,
-                  real scale, Py_ssize_t n, Py_ssize_t c) noexcept nogil:
-    """GZ = (P - onehot) * scale, or (P Σ T - T) * scale"""
-    cdef Py_ssize_t i, j
-    cdef real st
-    for i in range(n):
-        if labels != NULL:
-            for j in range(c):
-                GZ[i * c + j] = P[i * c + j]
-            GZ[i * c + labels[i]] = GZ[i * c + labels[i]] - 1
-        else:
-            st = 0
-            for j in range(c):
-                st = st + T[i * c + j]
-            for j in range(c):
-                GZ[i * c + j] = P[i * c + j] * st - T[i * c + j]
-        for j in range(c):
-            GZ[i * c + j] = GZ[i * c + j] * scale
-
-
-cdef void mse_losses(real* D, real* L, const real* P, const real* T,
-                     Py_ssize_t n) noexcept nogil:
-    """D = P - T; L = D·D"""
-    cdef Py_ssize_t i
-    for i in range(n):
-        D[i] = P[i] - T[i]
-        L[i] = D[i] * D[i]
-
-
-cdef void mse_grad(real* GP, const real* D, real scale, Py_ssize_t n) noexcept nogil:
-    """GP = D * scale"""
-    cdef Py_ssize_t i
-    for i in range(n):
-        GP[i] = D[i] * scale
-
-
-cdef void hinge_losses(real* M, real* L, const real* S, const real* T,
-                       Py_ssize_t n) noexcept nogil:
-    """M = 1 - T·S; L = max(M, 0) (NaN passing through)"""
-    cdef Py_ssize_t i
-    cdef real m
-    for i in range(n):
-        m = 1 - T[i] * S[i]
-        M[i] = m
-        L[i] = m if (m >= 0 or m != m) else 0
-
-
-cdef void hinge_grad(real* GS, const real* T, const real* M, real scale,
-                     Py_ssize_t n) noexcept nogil:
-    """GS = T·[M > 0] * scale (scale = -s)"""
-    cdef Py_ssize_t i
-    for i in range(n):
-        GS[i] = T[i] * (M[i] > 0) * scale
-
+# ---------------------------------------------------------------- kernels of the tape alone
 
 cdef void add_into(real* out, const real* x, Py_ssize_t n) noexcept nogil:
     """out += x"""
@@ -340,22 +110,6 @@ cdef void reduce_loss(real* out, const real* L, Py_ssize_t n, bint mean) noexcep
     """out = Σ L in numpy's pairwise order, divided by n (in L's precision) for a mean"""
     cdef real total = pairwise_sum(L, n)
     out[0] = total / <real>n if mean else total
-
-
-# ---------------------------------------------------------------- kernels (as in linalg.pyx)
-
-cdef void small_gemm(real* C, const real* A, Py_ssize_t a_row, Py_ssize_t a_col,
-                     const real* B, Py_ssize_t b_row, Py_ssize_t b_col,
-                     Py_ssize_t m, Py_ssize_t k, Py_ssize_t n) noexcept nogil:
-    """C[i, j] = sum_l A[i, l] * B[l, j] for C (m, n) contiguous; A and B given by strides"""
-    cdef Py_ssize_t i, j, l
-    cdef real acc
-    for i in range(m):
-        for j in range(n):
-            acc = 0
-            for l in range(k):
-                acc = acc + A[i * a_row + l * a_col] * B[l * b_row + j * b_col]
-            C[i * n + j] = acc
 
 
 # ---------------------------------------------------------------- kernels (as in elementwise.pyx)
@@ -488,12 +242,12 @@ cdef void run_typed(Op* op, real like) noexcept nogil:
         softmax_ce_rows(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], <real*>op.p[3],
                         <Py_ssize_t*>op.p[4], <real*>op.p[5], op.n[0], op.n[1])
     elif k == K_CE_GRAD:
-        ce_grad(<real*>op.p[0], <real*>op.p[1], <Py_ssize_t*>op.p[2], <real*>op.p[3],
+        ce_grad(<real*>op.p[0], <real*>op.p[1], <Py_ssize_t*>op.p[2], <real*>op.p[3], NULL,
                 <real>op.s, op.n[0], op.n[1])
     elif k == K_MSE_LOSSES:
         mse_losses(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], <real*>op.p[3], op.n[0])
     elif k == K_MSE_GRAD:
-        mse_grad(<real*>op.p[0], <real*>op.p[1], <real>op.s, op.n[0])
+        mse_grad(<real*>op.p[0], <real*>op.p[1], NULL, <real>op.s, op.n[0])
     elif k == K_REDUCE:
         reduce_loss(<real*>op.p[0], <real*>op.p[1], op.n[0], op.n[1] != 0)
     elif k == K_ADD_INTO:
@@ -514,7 +268,7 @@ cdef void run_typed(Op* op, real like) noexcept nogil:
     elif k == K_HINGE_LOSSES:
         hinge_losses(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], <real*>op.p[3], op.n[0])
     elif k == K_HINGE_GRAD:
-        hinge_grad(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], <real>op.s, op.n[0])
+        hinge_grad(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], NULL, <real>op.s, op.n[0])
     elif k == K_SMALL_GEMM:
         small_gemm(<real*>op.p[0], <real*>op.p[1], op.n[0], op.n[1], <real*>op.p[2], op.n[2],
                    op.n[3], op.n[4], op.n[5], op.n[6])
