@@ -66,7 +66,8 @@ cdef enum Kind:
     K_BIAS_ACT, K_ACT_GRAD, K_CE_ROWS,
     K_CE_GRAD, K_MSE_LOSSES, K_MSE_GRAD, K_REDUCE, K_FINITE, K_ADD_INTO, K_BINARY, K_SCALAR,
     K_UNARY, K_UNARY_GRAD, K_COPY, K_FILL, K_SUM_LEADING, K_SUM_ALL, K_SMALL_GEMM,
-    K_HINGE_LOSSES, K_HINGE_GRAD, K_CALL
+    K_HINGE_LOSSES, K_HINGE_GRAD, K_CALL, K_ROW_SUMS, K_TILE, K_FILL_ROWS, K_SOFTMAX,
+    K_LOG_SOFTMAX, K_SOFTMAX_BWD, K_LOG_SOFTMAX_BWD, K_BCE_LOSSES, K_BCE_GRAD, K_CAST
 
 # element-wise op codes of K_BINARY / K_SCALAR / K_UNARY / K_UNARY_GRAD
 cdef enum:
@@ -193,6 +194,52 @@ cdef void sum_leading(real* out, const real* g, Py_ssize_t m, Py_ssize_t r) noex
             out[j] = out[j] + g[i * r + j]
 
 
+cdef void tile(real* out, const real* g, Py_ssize_t m, Py_ssize_t r) noexcept nogil:
+    """out[i, j] = g[j] (a row repeated: the gradient of a sum over axis 0)"""
+    cdef Py_ssize_t i
+    for i in range(m):
+        memcpy(out + i * r, g, r * sizeof(real))
+
+
+cdef void softmax_rows(real* D, const real* X, real* M, Py_ssize_t m, Py_ssize_t r) noexcept nogil:
+    """D = softmax of X's rows, as reduce.pyx's softmax runs it (M: scratch for m values)"""
+    row_extremes(M, X, m, r, True)
+    sub_rows(D, X, M, m, r)
+    v_exp(D, D, m * r)
+    row_sums(M, D, m, r)
+    div_rows(D, D, M, m, r)
+
+
+cdef void log_softmax_rows(real* out, const real* X, real* M, real* D, real* S, Py_ssize_t m,
+                           Py_ssize_t r) noexcept nogil:
+    """out = X - logsumexp of X's rows, as reduce.pyx's row_logsumexp and log_softmax run it
+    (M, S: scratch for m values, D for m·r)"""
+    cdef Py_ssize_t i
+    row_extremes(M, X, m, r, True)
+    finite_or_zero(M, m)
+    sub_rows(D, X, M, m, r)
+    v_exp(D, D, m * r)
+    row_sums(S, D, m, r)
+    v_log(S, S, m)
+    for i in range(m):  # S += M
+        S[i] = S[i] + M[i]
+    sub_rows(out, X, S, m, r)
+
+
+cdef void cast_from(real* out, const char* src, Py_ssize_t n, int typenum) noexcept nogil:
+    """out = src converted (int64, int32, float64 or float32 elements), as numpy casts"""
+    cdef Py_ssize_t i
+    for i in range(n):
+        if typenum == cnp.NPY_INT64:
+            out[i] = <real>(<const int64_t*>src)[i]
+        elif typenum == cnp.NPY_INT32:
+            out[i] = <real>(<const int32_t*>src)[i]
+        elif typenum == cnp.NPY_DOUBLE:
+            out[i] = <real>(<const double*>src)[i]
+        else:
+            out[i] = <real>(<const float*>src)[i]
+
+
 # ---------------------------------------------------------------- the walk
 
 cdef int run_op(Op* op) noexcept nogil:
@@ -274,6 +321,30 @@ cdef void run_typed(Op* op, real like) noexcept nogil:
                    op.n[3], op.n[4], op.n[5], op.n[6])
     elif k == K_SUM_ALL:
         reduce_loss(<real*>op.p[0], <real*>op.p[1], op.n[0], op.n[1] != 0)
+    elif k == K_ROW_SUMS:
+        row_sums(<real*>op.p[0], <real*>op.p[1], op.n[0], op.n[1])
+    elif k == K_TILE:
+        tile(<real*>op.p[0], <real*>op.p[1], op.n[0], op.n[1])
+    elif k == K_FILL_ROWS:
+        fill_rows(<real*>op.p[0], <real*>op.p[1], op.n[0], op.n[1])
+    elif k == K_SOFTMAX:
+        softmax_rows(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], op.n[0], op.n[1])
+    elif k == K_LOG_SOFTMAX:
+        log_softmax_rows(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], <real*>op.p[3],
+                         <real*>op.p[4], op.n[0], op.n[1])
+    elif k == K_SOFTMAX_BWD:
+        softmax_bwd_rows(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], <real*>op.p[3],
+                         op.n[0], op.n[1])
+    elif k == K_LOG_SOFTMAX_BWD:  # as reduce.pyx's vjp_log_softmax: E = e^Y, then in place
+        v_exp(<real*>op.p[0], <real*>op.p[2], op.n[0] * op.n[1])
+        log_softmax_bwd_rows(<real*>op.p[0], <real*>op.p[1], <real*>op.p[0], op.n[0], op.n[1])
+    elif k == K_BCE_LOSSES:
+        bce_losses(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], <real*>op.p[3], op.n[0])
+    elif k == K_BCE_GRAD:
+        bce_grad(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], <real*>op.p[3], NULL,
+                 <real>op.s, op.n[0])
+    elif k == K_CAST:
+        cast_from(<real*>op.p[0], op.p[1], op.n[0], <int>op.n[1])
 
 
 # ---------------------------------------------------------------- building the ops
@@ -560,6 +631,83 @@ cdef class Tape:
             self.op(K_SUM_LEADING, out.dtype == np.float64, (out, full),
                     (full.size // out.size, out.size))
 
+    def rows_of(self, x, axis, what):
+        """(m, r): x as m rows of r along its last axis, as reduce.pyx's row paths take it;
+        else error (eager would run numpy's own loops)."""
+        if (axis != x.ndim - 1 or not contiguous(x) or x.dtype not in (np.float32, np.float64)
+                or not 0 < x.shape[-1] <= PAIRWISE_EXACT or x.size == 0):
+            raise self.error(f"capture: {what} over axis {axis} of {x.dtype} {x.shape} is not "
+                             f"captured (a tape takes the last axis of a contiguous array of at "
+                             f"most {PAIRWISE_EXACT} columns)")
+        return x.size // x.shape[-1], x.shape[-1]
+
+    def add_reduce_axes(self, kind, x, axes, out):
+        f64 = out.dtype == np.float64
+        if len(axes) == 1 and axes[0] == x.ndim - 1:
+            m, r = self.rows_of(x, axes[0], kind)
+            self.op(K_ROW_SUMS, f64, (out, x), (m, r))
+            count = r
+        elif x.ndim == 2 and axes == (0,) and contiguous(x):
+            if x.shape[1] == 1:  # one column: numpy sums it as one contiguous run
+                self.sum_all(out, x, False)
+            else:
+                self.op(K_SUM_LEADING, f64, (out, x), (x.shape[0], x.shape[1]))
+            count = x.shape[0]
+        else:
+            raise self.error(f"capture: a {kind} over axes {axes} of {x.dtype} {x.shape} is not "
+                             f"captured (a tape takes the last axis, or axis 0 of a matrix)")
+        if kind == "mean":  # numpy: the sum / count, in out's precision
+            self.op(K_SCALAR, f64, (out, out), (out.size, F_DIV), float(count))
+
+    def add_expand(self, kind, g, axes, out):
+        f64 = out.dtype == np.float64
+        if len(axes) == 1 and axes[0] == out.ndim - 1:
+            m, r = self.rows_of(out, axes[0], kind)
+            kind_of = K_FILL_ROWS
+        elif out.ndim == 2 and axes == (0,) and contiguous(out):
+            m, r = out.shape
+            kind_of = K_TILE
+        else:
+            raise self.error(f"capture: the gradient of a {kind} over axes {axes} of shape "
+                             f"{out.shape} is not captured")
+        if kind == "mean":  # eager: (g / count) broadcast
+            scaled = np.empty(g.shape, g.dtype)
+            self.op(K_SCALAR, f64, (scaled, g), (g.size, F_DIV),
+                    float(r if kind_of == K_FILL_ROWS else m))
+            g = scaled
+        self.op(kind_of, f64, (out, g), (m, r))
+
+    def add_softmax(self, x, axis, out):
+        m, r = self.rows_of(x, axis, "softmax")
+        self.op(K_SOFTMAX, out.dtype == np.float64, (out, x, np.empty(m, x.dtype)), (m, r))
+
+    def add_log_softmax(self, x, axis, out):
+        m, r = self.rows_of(x, axis, "log_softmax")
+        self.op(K_LOG_SOFTMAX, out.dtype == np.float64,
+                (out, x, np.empty(m, x.dtype), np.empty_like(x), np.empty(m, x.dtype)), (m, r))
+
+    def add_softmax_vjp(self, g, y, axis, out):
+        m, r = self.rows_of(y, axis, "softmax's gradient")
+        self.op(K_SOFTMAX_BWD, out.dtype == np.float64, (out, g, y, np.empty(r, y.dtype)),
+                (m, r))
+
+    def add_log_softmax_vjp(self, g, y, axis, out):
+        m, r = self.rows_of(y, axis, "log_softmax's gradient")
+        self.op(K_LOG_SOFTMAX_BWD, out.dtype == np.float64, (out, g, y), (m, r))
+
+    def add_bce_fwd(self, Z, T, E, L):
+        self.op(K_BCE_LOSSES, Z.dtype == np.float64, (L, Z, T, E), (Z.size,))
+
+    def add_bce_bwd(self, Z, T, E, scale, GZ):
+        self.op(K_BCE_GRAD, Z.dtype == np.float64, (GZ, Z, T, E), (Z.size,), float(scale))
+
+    def add_cast(self, src, out):
+        if src.dtype.num not in (cnp.NPY_INT64, cnp.NPY_INT32, cnp.NPY_DOUBLE, cnp.NPY_FLOAT) \
+                or src.dtype.byteorder not in "=|" or not contiguous(src):
+            raise self.error(f"capture: a target of dtype {src.dtype} is not captured "
+                             f"(int32, int64, float32 or float64 are)")
+        self.op(K_CAST, out.dtype == np.float64, (out, src), (out.size, src.dtype.num))
+
     def add_call(self, fn):
         # a Python call between two nogil runs of the ops (a distributed step's allreduce)
         self.op(K_CALL, True, (), (len(self.calls),))
@@ -757,7 +905,8 @@ KIND_NAMES = ["labels_i64", "labels_i32", "gemm_nn", "gemm_tn", "gemm_nt", "blas
               "numpy_loop", "bias_act", "act_grad", "softmax_ce_rows", "ce_grad", "mse_losses",
               "mse_grad", "reduce", "finite", "add_into", "binary", "scalar", "unary",
               "unary_grad", "copy", "fill", "sum_leading", "sum_all", "small_gemm",
-              "hinge_losses", "hinge_grad", "call"]
+              "hinge_losses", "hinge_grad", "call", "row_sums", "tile", "fill_rows", "softmax",
+              "log_softmax", "softmax_bwd", "log_softmax_bwd", "bce_losses", "bce_grad", "cast"]
 
 
 class _SlotView:

@@ -48,12 +48,15 @@ from . import _backend, _recording, engine, optim
 from ._py.opcodes import (
     OP_ADD,
     OP_ADD_S,
+    OP_BCE_LOGITS,
     OP_DENSE,
+    OP_DIV,
     OP_DIV_S,
     OP_EXP,
     OP_HINGE,
     OP_LEAF,
     OP_LOG,
+    OP_LOG_SOFTMAX,
     OP_MATMUL,
     OP_MEAN,
     OP_MSE,
@@ -62,8 +65,10 @@ from ._py.opcodes import (
     OP_NAMES,
     OP_NEG,
     OP_RELU,
+    OP_RESHAPE,
     OP_RSUB_S,
     OP_SIGMOID,
+    OP_SOFTMAX,
     OP_SOFTMAX_CE,
     OP_SUB,
     OP_SUM,
@@ -73,9 +78,10 @@ from ._recording import CaptureError
 
 __all__ = ["CaptureError", "Captured", "capture"]
 
-_LOSS_OPS = (OP_SOFTMAX_CE, OP_MSE, OP_HINGE)
+_LOSS_OPS = (OP_SOFTMAX_CE, OP_MSE, OP_HINGE, OP_BCE_LOGITS)
 # element-wise ops a tape holds (generic Tensor code): their names in the tape's instructions
-_BINARY = {OP_ADD: "add", OP_SUB: "sub", OP_MUL: "mul"}
+_BINARY = {OP_ADD: "add", OP_SUB: "sub", OP_MUL: "mul", OP_DIV: "div"}
+_NORMALISE = {OP_SOFTMAX: "softmax", OP_LOG_SOFTMAX: "log_softmax"}
 _SCALAR = {OP_ADD_S: "add", OP_MUL_S: "mul", OP_DIV_S: "div", OP_RSUB_S: "rsub"}
 _UNARY = {OP_NEG: "neg", OP_EXP: "exp", OP_LOG: "log", OP_TANH: "tanh", OP_RELU: "relu",
           OP_SIGMOID: "sigmoid"}
@@ -173,6 +179,13 @@ class _Recorder:
                 self.mse_forward(node, node is root)
             elif node._op == OP_HINGE:
                 self.hinge_forward(node, node is root)
+            elif node._op == OP_BCE_LOGITS:
+                self.bce_forward(node, node is root)
+            elif node._op == OP_RESHAPE:
+                self.reshape_forward(node)
+            elif node._op in _NORMALISE:
+                self.program.append((_NORMALISE[node._op], node._prev[0].data, node._ctx,
+                                     node.data))
             elif node._op in _BINARY:
                 self.binary_forward(node)
             elif node._op in _SCALAR:
@@ -183,16 +196,20 @@ class _Recorder:
                                      node.data))
             elif node._op == OP_MATMUL:
                 self.matmul_forward(node)
-            elif node._op in _REDUCE and node._ctx[0] is None and not node._ctx[1]:
+            elif node._op in _REDUCE and node._ctx[0] is None:
                 self.program.append(("reduce_all", _REDUCE[node._op], node._prev[0].data,
                                      node.data))
+            elif node._op in _REDUCE:
+                self.program.append(("reduce_axes", _REDUCE[node._op], node._prev[0].data,
+                                     tuple(node._ctx[0]), node.data))
             else:
                 raise CaptureError(
                     f"capture: the op {_describe(node)} has no tape kernel yet (a tape holds "
-                    f"dense layers, 2-D matmul, softmax_ce, mse and hinge, add/sub/mul (same "
-                    f"shape, a bias row or one value), scalar add/mul/div/rsub, neg/exp/log/tanh/relu/sigmoid, and "
-                    f"sum/mean of all elements); use fastgrad.capture(fn, fallback=True) to "
-                    f"run such a step eagerly")
+                    f"dense layers, 2-D matmul, softmax_ce, bce_with_logits, mse and hinge, "
+                    f"add/sub/mul/div (same shape, a bias row or one value), scalar "
+                    f"add/mul/div/rsub, neg/exp/log/tanh/relu/sigmoid, softmax/log_softmax over "
+                    f"the last axis, sum/mean of all elements, over the last axis or axis 0); "
+                    f"use fastgrad.capture(fn, fallback=True) to run such a step eagerly")
         self.loss = root.data
         if engine._check_finite:  # eager backward raises on a NaN/Inf loss: so does a replay
             self.program.append(("finite", self.loss, -1))
@@ -212,6 +229,18 @@ class _Recorder:
                 self.mse_backward(node, contributions)
             elif node._op == OP_HINGE:
                 self.hinge_backward(node, contributions)
+            elif node._op == OP_BCE_LOGITS:
+                self.bce_backward(node, contributions)
+            elif node._op == OP_RESHAPE:  # the gradient, reshaped back (a view), copied
+                a, G = node._prev[0], contributions[id(node)]
+                self.contribute(a, contributions, a.data.shape, lambda out, a=a, G=G:
+                                self.program.append(("copy", out, G.reshape(a.data.shape))))
+            elif node._op in _NORMALISE:
+                a = node._prev[0]
+                name = _NORMALISE[node._op] + "_vjp"
+                G = contributions[id(node)]
+                self.contribute(a, contributions, G.shape, lambda out, name=name, G=G, node=node:
+                                self.program.append((name, G, node.data, node._ctx, out)))
             elif node._op == OP_MATMUL:
                 self.matmul_backward(node, contributions)
             else:
@@ -333,6 +362,16 @@ class _Recorder:
                 self.contribute(b, contributions, G.shape,
                                 lambda out: emit(("binary", "mul", G, a.data, out)))
                 return
+            if op == OP_DIV:  # ga = g/b, gb = -(g·y)/b (negating after the division: the same
+                y = node.data  # bits, IEEE division being symmetric in sign)
+                self.contribute(a, contributions, G.shape,
+                                lambda out: emit(("binary", "div", G, b.data, out)))
+                if b.requires_grad:
+                    t = self.new(G.shape, G.dtype)
+                    self.contribute(b, contributions, G.shape, lambda out: (
+                        emit(("binary", "mul", G, y, t)), emit(("binary", "div", t, b.data, t)),
+                        emit(("unary", "neg", t, out))))
+                return
             self.pass_through(a, contributions, G)
             if op == OP_SUB:
                 self.contribute(b, contributions, G.shape,
@@ -362,11 +401,25 @@ class _Recorder:
                 instruction = ("unary_grad", name, G, y)
             self.contribute(a, contributions, G.shape,
                             lambda out: emit((*instruction, out)))
-        else:  # sum or mean of all elements: every element gets g (or g/count)
+        elif node._ctx[0] is None:  # sum or mean of all elements: every element gets g (/count)
             a = node._prev[0]
             mean = op == OP_MEAN
             self.contribute(a, contributions, a.data.shape,
                             lambda out: emit(("fill", out, G, mean)))
+        else:  # over some axes: g (/count) repeated over them
+            a = node._prev[0]
+            axes = tuple(node._ctx[0])
+            self.contribute(a, contributions, a.data.shape,
+                            lambda out: emit(("expand", _REDUCE[op], G, axes, out)))
+
+    def reshape_forward(self, node):
+        """A reshape that eager made as a view needs no op: the tape's arrays alias as eager's
+        do (a reshape that copied is refused)."""
+        x = node._prev[0].data
+        if not (node.data.base is not None and np.shares_memory(node.data, x)
+                and x.flags.c_contiguous):
+            raise CaptureError(f"capture: {_describe(node)} copied its input (a reshape of a "
+                               f"non-contiguous array) and is not captured")
 
     def dense_forward(self, node):
         x, W = node._prev[0], node._prev[1]
@@ -450,10 +503,48 @@ class _Recorder:
         self.loss_is_root(node, is_root)
         T, M, reduction = node._ctx
         S = self.contiguous(node._prev[0].data, "hinge_loss's scores")
-        self.input_of(T, "hinge_loss's target")
+        self.target_source(T, "hinge_loss's target")
         L = self.new(S.shape, S.dtype)
         self.program.append(("hinge_fwd", S, T, M, L))
         self.reduction(node, L, reduction)
+
+    def target_source(self, T, what):
+        """``T``, a loss's target array: an argument's buffer as it is, or a converted copy of
+        one (then refreshed from it by a cast instruction before the loss)."""
+        try:
+            return self.input_of(T, what)
+        except CaptureError:
+            pass
+        found = [buf for buf in self.inputs if isinstance(buf, np.ndarray) and buf.size == T.size
+                 and np.array_equal(buf.reshape(T.shape), T)]
+        if len(found) != 1:
+            raise CaptureError(
+                f"capture: {what} ({T.dtype} {T.shape}) is not an argument of the captured "
+                f"function" if not found else f"capture: two arguments hold the values of "
+                f"{what}; capture cannot tell which one the loss reads")
+        self.program.append(("cast", found[0], T))
+        return T
+
+    def bce_forward(self, node, is_root):
+        self.loss_is_root(node, is_root)
+        T, E, reduction = node._ctx
+        Z = self.contiguous(node._prev[0].data, "binary_cross_entropy_with_logits's logits")
+        if not (E.shape == Z.shape and E.flags.c_contiguous):
+            raise CaptureError("capture: binary_cross_entropy_with_logits on a non-contiguous "
+                               "input is not captured")
+        self.target_source(T, "binary_cross_entropy_with_logits's target")
+        self.program.append(("bce_fwd", Z, T, E, self.new(Z.shape, Z.dtype)))
+        self.reduction(node, self.program[-1][4], reduction)
+
+    def bce_backward(self, node, contributions):
+        T, E, _ = node._ctx
+        GZ, add = self.grad_buffer(node._prev[0], contributions, E.shape)
+        if GZ is None:
+            return
+        self.program.append(("bce_bwd", node._prev[0].data, T, E, self.scale(node, E.size),
+                             GZ))
+        if add is not None:
+            self.program.append(add)
 
     def hinge_backward(self, node, contributions):
         T, M, _ = node._ctx

@@ -23,6 +23,13 @@ step; each names a kernel and the arrays it reads and writes:
 - ``("copy", out, g)``
 - ``("matmul", A, B, out)`` / ``("matmul_vjp", A, B, G, GA, GB)``: out = A·B; GA = G·Bᵀ and
   GB = Aᵀ·G (each if not None), 2-D
+- ``("reduce_axes", "sum" | "mean", x, axes, out)``: out = Σ x (/ count) over ``axes``
+- ``("expand", "sum" | "mean", g, axes, out)``: out = g (/ count) repeated over ``axes``
+- ``("softmax", x, axis, out)`` / ``("log_softmax", x, axis, out)``, and their VJPs
+  ``("softmax_vjp", g, y, axis, out)``: out = y·(g - Σ g·y), ``("log_softmax_vjp", g, y,
+  axis, out)``: out = g - e^y·Σ g
+- ``("bce_fwd", Z, T, E, L)`` / ``("bce_bwd", Z, T, E, scale, GZ)``
+- ``("cast", src, out)``: out = src converted to out's dtype (a target the loss converted)
 - ``("call", fn)``: fn() in Python, between two runs of kernels (a distributed step's
   allreduce: fastgrad.distributed.DistributedOptimizer.sum_and_divide)
 - ``("ufunc", ufunc, operands, out)``: out = ufunc(*operands), an operand being an array or
@@ -38,6 +45,7 @@ import numpy as np
 from . import dense, losses
 from .elementwise import sigmoid_values
 from .node import mark_modified, sum_to_shape
+from .reduce import kept_shape, log_softmax_values, reduced_count, softmax_values
 
 _BINARY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide}
 _UNARY = {"neg": np.negative, "exp": np.exp, "log": np.log, "tanh": np.tanh}
@@ -129,6 +137,31 @@ def _matmul_vjp(ins):
         np.matmul(np.swapaxes(A, -1, -2), G, out=GB)
 
 
+def _reduce_axes(ins):
+    _, kind, x, axes, out = ins
+    total = np.add.reduce(x, axis=axes, keepdims=True)
+    np.copyto(out, (total / reduced_count(x.shape, axes) if kind == "mean" else total)
+              .reshape(out.shape))
+
+
+def _expand(ins):
+    _, kind, g, axes, out = ins
+    kept = g.reshape(kept_shape(out.shape, axes))
+    if kind == "mean":
+        kept = kept / reduced_count(out.shape, axes)
+    np.copyto(out, np.broadcast_to(kept, out.shape))
+
+
+def _softmax_vjp(ins):
+    _, g, y, axis, out = ins
+    np.copyto(out, y * (g - np.add.reduce(g * y, axis=axis, keepdims=True)))
+
+
+def _log_softmax_vjp(ins):
+    _, g, y, axis, out = ins
+    np.copyto(out, g - np.exp(y) * np.add.reduce(g, axis=axis, keepdims=True))
+
+
 _RUN = {
     "matmul": lambda ins: np.matmul(ins[1], ins[2], out=ins[3]),
     "matmul_vjp": _matmul_vjp,
@@ -153,6 +186,15 @@ _RUN = {
     "finite": _finite,
     "add_into": lambda ins: np.add(ins[1], ins[2], out=ins[1]),
     "call": lambda ins: ins[1](),
+    "reduce_axes": _reduce_axes,
+    "expand": _expand,
+    "softmax": lambda ins: np.copyto(ins[3], softmax_values(ins[1], ins[2])),
+    "log_softmax": lambda ins: np.copyto(ins[3], log_softmax_values(ins[1], ins[2])),
+    "softmax_vjp": _softmax_vjp,
+    "log_softmax_vjp": _log_softmax_vjp,
+    "bce_fwd": lambda ins: losses.bce_logits_forward(*ins[1:]),
+    "bce_bwd": lambda ins: losses.bce_logits_backward(*ins[1:]),
+    "cast": lambda ins: np.copyto(ins[2], ins[1].reshape(ins[2].shape), casting="unsafe"),
 }
 
 
