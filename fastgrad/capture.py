@@ -748,6 +748,11 @@ def _adam_program(rec, opt, grads, base):
 _UPDATES = {optim.SGD: _sgd_program, optim.Adam: _adam_program, optim.AdamW: _adam_program}
 
 
+def updates_taped(opt):
+    """True when a tape holds ``opt``'s update (its exact type has a program here)."""
+    return type(opt) in _UPDATES
+
+
 def _commit(opt, values):
     """After a replay: the optimizer's Python state as its eager step() leaves it."""
     opt.lr = values[0]

@@ -829,3 +829,72 @@ def test_nonfinite_gradient_stops_before_the_update(backend):
     assert_same_state(state(model, opt), before)
     assert all(p.grad is None for p in model.parameters())
     assert type(step(x, y)) is float  # and the tape still replays
+
+
+def count_replays(monkeypatch):
+    from fastgrad.capture import Captured
+    count = [0]
+    original = Captured._replay
+
+    def counting(self, tape, args):
+        loss = original(self, tape, args)
+        count[0] += 1
+        return loss
+    monkeypatch.setattr(Captured, "_replay", counting)
+    return count
+
+
+def test_fit_captures_by_default_where_it_can(backend, monkeypatch):
+    """nn layers, a named loss and Adam: fit replays its steps without being asked, silently,
+    bit for bit as eager fit; a history without the "captured" key (as before)."""
+    rng = np.random.default_rng(3)
+    X, y = rng.standard_normal((40, 4)), rng.integers(0, 3, 40)
+    runs = []
+    for capture_ in (None, False):
+        replays = count_replays(monkeypatch)
+        model = nn.mlp([4, 8, 3], seed=0, backend=backend)
+        opt = optim.Adam(model.parameters(), 0.01)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            history = fastgrad.fit(model, X, y, "cross_entropy", opt, epochs=3, batch_size=16,
+                                   seed=1, progress=False, capture=capture_)
+        runs.append((history, [p.data.tobytes() for p in model.parameters()], replays[0]))
+    assert runs[0][2] == 6 and runs[1][2] == 0  # 9 steps: 1 eager, 2 recorded (two shapes)
+    assert runs[0][0] == runs[1][0] and runs[0][1] == runs[1][1]
+    assert "captured" not in runs[0][0]
+
+
+@pytest.mark.parametrize("what", ["loss", "optimizer", "model"])
+def test_fit_trains_eagerly_with_a_notice_otherwise(backend, monkeypatch, what):
+    """A Python loss function, an optimizer without a tape program, or a model with its own
+    forward: fit trains eagerly (each step calls them) and says so in one line."""
+    rng = np.random.default_rng(3)
+    X, y = rng.standard_normal((40, 4)), rng.integers(0, 3, 40)
+    model = nn.mlp([4, 8, 3], seed=0, backend=backend)
+    calls = []
+    loss = "cross_entropy"
+    opt = optim.SGD(model.parameters(), 0.1)
+    if what == "loss":
+        def loss(out, target):
+            calls.append(1)
+            return F.cross_entropy(out, target)
+    elif what == "optimizer":
+        class MySGD(optim.SGD):
+            pass
+        opt = MySGD(model.parameters(), 0.1)
+    else:
+        class Wrapped(nn.Module):
+            def __init__(self, inner):
+                self.inner = inner
+
+            def forward(self, x):
+                calls.append(1)
+                return self.inner(x)
+        model = Wrapped(model)
+    replays = count_replays(monkeypatch)
+    with pytest.warns(RuntimeWarning, match="fit: training eagerly") as caught:
+        fastgrad.fit(model, X, y, loss, opt, epochs=2, batch_size=16, progress=False)
+    assert len(caught) == 1 and "\n" not in str(caught[0].message)
+    assert replays[0] == 0
+    if what != "optimizer":
+        assert len(calls) == 6
