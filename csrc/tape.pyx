@@ -21,6 +21,7 @@ Optimizer.step does (mark_modified), so a graph recorded before it cannot be dif
 tests/test_capture.py checks replay against eager bit for bit, so a change on either side that
 breaks this fails there.
 """
+cimport cython
 cimport numpy as cnp
 from libc.math cimport isfinite
 from libc.stdlib cimport free, malloc
@@ -71,11 +72,11 @@ cdef enum Kind:
 
 # element-wise op codes of K_BINARY / K_SCALAR / K_UNARY / K_UNARY_GRAD
 cdef enum:
-    F_ADD, F_SUB, F_MUL, F_DIV, F_RSUB, F_NEG, F_EXP, F_LOG, F_TANH, F_RELU, F_SIGMOID
+    F_ADD, F_SUB, F_MUL, F_DIV, F_RSUB, F_NEG, F_EXP, F_LOG, F_TANH, F_RELU, F_SIGMOID, F_RDIV
 
 FUNCTIONS = {"add": F_ADD, "sub": F_SUB, "mul": F_MUL, "div": F_DIV, "rsub": F_RSUB,
              "neg": F_NEG, "exp": F_EXP, "log": F_LOG, "tanh": F_TANH, "relu": F_RELU,
-             "sigmoid": F_SIGMOID}
+             "sigmoid": F_SIGMOID, "rdiv": F_RDIV}
 # why a replay stopped (raised after the nogil loop)
 cdef enum Status:
     OK = 0
@@ -115,6 +116,7 @@ cdef void reduce_loss(real* out, const real* L, Py_ssize_t n, bint mean) noexcep
 
 # ---------------------------------------------------------------- kernels (as in elementwise.pyx)
 
+@cython.cdivision(True)  # IEEE division (x/0 is inf or nan, as numpy's), in every build
 cdef inline real apply2(int f, real x, real y) noexcept nogil:
     if f == F_ADD:
         return x + y
@@ -134,12 +136,16 @@ cdef void binary(real* o, const real* a, const real* b, Py_ssize_t m, Py_ssize_t
             o[i * n + j] = apply2(f, a[i * ai + j * aj], b[i * bi + j * bj])
 
 
+@cython.cdivision(True)
 cdef void scalar(real* o, const real* x, real c, Py_ssize_t n, int f) noexcept nogil:
     """o = x + c, x·c, x / c or c - x"""
     cdef Py_ssize_t i
     if f == F_RSUB:
         for i in range(n):
             o[i] = c - x[i]
+    elif f == F_RDIV:
+        for i in range(n):
+            o[i] = c / x[i]
     else:
         for i in range(n):
             o[i] = apply2(f, x[i], c)
@@ -570,6 +576,8 @@ cdef class Tape:
                 return n, 1
             if x.size == 1:
                 return 0, 0
+            if x.ndim == 2 and x.shape[1] == 1:
+                return 1, 0  # a column repeated over out's columns
             return 0, 1  # a row repeated over out's rows
         self.op(K_BINARY, out.dtype == np.float64, (out, a, b),
                 (m, n, FUNCTIONS[name]) + strides(a) + strides(b))
@@ -627,6 +635,9 @@ cdef class Tape:
     def add_reduce_to(self, out, full):
         if out.size == 1:
             self.sum_all(out, full, False)
+        elif out.ndim == 2 and out.shape[1] == 1 and full.ndim == 2:  # a column: row sums
+            self.op(K_ROW_SUMS, out.dtype == np.float64, (out, full),
+                    self.rows_of(full, 1, "a column's gradient"))
         else:
             self.op(K_SUM_LEADING, out.dtype == np.float64, (out, full),
                     (full.size // out.size, out.size))

@@ -64,6 +64,8 @@ from ._py.opcodes import (
     OP_MUL_S,
     OP_NAMES,
     OP_NEG,
+    OP_POW_S,
+    OP_RDIV_S,
     OP_RELU,
     OP_RESHAPE,
     OP_RSUB_S,
@@ -76,13 +78,14 @@ from ._py.opcodes import (
 )
 from ._recording import CaptureError
 
-__all__ = ["CaptureError", "Captured", "capture"]
+__all__ = ["CaptureError", "Captured", "capture", "capture_value_and_grad"]
 
 _LOSS_OPS = (OP_SOFTMAX_CE, OP_MSE, OP_HINGE, OP_BCE_LOGITS)
 # element-wise ops a tape holds (generic Tensor code): their names in the tape's instructions
 _BINARY = {OP_ADD: "add", OP_SUB: "sub", OP_MUL: "mul", OP_DIV: "div"}
 _NORMALISE = {OP_SOFTMAX: "softmax", OP_LOG_SOFTMAX: "log_softmax"}
-_SCALAR = {OP_ADD_S: "add", OP_MUL_S: "mul", OP_DIV_S: "div", OP_RSUB_S: "rsub"}
+_SCALAR = {OP_ADD_S: "add", OP_MUL_S: "mul", OP_DIV_S: "div", OP_RSUB_S: "rsub",
+           OP_RDIV_S: "rdiv"}
 _UNARY = {OP_NEG: "neg", OP_EXP: "exp", OP_LOG: "log", OP_TANH: "tanh", OP_RELU: "relu",
           OP_SIGMOID: "sigmoid"}
 _REDUCE = {OP_SUM: "sum", OP_MEAN: "mean"}
@@ -191,6 +194,9 @@ class _Recorder:
             elif node._op in _SCALAR:
                 self.program.append(("scalar", _SCALAR[node._op], node._prev[0].data,
                                      float(node._ctx), node.data))
+            elif node._op == OP_POW_S and float(node._ctx) == 2.0:  # numpy squares: x·x
+                x = node._prev[0].data
+                self.program.append(("binary", "mul", x, x, node.data))
             elif node._op in _UNARY:
                 self.program.append(("unary", _UNARY[node._op], node._prev[0].data,
                                      node.data))
@@ -285,11 +291,14 @@ class _Recorder:
     @staticmethod
     def broadcast_kind(shape, out_shape):
         """How an operand of ``shape`` meets a result of ``out_shape``: "full" (the same),
-        "row" (a row repeated: (n,) or (1, n) against (m, n)), "one" (one value), or None."""
+        "row" (a row repeated: (n,) or (1, n) against (m, n)), "col" (a column repeated: (m, 1)
+        against (m, n)), "one" (one value), or None."""
         if shape == out_shape:
             return "full"
         if int(np.prod(shape)) == 1 and len(shape) <= len(out_shape):
             return "one"
+        if len(out_shape) == 2 and tuple(shape) == (out_shape[0], 1):
+            return "col"
         if (len(out_shape) == 2 and len(shape) in (1, 2) and shape[-1] == out_shape[1]
                 and int(np.prod(shape)) == out_shape[1]):
             return "row"
@@ -300,7 +309,8 @@ class _Recorder:
         for x in (a, b):
             if self.broadcast_kind(x.data.shape, node.data.shape) is None:
                 raise CaptureError(f"capture: {_describe(node)} broadcasts an operand of shape "
-                                   f"{x.data.shape}; a tape broadcasts rows and single values")
+                                   f"{x.data.shape}; a tape broadcasts rows, columns and single "
+                                   f"values")
             self.contiguous(x.data, f"an operand of {OP_NAMES[node._op]}")
         self.program.append(("binary", _BINARY[node._op], a.data, b.data, node.data))
 
@@ -335,7 +345,7 @@ class _Recorder:
                 self.program.append(add)
             return
         kind = self.broadcast_kind(target, tuple(shape))
-        if kind not in ("row", "one"):
+        if kind not in ("row", "one", "col"):
             raise CaptureError(f"capture: a gradient of shape {tuple(shape)} summed to "
                                f"{target} is not captured")
         full = self.new(shape, parent.data.dtype)
@@ -382,12 +392,23 @@ class _Recorder:
             a, c = node._prev[0], float(node._ctx)
             if op == OP_ADD_S:
                 self.pass_through(a, contributions, G)
+            elif op == OP_RDIV_S:  # y = c/a: ga = -(g·y)/a
+                y = node.data
+                t = self.new(G.shape, G.dtype)
+                self.contribute(a, contributions, G.shape, lambda out: (
+                    emit(("binary", "mul", G, y, t)), emit(("binary", "div", t, a.data, t)),
+                    emit(("unary", "neg", t, out))))
             elif op == OP_RSUB_S:
                 self.contribute(a, contributions, G.shape,
                                 lambda out: emit(("unary", "neg", G, out)))
             else:
                 self.contribute(a, contributions, G.shape,
                                 lambda out: emit(("scalar", _SCALAR[op], G, c, out)))
+        elif op == OP_POW_S:  # c = 2: ga = (g·2)·a (numpy: g * c * a ** 1.0)
+            a = node._prev[0]
+            t = self.new(G.shape, G.dtype)
+            self.contribute(a, contributions, G.shape, lambda out: (
+                emit(("scalar", "mul", G, 2.0, t)), emit(("binary", "mul", t, a.data, out))))
         elif op in _UNARY:
             a, y = node._prev[0], node.data
             name = _UNARY[op]
@@ -1059,6 +1080,55 @@ def _where_differs(a, b):
         return f"max |difference| {np.max(np.abs(np.asarray(a) - np.asarray(b)))!r}"
     except (TypeError, ValueError):
         return f"{a!r} != {b!r}"
+
+
+def capture_value_and_grad(loss, params, lr, *, verify=0, retrace=0):
+    """The HIPS face's training loop, captured: ``value, g = value_and_grad(loss)(params,
+    *data)`` then ``params[k] -= lr * g[k]`` for each array, in place.
+
+    >>> step = fastgrad.capture_value_and_grad(loss, params, lr=0.1)
+    >>> for x, y in batches:
+    ...     value = step(x, y)          # a float; params updated in place
+
+    ``loss(params, *data)`` is written with ``fastgrad.numpy`` and returns a scalar; ``params``
+    is a list of float arrays (C-contiguous: they are updated where they are). The step is
+    ``fastgrad.capture`` of the same computation on the Tensor face (the arrays wrapped,
+    not copied, as leaves; an SGD update), so the replay is bit for bit the loop above:
+    the same forward ops, the same sweep, ``p - lr * g`` as numpy computes it. The learning
+    rate may be changed between steps (``step.optimizer.lr = ...``) without a recapture. A loss that uses an op a
+    tape does not hold raises CaptureError when recorded (call 2), as capture does.
+    """
+    from .tensor import tensor_class
+    params = list(params)
+    for i, p in enumerate(params):
+        if not (isinstance(p, np.ndarray) and p.dtype in (np.float32, np.float64)
+                and p.flags.c_contiguous and p.flags.writeable):
+            raise TypeError(f"capture_value_and_grad: params[{i}] must be a writeable "
+                            f"C-contiguous float32/float64 numpy array (updated in place), got "
+                            f"{getattr(p, 'dtype', type(p).__name__)}")
+    Tensor = tensor_class(_backend.active)
+    leaves = []
+    for p in params:
+        t = Tensor(p, requires_grad=True)
+        t.data = p  # the user's array itself (not the copy): the update lands in it
+        leaves.append(t)
+    opt = optim.SGD(leaves, lr)
+
+    def step(*data):
+        opt.zero_grad()
+        value = loss(leaves, *data)
+        if not hasattr(value, "backward"):
+            raise CaptureError(f"capture_value_and_grad: {getattr(loss, '__name__', 'loss')} "
+                               f"returned a {type(value).__name__} that does not depend on "
+                               f"params")
+        value.backward()
+        opt.step()
+        return value
+    step.__name__ = getattr(loss, "__name__", "loss")
+    captured = Captured(step, verify=verify, retrace=retrace)
+    captured.optimizer = opt
+    captured.params = params
+    return captured
 
 
 def capture(fn=None, *, verify=0, retrace=0, fallback=False):

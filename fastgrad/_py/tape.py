@@ -14,7 +14,8 @@ step; each names a kernel and the arrays it reads and writes:
 - ``("add_into", dst, src)``: dst += src (a second contribution to a gradient)
 - ``("binary", op, a, b, out)``: out = a op b, op in add/sub/mul/div, b (or a) the same shape,
   a repeated row or one value
-- ``("scalar", op, x, c, out)``: out = x + c, x·c, x / c or c - x (op add/mul/div/rsub)
+- ``("scalar", op, x, c, out)``: out = x + c, x·c, x / c, c - x or c / x (op
+  add/mul/div/rsub/rdiv)
 - ``("unary", f, x, out)``: out = f(x), f in neg/exp/log/tanh/relu/sigmoid
 - ``("unary_grad", f, g, y, out)``: out = g·f'(x) from y = f(x), f in tanh/relu/sigmoid
 - ``("reduce_all", "sum" | "mean", x, out)``: out = Σ x (/ x.size)
@@ -94,6 +95,8 @@ def _scalar(ins):
     _, op, x, c, out = ins
     if op == "rsub":
         np.subtract(c, x, out=out)
+    elif op == "rdiv":
+        np.true_divide(c, x, out=out)
     else:
         _BINARY[op](x, c, out=out)
 
