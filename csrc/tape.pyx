@@ -263,8 +263,10 @@ cdef int run_op(Op* op) noexcept nogil:
     cdef Py_ssize_t i, n
     cdef Py_ssize_t* lab
     cdef int k = op.kind
-    if k == K_LOOP:
-        op.loop(op.p, op.dims, op.steps, op.loop_data)
+    cdef char* args[6]
+    if k == K_LOOP:  # (a loop may move the pointers it is given: numpy's matmul does)
+        memcpy(args, op.p, sizeof(args))
+        op.loop(args, op.dims, op.steps, op.loop_data)
     elif k == K_LABELS_I64 or k == K_LABELS_I32:
         lab = <Py_ssize_t*>op.p[1]
         for i in range(op.n[0]):
@@ -469,6 +471,17 @@ cdef class Tape:
         """C = A @ B by numpy's matmul loop (2-D, strides as numpy passes them)."""
         dims = (1, A.shape[0], A.shape[1], B.shape[1])
         steps = (0, 0, 0) + A.strides + B.strides + C.strides
+        self.loop(np.matmul, (A, B, C), 0, steps, dims)
+
+    def add_bmatmul(self, A, B, C):
+        """C = A @ B for a stack, by numpy's matmul loop on these very strides (eager calls
+        np.matmul for products of more than two dimensions)."""
+        if not contiguous(C) or C.ndim != 3:
+            raise self.error(f"capture: a stacked product into {C.dtype} {C.shape} is not "
+                             f"captured")
+        dims = (C.shape[0], A.shape[-2], A.shape[-1], B.shape[-1])
+        steps = ((A.strides[0] if A.ndim == 3 else 0, B.strides[0] if B.ndim == 3 else 0,
+                  C.strides[0]) + A.strides[-2:] + B.strides[-2:] + C.strides[-2:])
         self.loop(np.matmul, (A, B, C), 0, steps, dims)
 
     def product(self, A, ta, B, tb, C):

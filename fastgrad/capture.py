@@ -314,17 +314,34 @@ class _Recorder:
             self.contiguous(x.data, f"an operand of {OP_NAMES[node._op]}")
         self.program.append(("binary", _BINARY[node._op], a.data, b.data, node.data))
 
+    @staticmethod
+    def batched(a, b):
+        """A stack of products (eager: numpy's matmul): (s, m, k) @ (k, n) or (s, k, n)."""
+        return a.ndim == 3 and (b.ndim == 2 or (b.ndim == 3 and b.shape[0] == a.shape[0]))
+
     def matmul_forward(self, node):
         a, b = node._prev
+        if self.batched(a.data, b.data):
+            self.program.append(("bmatmul", a.data, b.data, node.data))
+            return
         for x in (a, b):
             if x.data.ndim != 2:
                 raise CaptureError(f"capture: {_describe(node)} has an operand of shape "
-                                   f"{x.data.shape}; a tape takes 2-D matrix products")
+                                   f"{x.data.shape}; a tape takes 2-D matrix products and "
+                                   f"stacks (s, m, k) @ (k, n) or (s, k, n)")
         self.program.append(("matmul", a.data, b.data, node.data))
 
     def matmul_backward(self, node, contributions):
         a, b = node._prev
         G = contributions[id(node)]
+        if self.batched(a.data, b.data):  # as vjp_matmul: g @ bᵀ, then aᵀ @ g (summed over
+            A, B = a.data, b.data         # the stack when b is one matrix)
+            emit = self.program.append
+            self.contribute(a, contributions, A.shape, lambda out: emit(
+                ("bmatmul", G, np.swapaxes(B, -1, -2), out)))
+            self.contribute(b, contributions, A.shape[:1] + B.shape[-2:], lambda out: emit(
+                ("bmatmul", np.swapaxes(A, -1, -2), G, out)))
+            return
         GA, add_a = self.grad_buffer(a, contributions, a.data.shape)
         GB, add_b = self.grad_buffer(b, contributions, b.data.shape)
         self.program.append(("matmul_vjp", a.data, b.data, G, GA, GB))
@@ -345,7 +362,7 @@ class _Recorder:
                 self.program.append(add)
             return
         kind = self.broadcast_kind(target, tuple(shape))
-        if kind not in ("row", "one", "col"):
+        if kind not in ("row", "one", "col") and tuple(shape[1:]) != target:
             raise CaptureError(f"capture: a gradient of shape {tuple(shape)} summed to "
                                f"{target} is not captured")
         full = self.new(shape, parent.data.dtype)

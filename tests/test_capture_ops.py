@@ -155,3 +155,38 @@ def test_unsupported_axis_raises_naming_it(backend):
     f(x)
     with pytest.raises(CaptureError, match="softmax over axis 1 of float64 \\(2, 3, 3\\)"):
         f(x)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("shared", [True, False], ids=["one_matrix", "stack"])
+def test_stacked_matmul_replays_bit_for_bit(backend, dtype, shared):
+    """(s, m, k) @ (k, n) (a weight shared over a stack: numpy's matmul in eager, its
+    gradient summed over the stack) and (s, m, k) @ (s, k, n)."""
+    bk, T = ops_of(backend)
+
+    def train(captured):
+        rng = np.random.default_rng(0)
+        W = T(rng.standard_normal((5, 7)).astype(dtype) * 0.4, requires_grad=True)
+        V = T(rng.standard_normal((3, 7, 4) if not shared else (7, 4)).astype(dtype) * 0.4,
+              requires_grad=True)
+        opt = optim.SGD([W, V], 0.05, momentum=0.9)
+
+        def step(x, t):
+            h = bk.elementwise.tanh(bk.linalg.matmul(x, W))      # (3, 6, 7)
+            d = bk.linalg.matmul(h, V) - t                       # (3, 6, 4)
+            loss = bk.reduce.mean(d * d)
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+            return loss
+        f = capture(step) if captured else step
+        out = []
+        for _ in range(12):
+            x = rng.standard_normal((3, 6, 5)).astype(dtype)
+            t = rng.standard_normal((3, 6, 4)).astype(dtype)
+            v = f(x, t)
+            out.append(v if isinstance(v, float) else float(v.data))
+        return out, [p.data.tobytes() for p in (W, V)], f
+    eager, replayed = train(False), train(True)
+    assert replayed[2].replays == 10
+    assert eager[0] == replayed[0] and eager[1] == replayed[1]

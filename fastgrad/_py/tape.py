@@ -33,6 +33,8 @@ step; each names a kernel and the arrays it reads and writes:
 - ``("cast", src, out)``: out = src converted to out's dtype (a target the loss converted)
 - ``("call", fn)``: fn() in Python, between two runs of kernels (a distributed step's
   allreduce: fastgrad.distributed.DistributedOptimizer.sum_and_divide)
+- ``("bmatmul", A, B, out)``: out = A @ B for a stack (s, m, k) @ (k, n) or (s, k, n) (views
+  with any strides, as numpy's matmul takes them)
 - ``("ufunc", ufunc, operands, out)``: out = ufunc(*operands), an operand being an array or
   an int subclass naming a scalar slot (an optimizer's update, operation by operation)
 
@@ -167,6 +169,7 @@ def _log_softmax_vjp(ins):
 
 _RUN = {
     "matmul": lambda ins: np.matmul(ins[1], ins[2], out=ins[3]),
+    "bmatmul": lambda ins: np.matmul(ins[1], ins[2], out=ins[3]),
     "matmul_vjp": _matmul_vjp,
     "binary": lambda ins: _BINARY[ins[1]](ins[2], ins[3], out=ins[4]),
     "scalar": _scalar,
