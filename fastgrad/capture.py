@@ -20,13 +20,17 @@ twin calls. The arrays of the recording step (node values, the losses' saved arr
 new ones (gradients, scratch) are the tape's arena; parameters, their optimizer state and the
 optimizer's scratch are the user's arrays, used in place.
 
-What a tape holds: the fused dense layer (any activation), 2-D matmul, add/sub/mul of
-tensors of one shape or with a broadcast row or single value, scalar add/mul/div/rsub,
-neg/exp/log/tanh/relu/sigmoid, sum/mean of all elements; softmax cross-entropy with class
-labels or probability rows, MSE and hinge (mean or sum, as the step's loss); the updates of SGD
-(momentum, Nesterov, dampening, weight decay), Adam and AdamW. A step that uses another op
-raises CaptureError naming it when recorded (``fallback=True``: a one-time warning and the step
-stays eager from then on). The loss may be any scalar built from these.
+What a tape holds: the fused dense layer (any activation), 2-D and stacked matmul,
+add/sub/mul/div of tensors of one shape or with a broadcast row, column or single value,
+scalar add/mul/div/rsub/rdiv, x ** 2, neg/exp/log/tanh/relu/sigmoid, softmax/log_softmax over
+the last axis, sum/mean of all elements, over the last axis or axis 0, reshape (a view);
+softmax cross-entropy with class labels or probability rows, binary cross-entropy with
+logits, MSE and hinge (mean or sum, as the step's loss); the updates of SGD (momentum,
+Nesterov, dampening, weight decay), Adam and AdamW; a DistributedOptimizer's reduction (the
+scaled copies into its flat buffers, then one Python call for the Allreduce). A step that uses
+another op raises CaptureError naming it when recorded (``fallback=True``: a one-time warning
+and the step stays eager from then on). The loss may be any scalar built from these.
+``capture_value_and_grad`` captures the HIPS face's loop (value_and_grad, then p -= lr * g).
 
 Guards, before every replay: argument count and kinds; each input's shape and dtype (a
 non-contiguous input is copied, which is right); the identity of every parameter's array
