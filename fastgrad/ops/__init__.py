@@ -15,8 +15,10 @@ from .. import _backend
 from . import compiled as _compiled  # noqa: F401  (registers the entries with kernels)
 from . import linalg_ops as _linalg_ops  # noqa: F401  (numpy.linalg's entries)
 from . import numpy_ops as _numpy_ops  # noqa: F401  (registers fastgrad.numpy's primitives)
+from . import odeint_ops as _odeint_ops  # noqa: F401  (scipy.integrate.odeint's entry)
 from . import python as _python
 from . import scipy_linalg_ops as _scipy_linalg_ops  # noqa: F401  (scipy.linalg's entries)
+from . import special_ops as _special_ops  # noqa: F401  (scipy.special's entries)
 from .table import BY_CODE, FUNCTIONS, OPS, Op, register  # noqa: F401
 
 
