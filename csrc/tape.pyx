@@ -8,9 +8,9 @@ guards and copies the inputs in with the GIL, then walks the ops in one nogil lo
 and no allocation per op.
 
 Bit for bit: each op is expanded here exactly as the eager compiled kernel runs it (the same
-size crossovers, read at recording). Typed loops are the eager modules' formulas, copied
-(dense.pyx, losses.pyx; the same code under the same compiler flags rounds the same way);
-exp, log, tanh and sigmoid are fastgrad's vectorised kernels (fastgrad/_cy/vmath.pxd), as in
+size crossovers, read at recording). Typed loops are the eager modules' own functions,
+cimported through their .pxd files (fastgrad/_cy/dense.pxd, losses.pxd, reduce.pxd,
+linalg.pxd): each formula lives in one place; exp, log, tanh and sigmoid are fastgrad's vectorised kernels (fastgrad/_cy/vmath.pxd), as in
 eager; where the eager kernel calls BLAS (csrc/blas.pyx's product_into: scipy's s/dgemm or
 s/dgemv), the tape holds the very call product_into makes on these arrays (blas.plan_product:
 routine, transposes, m/n/k, leading dimensions, alpha/beta), planned once when recorded and run
@@ -21,12 +21,15 @@ Optimizer.step does (mark_modified), so a graph recorded before it cannot be dif
 tests/test_capture.py checks replay against eager bit for bit, so a change on either side that
 breaks this fails there.
 """
+cimport cython
 cimport numpy as cnp
 from libc.math cimport isfinite
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
 from libc.stdint cimport int32_t, int64_t
 from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
+
+from weakref import ReferenceType
 
 import numpy as np
 
@@ -38,10 +41,16 @@ from fastgrad._cy.blas cimport (
     plan_product,
     run_plan,
 )
+from fastgrad._cy.dense cimport act_grad, bias_act, gemm_nn, gemm_nt, gemm_tn
+from fastgrad._cy.linalg cimport small_gemm
+from fastgrad._cy.losses cimport (bce_grad, bce_losses, ce_grad, hinge_grad, hinge_losses,
+                                  mse_grad, mse_losses, softmax_ce_rows)
 from fastgrad._cy.node cimport Node, mark_modified, pairwise_sum, real
+from fastgrad._cy.reduce cimport (div_rows, fill_rows, finite_or_zero, log_softmax_bwd_rows,
+                                  row_extremes, row_sums, softmax_bwd_rows, sub_rows)
 from fastgrad._cy.vmath cimport v_exp, v_log, v_sigmoid, v_tanh
 
-from fastgrad._shared.tape import _guard_message
+from fastgrad._shared.tape import _guard_message, _not_finite_message
 
 cnp.import_array()
 
@@ -58,15 +67,16 @@ cdef enum Kind:
     K_BIAS_ACT, K_ACT_GRAD, K_CE_ROWS,
     K_CE_GRAD, K_MSE_LOSSES, K_MSE_GRAD, K_REDUCE, K_FINITE, K_ADD_INTO, K_BINARY, K_SCALAR,
     K_UNARY, K_UNARY_GRAD, K_COPY, K_FILL, K_SUM_LEADING, K_SUM_ALL, K_SMALL_GEMM,
-    K_HINGE_LOSSES, K_HINGE_GRAD
+    K_HINGE_LOSSES, K_HINGE_GRAD, K_CALL, K_ROW_SUMS, K_TILE, K_FILL_ROWS, K_SOFTMAX,
+    K_LOG_SOFTMAX, K_SOFTMAX_BWD, K_LOG_SOFTMAX_BWD, K_BCE_LOSSES, K_BCE_GRAD, K_CAST
 
 # element-wise op codes of K_BINARY / K_SCALAR / K_UNARY / K_UNARY_GRAD
 cdef enum:
-    F_ADD, F_SUB, F_MUL, F_DIV, F_RSUB, F_NEG, F_EXP, F_LOG, F_TANH, F_RELU, F_SIGMOID
+    F_ADD, F_SUB, F_MUL, F_DIV, F_RSUB, F_NEG, F_EXP, F_LOG, F_TANH, F_RELU, F_SIGMOID, F_RDIV
 
 FUNCTIONS = {"add": F_ADD, "sub": F_SUB, "mul": F_MUL, "div": F_DIV, "rsub": F_RSUB,
              "neg": F_NEG, "exp": F_EXP, "log": F_LOG, "tanh": F_TANH, "relu": F_RELU,
-             "sigmoid": F_SIGMOID}
+             "sigmoid": F_SIGMOID, "rdiv": F_RDIV}
 # why a replay stopped (raised after the nogil loop)
 cdef enum Status:
     OK = 0
@@ -89,243 +99,7 @@ cdef struct Op:
     Plan plan                # K_BLAS: the BLAS call (fastgrad._cy.blas)
 
 
-# ---------------------------------------------------------------- kernels (as in dense.pyx)
-
-cdef void gemm_nn(real* Y, const real* X, const real* W,
-                  Py_ssize_t m, Py_ssize_t k, Py_ssize_t n) noexcept nogil:
-    """Y (m×n) = X (m×k) · W (k×n): Y[i,:] = Σ_l X[i,l]·W[l,:] (l ascending)"""
-    cdef Py_ssize_t i, j, l
-    cdef real xil, acc
-    cdef real* y
-    cdef const real* w
-    if n < NARROW:
-        for i in range(m):
-            for j in range(n):
-                acc = 0
-                for l in range(k):
-                    acc = acc + X[i * k + l] * W[l * n + j]
-                Y[i * n + j] = acc
-        return
-    for i in range(m):
-        y = Y + i * n
-        for j in range(n):
-            y[j] = 0
-        for l in range(k):
-            xil = X[i * k + l]
-            w = W + l * n
-            for j in range(n):
-                y[j] = y[j] + xil * w[j]
-
-
-cdef void gemm_tn(real* GW, const real* X, const real* GZ,
-                  Py_ssize_t m, Py_ssize_t k, Py_ssize_t n) noexcept nogil:
-    """GW (k×n) = Xᵀ · GZ for X (m×k), GZ (m×n): GW[l,:] = Σ_i X[i,l]·GZ[i,:] (i ascending)"""
-    cdef Py_ssize_t i, j, l
-    cdef real xil, acc
-    cdef real* gw
-    cdef const real* gz
-    if n < NARROW:
-        for l in range(k):
-            for j in range(n):
-                acc = 0
-                for i in range(m):
-                    acc = acc + X[i * k + l] * GZ[i * n + j]
-                GW[l * n + j] = acc
-        return
-    memset(GW, 0, k * n * sizeof(real))
-    for i in range(m):
-        gz = GZ + i * n
-        for l in range(k):
-            xil = X[i * k + l]
-            gw = GW + l * n
-            for j in range(n):
-                gw[j] = gw[j] + xil * gz[j]
-
-
-cdef void gemm_nt(real* GX, const real* GZ, const real* W,
-                  Py_ssize_t m, Py_ssize_t k, Py_ssize_t n) noexcept nogil:
-    """GX (m×k) = GZ (m×n) · Wᵀ for W (k×n): GX[i,l] = Σ_j GZ[i,j]·W[l,j]"""
-    cdef Py_ssize_t i, j, l
-    cdef real acc
-    cdef const real* gz
-    cdef const real* w
-    for i in range(m):
-        gz = GZ + i * n
-        for l in range(k):
-            w = W + l * n
-            acc = 0
-            for j in range(n):
-                acc = acc + gz[j] * w[j]
-            GX[i * k + l] = acc
-
-
-cdef void bias_act(real* Y, const real* B, Py_ssize_t m, Py_ssize_t n, int act) noexcept nogil:
-    """Y = act(Y + B) in place (B may be NULL): the bias row by row, then tanh and sigmoid by
-    the vectorised kernels over all of Y at once"""
-    cdef Py_ssize_t i, j
-    cdef real z
-    cdef real* y
-    for i in range(m):
-        y = Y + i * n
-        if B != NULL:
-            for j in range(n):
-                y[j] = y[j] + B[j]
-        if act == ACT_RELU:  # max(z, 0), NaN passing through as in numpy.maximum
-            for j in range(n):
-                z = y[j]
-                y[j] = z if (z >= 0 or z != z) else 0
-    if act == ACT_TANH:
-        v_tanh(Y, Y, m * n)
-    elif act == ACT_SIGMOID:
-        v_sigmoid(Y, Y, m * n)
-
-
-cdef void act_grad(real* GZ, real* GB, const real* G, const real* Y,
-                   Py_ssize_t m, Py_ssize_t n, int act) noexcept nogil:
-    """GZ = G·act'(Y) and, if GB is not NULL, GB = Σ_rows GZ, in one pass. GZ may be G."""
-    cdef Py_ssize_t i, j
-    cdef real* gz
-    cdef const real* g
-    cdef const real* y
-    if GB != NULL:
-        memset(GB, 0, n * sizeof(real))
-    for i in range(m):
-        gz = GZ + i * n
-        g = G + i * n
-        y = Y + i * n
-        if act == ACT_TANH:
-            for j in range(n):
-                gz[j] = g[j] * (1 - y[j] * y[j])
-        elif act == ACT_RELU:
-            for j in range(n):
-                gz[j] = g[j] * (y[j] > 0)
-        elif act == ACT_SIGMOID:
-            for j in range(n):
-                gz[j] = g[j] * y[j] * (1 - y[j])
-        elif gz != g:
-            for j in range(n):
-                gz[j] = g[j]
-        if GB != NULL:
-            for j in range(n):
-                GB[j] = GB[j] + gz[j]
-
-
-# ---------------------------------------------------------------- kernels (as in losses.pyx)
-
-cdef void ce_shift(real* P, real* M, const real* Z, Py_ssize_t n, Py_ssize_t c) noexcept nogil:
-    """M = max of each row of Z (NaN propagates); P = Z - M"""
-    cdef Py_ssize_t i, j
-    cdef real m
-    cdef const real* z
-    for i in range(n):
-        z = Z + i * c
-        m = z[0]
-        for j in range(1, c):
-            if z[j] > m or z[j] != z[j]:
-                m = z[j]
-        M[i] = m
-        for j in range(c):
-            P[i * c + j] = z[j] - m
-
-
-cdef void ce_normalise(real* P, real* L, Py_ssize_t n, Py_ssize_t c) noexcept nogil:
-    """P holds e^(Z - M): L = its row sums, and P /= L by rows"""
-    cdef Py_ssize_t i, j
-    cdef real s
-    cdef real* p
-    for i in range(n):
-        p = P + i * c
-        s = 0
-        for j in range(c):
-            s = s + p[j]
-        for j in range(c):
-            p[j] = p[j] / s
-        L[i] = s
-
-
-cdef void ce_losses(real* L, const real* M, const real* Z, const Py_ssize_t* labels,
-                    const real* T, Py_ssize_t n, Py_ssize_t c) noexcept nogil:
-    """L holds lse = log Σ e^(Z - M) per row: L = lse - (Z - M)[label], or
-    Σ T·lse - Σ T·(Z - M)"""
-    cdef Py_ssize_t i, j
-    cdef real lse, st, ts
-    for i in range(n):
-        lse = L[i]
-        if labels != NULL:
-            L[i] = lse - (Z[i * c + labels[i]] - M[i])
-        else:
-            st = 0
-            ts = 0
-            for j in range(c):
-                st = st + T[i * c + j]
-                ts = ts + T[i * c + j] * (Z[i * c + j] - M[i])
-            L[i] = st * lse - ts
-
-
-cdef void softmax_ce_rows(real* P, real* L, real* M, const real* Z, const Py_ssize_t* labels,
-                          const real* T, Py_ssize_t n, Py_ssize_t c) noexcept nogil:
-    """P = softmax(Z) by rows, L the losses (M scratch for the row maxima)"""
-    ce_shift(P, M, Z, n, c)
-    v_exp(P, P, n * c)
-    ce_normalise(P, L, n, c)
-    v_log(L, L, n)
-    ce_losses(L, M, Z, labels, T, n, c)
-
-
-cdef void ce_grad(real* GZ, const real* P, const Py_ssize_t* labels, const real* T,
-                  real scale, Py_ssize_t n, Py_ssize_t c) noexcept nogil:
-    """GZ = (P - onehot) * scale, or (P Σ T - T) * scale"""
-    cdef Py_ssize_t i, j
-    cdef real st
-    for i in range(n):
-        if labels != NULL:
-            for j in range(c):
-                GZ[i * c + j] = P[i * c + j]
-            GZ[i * c + labels[i]] = GZ[i * c + labels[i]] - 1
-        else:
-            st = 0
-            for j in range(c):
-                st = st + T[i * c + j]
-            for j in range(c):
-                GZ[i * c + j] = P[i * c + j] * st - T[i * c + j]
-        for j in range(c):
-            GZ[i * c + j] = GZ[i * c + j] * scale
-
-
-cdef void mse_losses(real* D, real* L, const real* P, const real* T,
-                     Py_ssize_t n) noexcept nogil:
-    """D = P - T; L = D·D"""
-    cdef Py_ssize_t i
-    for i in range(n):
-        D[i] = P[i] - T[i]
-        L[i] = D[i] * D[i]
-
-
-cdef void mse_grad(real* GP, const real* D, real scale, Py_ssize_t n) noexcept nogil:
-    """GP = D * scale"""
-    cdef Py_ssize_t i
-    for i in range(n):
-        GP[i] = D[i] * scale
-
-
-cdef void hinge_losses(real* M, real* L, const real* S, const real* T,
-                       Py_ssize_t n) noexcept nogil:
-    """M = 1 - T·S; L = max(M, 0) (NaN passing through)"""
-    cdef Py_ssize_t i
-    cdef real m
-    for i in range(n):
-        m = 1 - T[i] * S[i]
-        M[i] = m
-        L[i] = m if (m >= 0 or m != m) else 0
-
-
-cdef void hinge_grad(real* GS, const real* T, const real* M, real scale,
-                     Py_ssize_t n) noexcept nogil:
-    """GS = T·[M > 0] * scale (scale = -s)"""
-    cdef Py_ssize_t i
-    for i in range(n):
-        GS[i] = T[i] * (M[i] > 0) * scale
-
+# ---------------------------------------------------------------- kernels of the tape alone
 
 cdef void add_into(real* out, const real* x, Py_ssize_t n) noexcept nogil:
     """out += x"""
@@ -340,24 +114,9 @@ cdef void reduce_loss(real* out, const real* L, Py_ssize_t n, bint mean) noexcep
     out[0] = total / <real>n if mean else total
 
 
-# ---------------------------------------------------------------- kernels (as in linalg.pyx)
-
-cdef void small_gemm(real* C, const real* A, Py_ssize_t a_row, Py_ssize_t a_col,
-                     const real* B, Py_ssize_t b_row, Py_ssize_t b_col,
-                     Py_ssize_t m, Py_ssize_t k, Py_ssize_t n) noexcept nogil:
-    """C[i, j] = sum_l A[i, l] * B[l, j] for C (m, n) contiguous; A and B given by strides"""
-    cdef Py_ssize_t i, j, l
-    cdef real acc
-    for i in range(m):
-        for j in range(n):
-            acc = 0
-            for l in range(k):
-                acc = acc + A[i * a_row + l * a_col] * B[l * b_row + j * b_col]
-            C[i * n + j] = acc
-
-
 # ---------------------------------------------------------------- kernels (as in elementwise.pyx)
 
+@cython.cdivision(True)  # IEEE division (x/0 is inf or nan, as numpy's), in every build
 cdef inline real apply2(int f, real x, real y) noexcept nogil:
     if f == F_ADD:
         return x + y
@@ -377,12 +136,16 @@ cdef void binary(real* o, const real* a, const real* b, Py_ssize_t m, Py_ssize_t
             o[i * n + j] = apply2(f, a[i * ai + j * aj], b[i * bi + j * bj])
 
 
+@cython.cdivision(True)
 cdef void scalar(real* o, const real* x, real c, Py_ssize_t n, int f) noexcept nogil:
     """o = x + c, x·c, x / c or c - x"""
     cdef Py_ssize_t i
     if f == F_RSUB:
         for i in range(n):
             o[i] = c - x[i]
+    elif f == F_RDIV:
+        for i in range(n):
+            o[i] = c / x[i]
     else:
         for i in range(n):
             o[i] = apply2(f, x[i], c)
@@ -437,6 +200,62 @@ cdef void sum_leading(real* out, const real* g, Py_ssize_t m, Py_ssize_t r) noex
             out[j] = out[j] + g[i * r + j]
 
 
+cdef void tile(real* out, const real* g, Py_ssize_t m, Py_ssize_t r) noexcept nogil:
+    """out[i, j] = g[j] (a row repeated: the gradient of a sum over axis 0)"""
+    cdef Py_ssize_t i
+    for i in range(m):
+        memcpy(out + i * r, g, r * sizeof(real))
+
+
+cdef void softmax_rows(real* D, const real* X, real* M, Py_ssize_t m, Py_ssize_t r) noexcept nogil:
+    """D = softmax of X's rows, as reduce.pyx's softmax runs it (M: scratch for m values)"""
+    row_extremes(M, X, m, r, True)
+    sub_rows(D, X, M, m, r)
+    v_exp(D, D, m * r)
+    row_sums(M, D, m, r)
+    div_rows(D, D, M, m, r)
+
+
+cdef void log_softmax_rows(real* out, const real* X, real* M, real* D, real* S, Py_ssize_t m,
+                           Py_ssize_t r) noexcept nogil:
+    """out = X - logsumexp of X's rows, as reduce.pyx's row_logsumexp and log_softmax run it
+    (M, S: scratch for m values, D for m·r)"""
+    cdef Py_ssize_t i
+    row_extremes(M, X, m, r, True)
+    finite_or_zero(M, m)
+    sub_rows(D, X, M, m, r)
+    v_exp(D, D, m * r)
+    row_sums(S, D, m, r)
+    v_log(S, S, m)
+    for i in range(m):  # S += M
+        S[i] = S[i] + M[i]
+    sub_rows(out, X, S, m, r)
+
+
+cdef void cast_from(real* out, const char* src, Py_ssize_t n, int typenum) noexcept nogil:
+    """out = src converted (int64, int32, float64 or float32 elements), as numpy casts"""
+    cdef Py_ssize_t i
+    for i in range(n):
+        if typenum == cnp.NPY_INT64:
+            out[i] = <real>(<const int64_t*>src)[i]
+        elif typenum == cnp.NPY_INT32:
+            out[i] = <real>(<const int32_t*>src)[i]
+        elif typenum == cnp.NPY_DOUBLE:
+            out[i] = <real>(<const double*>src)[i]
+        else:
+            out[i] = <real>(<const float*>src)[i]
+
+
+cdef bint all_finite(const real* x, Py_ssize_t n) noexcept nogil:
+    """No NaN or ±Inf in x[:n]: x - x is 0 for every finite x and NaN otherwise, and a sum
+    of them (a loop the compiler vectorises, no branch per element) stays 0 only if all are"""
+    cdef Py_ssize_t i
+    cdef real acc = 0
+    for i in range(n):
+        acc = acc + (x[i] - x[i])
+    return acc == 0
+
+
 # ---------------------------------------------------------------- the walk
 
 cdef int run_op(Op* op) noexcept nogil:
@@ -444,8 +263,10 @@ cdef int run_op(Op* op) noexcept nogil:
     cdef Py_ssize_t i, n
     cdef Py_ssize_t* lab
     cdef int k = op.kind
-    if k == K_LOOP:
-        op.loop(op.p, op.dims, op.steps, op.loop_data)
+    cdef char* args[6]
+    if k == K_LOOP:  # (a loop may move the pointers it is given: numpy's matmul does)
+        memcpy(args, op.p, sizeof(args))
+        op.loop(args, op.dims, op.steps, op.loop_data)
     elif k == K_LABELS_I64 or k == K_LABELS_I32:
         lab = <Py_ssize_t*>op.p[1]
         for i in range(op.n[0]):
@@ -459,7 +280,8 @@ cdef int run_op(Op* op) noexcept nogil:
     elif k == K_COPY:
         memcpy(op.p[0], op.p[1], op.n[0])
     elif k == K_FINITE:
-        if not isfinite((<double*>op.p[0])[0] if op.f64 else (<float*>op.p[0])[0]):
+        if not (all_finite(<double*>op.p[0], op.n[0]) if op.f64
+                else all_finite(<float*>op.p[0], op.n[0])):
             return NOT_FINITE
     elif op.f64:
         run_typed(op, <double>0)
@@ -485,12 +307,12 @@ cdef void run_typed(Op* op, real like) noexcept nogil:
         softmax_ce_rows(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], <real*>op.p[3],
                         <Py_ssize_t*>op.p[4], <real*>op.p[5], op.n[0], op.n[1])
     elif k == K_CE_GRAD:
-        ce_grad(<real*>op.p[0], <real*>op.p[1], <Py_ssize_t*>op.p[2], <real*>op.p[3],
+        ce_grad(<real*>op.p[0], <real*>op.p[1], <Py_ssize_t*>op.p[2], <real*>op.p[3], NULL,
                 <real>op.s, op.n[0], op.n[1])
     elif k == K_MSE_LOSSES:
         mse_losses(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], <real*>op.p[3], op.n[0])
     elif k == K_MSE_GRAD:
-        mse_grad(<real*>op.p[0], <real*>op.p[1], <real>op.s, op.n[0])
+        mse_grad(<real*>op.p[0], <real*>op.p[1], NULL, <real>op.s, op.n[0])
     elif k == K_REDUCE:
         reduce_loss(<real*>op.p[0], <real*>op.p[1], op.n[0], op.n[1] != 0)
     elif k == K_ADD_INTO:
@@ -511,12 +333,36 @@ cdef void run_typed(Op* op, real like) noexcept nogil:
     elif k == K_HINGE_LOSSES:
         hinge_losses(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], <real*>op.p[3], op.n[0])
     elif k == K_HINGE_GRAD:
-        hinge_grad(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], <real>op.s, op.n[0])
+        hinge_grad(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], NULL, <real>op.s, op.n[0])
     elif k == K_SMALL_GEMM:
         small_gemm(<real*>op.p[0], <real*>op.p[1], op.n[0], op.n[1], <real*>op.p[2], op.n[2],
                    op.n[3], op.n[4], op.n[5], op.n[6])
     elif k == K_SUM_ALL:
         reduce_loss(<real*>op.p[0], <real*>op.p[1], op.n[0], op.n[1] != 0)
+    elif k == K_ROW_SUMS:
+        row_sums(<real*>op.p[0], <real*>op.p[1], op.n[0], op.n[1])
+    elif k == K_TILE:
+        tile(<real*>op.p[0], <real*>op.p[1], op.n[0], op.n[1])
+    elif k == K_FILL_ROWS:
+        fill_rows(<real*>op.p[0], <real*>op.p[1], op.n[0], op.n[1])
+    elif k == K_SOFTMAX:
+        softmax_rows(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], op.n[0], op.n[1])
+    elif k == K_LOG_SOFTMAX:
+        log_softmax_rows(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], <real*>op.p[3],
+                         <real*>op.p[4], op.n[0], op.n[1])
+    elif k == K_SOFTMAX_BWD:
+        softmax_bwd_rows(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], <real*>op.p[3],
+                         op.n[0], op.n[1])
+    elif k == K_LOG_SOFTMAX_BWD:  # as reduce.pyx's vjp_log_softmax: E = e^Y, then in place
+        v_exp(<real*>op.p[0], <real*>op.p[2], op.n[0] * op.n[1])
+        log_softmax_bwd_rows(<real*>op.p[0], <real*>op.p[1], <real*>op.p[0], op.n[0], op.n[1])
+    elif k == K_BCE_LOSSES:
+        bce_losses(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], <real*>op.p[3], op.n[0])
+    elif k == K_BCE_GRAD:
+        bce_grad(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], <real*>op.p[3], NULL,
+                 <real>op.s, op.n[0])
+    elif k == K_CAST:
+        cast_from(<real*>op.p[0], op.p[1], op.n[0], <int>op.n[1])
 
 
 # ---------------------------------------------------------------- building the ops
@@ -564,8 +410,9 @@ cdef class Tape:
     cdef object loss
     cdef object error
     cdef bint by_blas          # products went to BLAS when recorded (else numpy's matmul)
+    cdef list calls            # K_CALL's Python callables, by index
     cdef readonly Py_ssize_t arena_bytes
-    cdef readonly list params
+    cdef object gone           # the message when a weakly held object was collected
 
     def __cinit__(self):
         self.ops = NULL
@@ -574,16 +421,17 @@ cdef class Tape:
     def __dealloc__(self):
         free(self.ops)
 
-    def __init__(self, program, inputs, params, guards, scalars, loss, arena, error):
+    def __init__(self, program, inputs, params, guards, scalars, loss, arena, error, gone):
         self.error = error
+        self.gone = gone
         self.inputs = list(inputs)
         self.param_info = [tuple(p) for p in params]
-        self.params = [p[0] for p in params]
         self.guards = [tuple(g) for g in guards]
         self.loss = loss
         self.slots64 = np.array(scalars, dtype=np.float64)
         self.slots32 = self.slots64.astype(np.float32)
         self.keep = list(arena) + self.inputs + [loss]
+        self.calls = []
         # the eager kernels' choices, read once (as the module docstring says)
         self.by_blas = blas_loaded()
         self.opts = {"loop_max": dense_loop_max(), "matmul_loop_max": matmul_loop_max()}
@@ -623,6 +471,17 @@ cdef class Tape:
         """C = A @ B by numpy's matmul loop (2-D, strides as numpy passes them)."""
         dims = (1, A.shape[0], A.shape[1], B.shape[1])
         steps = (0, 0, 0) + A.strides + B.strides + C.strides
+        self.loop(np.matmul, (A, B, C), 0, steps, dims)
+
+    def add_bmatmul(self, A, B, C):
+        """C = A @ B for a stack, by numpy's matmul loop on these very strides (eager calls
+        np.matmul for products of more than two dimensions)."""
+        if not contiguous(C) or C.ndim != 3:
+            raise self.error(f"capture: a stacked product into {C.dtype} {C.shape} is not "
+                             f"captured")
+        dims = (C.shape[0], A.shape[-2], A.shape[-1], B.shape[-1])
+        steps = ((A.strides[0] if A.ndim == 3 else 0, B.strides[0] if B.ndim == 3 else 0,
+                  C.strides[0]) + A.strides[-2:] + B.strides[-2:] + C.strides[-2:])
         self.loop(np.matmul, (A, B, C), 0, steps, dims)
 
     def product(self, A, ta, B, tb, C):
@@ -710,8 +569,8 @@ cdef class Tape:
                              f"{PAIRWISE_EXACT}) is not captured: numpy sums it in blocks")
         self.op(K_REDUCE, L.dtype == np.float64, (out, L), (L.size, bool(mean)))
 
-    def add_finite(self, loss):
-        self.op(K_FINITE, loss.dtype == np.float64, (loss,))
+    def add_finite(self, arr, index):
+        self.op(K_FINITE, arr.dtype == np.float64, (arr,), (arr.size, index))
 
     def add_add_into(self, dst, src):
         self.op(K_ADD_INTO, dst.dtype == np.float64, (dst, src), (dst.size,))
@@ -740,6 +599,8 @@ cdef class Tape:
                 return n, 1
             if x.size == 1:
                 return 0, 0
+            if x.ndim == 2 and x.shape[1] == 1:
+                return 1, 0  # a column repeated over out's columns
             return 0, 1  # a row repeated over out's rows
         self.op(K_BINARY, out.dtype == np.float64, (out, a, b),
                 (m, n, FUNCTIONS[name]) + strides(a) + strides(b))
@@ -797,9 +658,94 @@ cdef class Tape:
     def add_reduce_to(self, out, full):
         if out.size == 1:
             self.sum_all(out, full, False)
+        elif out.ndim == 2 and out.shape[1] == 1 and full.ndim == 2:  # a column: row sums
+            self.op(K_ROW_SUMS, out.dtype == np.float64, (out, full),
+                    self.rows_of(full, 1, "a column's gradient"))
         else:
             self.op(K_SUM_LEADING, out.dtype == np.float64, (out, full),
                     (full.size // out.size, out.size))
+
+    def rows_of(self, x, axis, what):
+        """(m, r): x as m rows of r along its last axis, as reduce.pyx's row paths take it;
+        else error (eager would run numpy's own loops)."""
+        if (axis != x.ndim - 1 or not contiguous(x) or x.dtype not in (np.float32, np.float64)
+                or not 0 < x.shape[-1] <= PAIRWISE_EXACT or x.size == 0):
+            raise self.error(f"capture: {what} over axis {axis} of {x.dtype} {x.shape} is not "
+                             f"captured (a tape takes the last axis of a contiguous array of at "
+                             f"most {PAIRWISE_EXACT} columns)")
+        return x.size // x.shape[-1], x.shape[-1]
+
+    def add_reduce_axes(self, kind, x, axes, out):
+        f64 = out.dtype == np.float64
+        if len(axes) == 1 and axes[0] == x.ndim - 1:
+            m, r = self.rows_of(x, axes[0], kind)
+            self.op(K_ROW_SUMS, f64, (out, x), (m, r))
+            count = r
+        elif x.ndim == 2 and axes == (0,) and contiguous(x):
+            if x.shape[1] == 1:  # one column: numpy sums it as one contiguous run
+                self.sum_all(out, x, False)
+            else:
+                self.op(K_SUM_LEADING, f64, (out, x), (x.shape[0], x.shape[1]))
+            count = x.shape[0]
+        else:
+            raise self.error(f"capture: a {kind} over axes {axes} of {x.dtype} {x.shape} is not "
+                             f"captured (a tape takes the last axis, or axis 0 of a matrix)")
+        if kind == "mean":  # numpy: the sum / count, in out's precision
+            self.op(K_SCALAR, f64, (out, out), (out.size, F_DIV), float(count))
+
+    def add_expand(self, kind, g, axes, out):
+        f64 = out.dtype == np.float64
+        if len(axes) == 1 and axes[0] == out.ndim - 1:
+            m, r = self.rows_of(out, axes[0], kind)
+            kind_of = K_FILL_ROWS
+        elif out.ndim == 2 and axes == (0,) and contiguous(out):
+            m, r = out.shape
+            kind_of = K_TILE
+        else:
+            raise self.error(f"capture: the gradient of a {kind} over axes {axes} of shape "
+                             f"{out.shape} is not captured")
+        if kind == "mean":  # eager: (g / count) broadcast
+            scaled = np.empty(g.shape, g.dtype)
+            self.op(K_SCALAR, f64, (scaled, g), (g.size, F_DIV),
+                    float(r if kind_of == K_FILL_ROWS else m))
+            g = scaled
+        self.op(kind_of, f64, (out, g), (m, r))
+
+    def add_softmax(self, x, axis, out):
+        m, r = self.rows_of(x, axis, "softmax")
+        self.op(K_SOFTMAX, out.dtype == np.float64, (out, x, np.empty(m, x.dtype)), (m, r))
+
+    def add_log_softmax(self, x, axis, out):
+        m, r = self.rows_of(x, axis, "log_softmax")
+        self.op(K_LOG_SOFTMAX, out.dtype == np.float64,
+                (out, x, np.empty(m, x.dtype), np.empty_like(x), np.empty(m, x.dtype)), (m, r))
+
+    def add_softmax_vjp(self, g, y, axis, out):
+        m, r = self.rows_of(y, axis, "softmax's gradient")
+        self.op(K_SOFTMAX_BWD, out.dtype == np.float64, (out, g, y, np.empty(r, y.dtype)),
+                (m, r))
+
+    def add_log_softmax_vjp(self, g, y, axis, out):
+        m, r = self.rows_of(y, axis, "log_softmax's gradient")
+        self.op(K_LOG_SOFTMAX_BWD, out.dtype == np.float64, (out, g, y), (m, r))
+
+    def add_bce_fwd(self, Z, T, E, L):
+        self.op(K_BCE_LOSSES, Z.dtype == np.float64, (L, Z, T, E), (Z.size,))
+
+    def add_bce_bwd(self, Z, T, E, scale, GZ):
+        self.op(K_BCE_GRAD, Z.dtype == np.float64, (GZ, Z, T, E), (Z.size,), float(scale))
+
+    def add_cast(self, src, out):
+        if src.dtype.num not in (cnp.NPY_INT64, cnp.NPY_INT32, cnp.NPY_DOUBLE, cnp.NPY_FLOAT) \
+                or src.dtype.byteorder not in "=|" or not contiguous(src):
+            raise self.error(f"capture: a target of dtype {src.dtype} is not captured "
+                             f"(int32, int64, float32 or float64 are)")
+        self.op(K_CAST, out.dtype == np.float64, (out, src), (out.size, src.dtype.num))
+
+    def add_call(self, fn):
+        # a Python call between two nogil runs of the ops (a distributed step's allreduce)
+        self.op(K_CALL, True, (), (len(self.calls),))
+        self.calls.append(fn)
 
     def add_copy(self, out, src):
         self.op(K_COPY, out.dtype == np.float64, (out, src), (out.nbytes,))
@@ -836,9 +782,25 @@ cdef class Tape:
                 op.loop_data = u.data[loop[1]]
 
     # -------------------------------------------------------- replay
-    cdef int check(self, tuple args) except -1:
+    @property
+    def params(self):
+        """The parameters (error(gone) if one was collected)."""
+        return self.live()
+
+    cdef list live(self):
+        cdef list params = []
+        for info in self.param_info:
+            p = (<tuple>info)[0]()
+            if p is None:
+                raise self.error(self.gone)
+            params.append(p)
+        return params
+
+    cdef list check(self, tuple args):
+        """Raise error naming the first guard that fails; the live parameters."""
         cdef Py_ssize_t i
         cdef cnp.ndarray data, buf
+        cdef list params = self.live()
         if len(args) != len(self.inputs):
             e = self.error(f"capture: the step was captured with {len(self.inputs)} arguments, "
                            f"called with {len(args)}")
@@ -862,6 +824,14 @@ cdef class Tape:
                 raise e
         for g in self.guards:
             obj, attr, index, expected = <tuple>g
+            if type(obj) is ReferenceType:
+                obj = obj()
+                if obj is None:
+                    raise self.error(self.gone)
+            if type(expected) is ReferenceType:
+                expected = expected()
+                if expected is None:
+                    raise self.error(self.gone)
             value = getattr(obj, attr) if attr is not None else obj
             if index == -2:
                 ok = len(value) == expected
@@ -871,21 +841,21 @@ cdef class Tape:
                 ok = value is expected
             if not ok:
                 raise self.error(_guard_message(obj, attr, index, expected, value))
-        for info in self.param_info:
-            p = (<tuple>info)[0]
-            if not (<tuple>info)[2] and (<Node>p).grad is not None:
+        for i in range(len(params)):
+            p = params[i]
+            if not (<tuple>self.param_info[i])[2] and (<Node>p).grad is not None:
                 raise self.error(
                     f"capture: a parameter ({p.data.dtype} {p.data.shape}) holds a gradient "
                     f"before the step, which the captured step does not clear (eager backward "
                     f"would add into it); call zero_grad() first")
-        return 0
+        return params
 
     def replay(self, tuple args, slots):
         """Check the guards, copy the inputs in, run the ops without the GIL; the loss."""
-        cdef Py_ssize_t i
+        cdef Py_ssize_t i, j
         cdef int status = OK
         cdef cnp.ndarray data, buf
-        self.check(args)
+        cdef list params = self.check(args)
         if blas_loaded() != self.by_blas:
             raise self.error("capture: matrix products were switched between BLAS and numpy's "
                              "matmul (fastgrad._cy.blas.use) since the step was captured; "
@@ -906,20 +876,32 @@ cdef class Tape:
             s32[i] = <float>s64[i]
         cdef Op* ops = self.ops
         cdef Py_ssize_t n_ops = self.n_ops
-        with nogil:
-            for i in range(n_ops):
-                status = run_op(&ops[i])
-                if status != OK:
-                    break
+        i = 0
+        while True:  # the ops without the GIL, stopping at each K_CALL to make its call
+            with nogil:
+                while i < n_ops:
+                    if ops[i].kind == K_CALL:
+                        break
+                    status = run_op(&ops[i])
+                    if status != OK:
+                        break
+                    i += 1
+            if status != OK or i >= n_ops:
+                break
+            self.calls[ops[i].n[0]]()
+            i += 1
+        if status != OK:
+            for j in range(len(params)):  # as eager: zero_grad ran, backward rolled back
+                if (<tuple>self.param_info[j])[2]:
+                    (<Node>params[j]).grad = None
         if status == BAD_LABEL:
             raise ValueError(f"softmax_cross_entropy: label {ops[i].n[2]} is out of range for "
                              f"{ops[i].n[1]} classes (replayed step; nothing was updated)")
         if status == NOT_FINITE:
-            raise FloatingPointError(f"capture: the replayed step's loss is "
-                                     f"{float(self.loss)!r}; the replay stopped before backward "
-                                     f"(nothing was updated)")
-        for info in self.param_info:
-            p = (<tuple>info)[0]
+            raise FloatingPointError(_not_finite_message(self.loss, params, ops[i].n[1]))
+        for i in range(len(params)):
+            info = self.param_info[i]
+            p = params[i]
             (<Node>p).grad = (<tuple>info)[1] if (<tuple>info)[3] else None
             if (<tuple>info)[4]:  # its optimizer changed it: as Optimizer.step, a new version
                 mark_modified(<Node>p)
@@ -957,7 +939,8 @@ KIND_NAMES = ["labels_i64", "labels_i32", "gemm_nn", "gemm_tn", "gemm_nt", "blas
               "numpy_loop", "bias_act", "act_grad", "softmax_ce_rows", "ce_grad", "mse_losses",
               "mse_grad", "reduce", "finite", "add_into", "binary", "scalar", "unary",
               "unary_grad", "copy", "fill", "sum_leading", "sum_all", "small_gemm",
-              "hinge_losses", "hinge_grad"]
+              "hinge_losses", "hinge_grad", "call", "row_sums", "tile", "fill_rows", "softmax",
+              "log_softmax", "softmax_bwd", "log_softmax_bwd", "bce_losses", "bce_grad", "cast"]
 
 
 class _SlotView:

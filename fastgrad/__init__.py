@@ -23,7 +23,7 @@ from .autodiff import (
     make_vjp,
     value_and_grad,
 )
-from .capture import CaptureError, capture
+from .capture import CaptureError, capture, capture_value_and_grad
 from .differential_operators import (
     deriv,
     grad_named,
@@ -49,7 +49,7 @@ BACKEND = _active.name
 __version__ = "0.1.0"
 
 __all__ = ["BACKEND", "Tensor", "capture", "CaptureError", "gradcheck", "GradcheckError",
-           "no_grad", "enable_grad",
+           "capture_value_and_grad", "no_grad", "enable_grad",
            "Value", "set_grad_enabled", "is_grad_enabled", "set_finite_check", "nn", "optim",
            "fit", "predict", "evaluate", "save_parameters", "load_parameters", "load_state",
            "grad", "value_and_grad", "elementwise_grad", "jacobian", "grad_and_aux", "make_vjp",

@@ -20,13 +20,17 @@ twin calls. The arrays of the recording step (node values, the losses' saved arr
 new ones (gradients, scratch) are the tape's arena; parameters, their optimizer state and the
 optimizer's scratch are the user's arrays, used in place.
 
-What a tape holds: the fused dense layer (any activation), 2-D matmul, add/sub/mul of
-tensors of one shape or with a broadcast row or single value, scalar add/mul/div/rsub,
-neg/exp/log/tanh/relu/sigmoid, sum/mean of all elements; softmax cross-entropy with class
-labels or probability rows, MSE and hinge (mean or sum, as the step's loss); the updates of SGD
-(momentum, Nesterov, dampening, weight decay), Adam and AdamW. A step that uses another op
-raises CaptureError naming it when recorded (``fallback=True``: a one-time warning and the step
-stays eager from then on). The loss may be any scalar built from these.
+What a tape holds: the fused dense layer (any activation), 2-D and stacked matmul,
+add/sub/mul/div of tensors of one shape or with a broadcast row, column or single value,
+scalar add/mul/div/rsub/rdiv, x ** 2, neg/exp/log/tanh/relu/sigmoid, softmax/log_softmax over
+the last axis, sum/mean of all elements, over the last axis or axis 0, reshape (a view);
+softmax cross-entropy with class labels or probability rows, binary cross-entropy with
+logits, MSE and hinge (mean or sum, as the step's loss); the updates of SGD (momentum,
+Nesterov, dampening, weight decay), Adam and AdamW; a DistributedOptimizer's reduction (the
+scaled copies into its flat buffers, then one Python call for the Allreduce). A step that uses
+another op raises CaptureError naming it when recorded (``fallback=True``: a one-time warning
+and the step stays eager from then on). The loss may be any scalar built from these.
+``capture_value_and_grad`` captures the HIPS face's loop (value_and_grad, then p -= lr * g).
 
 Guards, before every replay: argument count and kinds; each input's shape and dtype (a
 non-contiguous input is copied, which is right); the identity of every parameter's array
@@ -40,6 +44,7 @@ replay. ``verify=N`` checks every N-th replay against an eager step on the same 
 import functools
 import math
 import warnings
+import weakref
 
 import numpy as np
 
@@ -47,12 +52,15 @@ from . import _backend, _recording, engine, optim
 from ._py.opcodes import (
     OP_ADD,
     OP_ADD_S,
+    OP_BCE_LOGITS,
     OP_DENSE,
+    OP_DIV,
     OP_DIV_S,
     OP_EXP,
     OP_HINGE,
     OP_LEAF,
     OP_LOG,
+    OP_LOG_SOFTMAX,
     OP_MATMUL,
     OP_MEAN,
     OP_MSE,
@@ -60,9 +68,13 @@ from ._py.opcodes import (
     OP_MUL_S,
     OP_NAMES,
     OP_NEG,
+    OP_POW_S,
+    OP_RDIV_S,
     OP_RELU,
+    OP_RESHAPE,
     OP_RSUB_S,
     OP_SIGMOID,
+    OP_SOFTMAX,
     OP_SOFTMAX_CE,
     OP_SUB,
     OP_SUM,
@@ -70,12 +82,14 @@ from ._py.opcodes import (
 )
 from ._recording import CaptureError
 
-__all__ = ["CaptureError", "Captured", "capture"]
+__all__ = ["CaptureError", "Captured", "capture", "capture_value_and_grad"]
 
-_LOSS_OPS = (OP_SOFTMAX_CE, OP_MSE, OP_HINGE)
+_LOSS_OPS = (OP_SOFTMAX_CE, OP_MSE, OP_HINGE, OP_BCE_LOGITS)
 # element-wise ops a tape holds (generic Tensor code): their names in the tape's instructions
-_BINARY = {OP_ADD: "add", OP_SUB: "sub", OP_MUL: "mul"}
-_SCALAR = {OP_ADD_S: "add", OP_MUL_S: "mul", OP_DIV_S: "div", OP_RSUB_S: "rsub"}
+_BINARY = {OP_ADD: "add", OP_SUB: "sub", OP_MUL: "mul", OP_DIV: "div"}
+_NORMALISE = {OP_SOFTMAX: "softmax", OP_LOG_SOFTMAX: "log_softmax"}
+_SCALAR = {OP_ADD_S: "add", OP_MUL_S: "mul", OP_DIV_S: "div", OP_RSUB_S: "rsub",
+           OP_RDIV_S: "rdiv"}
 _UNARY = {OP_NEG: "neg", OP_EXP: "exp", OP_LOG: "log", OP_TANH: "tanh", OP_RELU: "relu",
           OP_SIGMOID: "sigmoid"}
 _REDUCE = {OP_SUM: "sum", OP_MEAN: "mean"}
@@ -119,6 +133,9 @@ class _Recorder:
         self.loss = None                # the 0-d array holding the loss
         self.labels = {}                # id(loss node) -> its labels buffer in the tape
         self.cleared = set()            # ids of tensors whose grad the step clears before backward
+        self.reduced = {}               # id(parameter) -> its view into a distributed flat buffer
+        self.weak = set()               # ids of the objects the tape holds weakly (see _Tape)
+        self.after = []                 # Python calls after each replay (DistributedOptimizer)
 
     def zero_grad(self, tensors):
         if self.root is None:
@@ -169,29 +186,43 @@ class _Recorder:
                 self.mse_forward(node, node is root)
             elif node._op == OP_HINGE:
                 self.hinge_forward(node, node is root)
+            elif node._op == OP_BCE_LOGITS:
+                self.bce_forward(node, node is root)
+            elif node._op == OP_RESHAPE:
+                self.reshape_forward(node)
+            elif node._op in _NORMALISE:
+                self.program.append((_NORMALISE[node._op], node._prev[0].data, node._ctx,
+                                     node.data))
             elif node._op in _BINARY:
                 self.binary_forward(node)
             elif node._op in _SCALAR:
                 self.program.append(("scalar", _SCALAR[node._op], node._prev[0].data,
                                      float(node._ctx), node.data))
+            elif node._op == OP_POW_S and float(node._ctx) == 2.0:  # numpy squares: x·x
+                x = node._prev[0].data
+                self.program.append(("binary", "mul", x, x, node.data))
             elif node._op in _UNARY:
                 self.program.append(("unary", _UNARY[node._op], node._prev[0].data,
                                      node.data))
             elif node._op == OP_MATMUL:
                 self.matmul_forward(node)
-            elif node._op in _REDUCE and node._ctx[0] is None and not node._ctx[1]:
+            elif node._op in _REDUCE and node._ctx[0] is None:
                 self.program.append(("reduce_all", _REDUCE[node._op], node._prev[0].data,
                                      node.data))
+            elif node._op in _REDUCE:
+                self.program.append(("reduce_axes", _REDUCE[node._op], node._prev[0].data,
+                                     tuple(node._ctx[0]), node.data))
             else:
                 raise CaptureError(
                     f"capture: the op {_describe(node)} has no tape kernel yet (a tape holds "
-                    f"dense layers, 2-D matmul, softmax_ce, mse and hinge, add/sub/mul (same "
-                    f"shape, a bias row or one value), scalar add/mul/div/rsub, neg/exp/log/tanh/relu/sigmoid, and "
-                    f"sum/mean of all elements); use fastgrad.capture(fn, fallback=True) to "
-                    f"run such a step eagerly")
+                    f"dense layers, 2-D matmul, softmax_ce, bce_with_logits, mse and hinge, "
+                    f"add/sub/mul/div (same shape, a bias row or one value), scalar "
+                    f"add/mul/div/rsub, neg/exp/log/tanh/relu/sigmoid, softmax/log_softmax over "
+                    f"the last axis, sum/mean of all elements, over the last axis or axis 0); "
+                    f"use fastgrad.capture(fn, fallback=True) to run such a step eagerly")
         self.loss = root.data
         if engine._check_finite:  # eager backward raises on a NaN/Inf loss: so does a replay
-            self.program.append(("finite", self.loss))
+            self.program.append(("finite", self.loss, -1))
         # the root's gradient is the seed, 1: a fused loss folds it into its scale
         seed = None if root._op in _LOSS_OPS else np.ones(root.data.shape, root.data.dtype)
         if seed is not None:
@@ -208,10 +239,26 @@ class _Recorder:
                 self.mse_backward(node, contributions)
             elif node._op == OP_HINGE:
                 self.hinge_backward(node, contributions)
+            elif node._op == OP_BCE_LOGITS:
+                self.bce_backward(node, contributions)
+            elif node._op == OP_RESHAPE:  # the gradient, reshaped back (a view), copied
+                a, G = node._prev[0], contributions[id(node)]
+                self.contribute(a, contributions, a.data.shape, lambda out, a=a, G=G:
+                                self.program.append(("copy", out, G.reshape(a.data.shape))))
+            elif node._op in _NORMALISE:
+                a = node._prev[0]
+                name = _NORMALISE[node._op] + "_vjp"
+                G = contributions[id(node)]
+                self.contribute(a, contributions, G.shape, lambda out, name=name, G=G, node=node:
+                                self.program.append((name, G, node.data, node._ctx, out)))
             elif node._op == OP_MATMUL:
                 self.matmul_backward(node, contributions)
             else:
                 self.elementwise_backward(node, contributions)
+        if engine._check_finite:  # and on a NaN/Inf gradient, before anything is updated
+            for k, p in enumerate(self.params):
+                if id(p) in self.grads:
+                    self.program.append(("finite", self.grads[id(p)], k))
 
     def leaf(self, node):
         if node.requires_grad:
@@ -248,11 +295,14 @@ class _Recorder:
     @staticmethod
     def broadcast_kind(shape, out_shape):
         """How an operand of ``shape`` meets a result of ``out_shape``: "full" (the same),
-        "row" (a row repeated: (n,) or (1, n) against (m, n)), "one" (one value), or None."""
+        "row" (a row repeated: (n,) or (1, n) against (m, n)), "col" (a column repeated: (m, 1)
+        against (m, n)), "one" (one value), or None."""
         if shape == out_shape:
             return "full"
         if int(np.prod(shape)) == 1 and len(shape) <= len(out_shape):
             return "one"
+        if len(out_shape) == 2 and tuple(shape) == (out_shape[0], 1):
+            return "col"
         if (len(out_shape) == 2 and len(shape) in (1, 2) and shape[-1] == out_shape[1]
                 and int(np.prod(shape)) == out_shape[1]):
             return "row"
@@ -263,21 +313,39 @@ class _Recorder:
         for x in (a, b):
             if self.broadcast_kind(x.data.shape, node.data.shape) is None:
                 raise CaptureError(f"capture: {_describe(node)} broadcasts an operand of shape "
-                                   f"{x.data.shape}; a tape broadcasts rows and single values")
+                                   f"{x.data.shape}; a tape broadcasts rows, columns and single "
+                                   f"values")
             self.contiguous(x.data, f"an operand of {OP_NAMES[node._op]}")
         self.program.append(("binary", _BINARY[node._op], a.data, b.data, node.data))
 
+    @staticmethod
+    def batched(a, b):
+        """A stack of products (eager: numpy's matmul): (s, m, k) @ (k, n) or (s, k, n)."""
+        return a.ndim == 3 and (b.ndim == 2 or (b.ndim == 3 and b.shape[0] == a.shape[0]))
+
     def matmul_forward(self, node):
         a, b = node._prev
+        if self.batched(a.data, b.data):
+            self.program.append(("bmatmul", a.data, b.data, node.data))
+            return
         for x in (a, b):
             if x.data.ndim != 2:
                 raise CaptureError(f"capture: {_describe(node)} has an operand of shape "
-                                   f"{x.data.shape}; a tape takes 2-D matrix products")
+                                   f"{x.data.shape}; a tape takes 2-D matrix products and "
+                                   f"stacks (s, m, k) @ (k, n) or (s, k, n)")
         self.program.append(("matmul", a.data, b.data, node.data))
 
     def matmul_backward(self, node, contributions):
         a, b = node._prev
         G = contributions[id(node)]
+        if self.batched(a.data, b.data):  # as vjp_matmul: g @ bᵀ, then aᵀ @ g (summed over
+            A, B = a.data, b.data         # the stack when b is one matrix)
+            emit = self.program.append
+            self.contribute(a, contributions, A.shape, lambda out: emit(
+                ("bmatmul", G, np.swapaxes(B, -1, -2), out)))
+            self.contribute(b, contributions, A.shape[:1] + B.shape[-2:], lambda out: emit(
+                ("bmatmul", np.swapaxes(A, -1, -2), G, out)))
+            return
         GA, add_a = self.grad_buffer(a, contributions, a.data.shape)
         GB, add_b = self.grad_buffer(b, contributions, b.data.shape)
         self.program.append(("matmul_vjp", a.data, b.data, G, GA, GB))
@@ -298,7 +366,7 @@ class _Recorder:
                 self.program.append(add)
             return
         kind = self.broadcast_kind(target, tuple(shape))
-        if kind not in ("row", "one"):
+        if kind not in ("row", "one", "col") and tuple(shape[1:]) != target:
             raise CaptureError(f"capture: a gradient of shape {tuple(shape)} summed to "
                                f"{target} is not captured")
         full = self.new(shape, parent.data.dtype)
@@ -325,6 +393,16 @@ class _Recorder:
                 self.contribute(b, contributions, G.shape,
                                 lambda out: emit(("binary", "mul", G, a.data, out)))
                 return
+            if op == OP_DIV:  # ga = g/b, gb = -(g·y)/b (negating after the division: the same
+                y = node.data  # bits, IEEE division being symmetric in sign)
+                self.contribute(a, contributions, G.shape,
+                                lambda out: emit(("binary", "div", G, b.data, out)))
+                if b.requires_grad:
+                    t = self.new(G.shape, G.dtype)
+                    self.contribute(b, contributions, G.shape, lambda out: (
+                        emit(("binary", "mul", G, y, t)), emit(("binary", "div", t, b.data, t)),
+                        emit(("unary", "neg", t, out))))
+                return
             self.pass_through(a, contributions, G)
             if op == OP_SUB:
                 self.contribute(b, contributions, G.shape,
@@ -335,12 +413,23 @@ class _Recorder:
             a, c = node._prev[0], float(node._ctx)
             if op == OP_ADD_S:
                 self.pass_through(a, contributions, G)
+            elif op == OP_RDIV_S:  # y = c/a: ga = -(g·y)/a
+                y = node.data
+                t = self.new(G.shape, G.dtype)
+                self.contribute(a, contributions, G.shape, lambda out: (
+                    emit(("binary", "mul", G, y, t)), emit(("binary", "div", t, a.data, t)),
+                    emit(("unary", "neg", t, out))))
             elif op == OP_RSUB_S:
                 self.contribute(a, contributions, G.shape,
                                 lambda out: emit(("unary", "neg", G, out)))
             else:
                 self.contribute(a, contributions, G.shape,
                                 lambda out: emit(("scalar", _SCALAR[op], G, c, out)))
+        elif op == OP_POW_S:  # c = 2: ga = (g·2)·a (numpy: g * c * a ** 1.0)
+            a = node._prev[0]
+            t = self.new(G.shape, G.dtype)
+            self.contribute(a, contributions, G.shape, lambda out: (
+                emit(("scalar", "mul", G, 2.0, t)), emit(("binary", "mul", t, a.data, out))))
         elif op in _UNARY:
             a, y = node._prev[0], node.data
             name = _UNARY[op]
@@ -354,11 +443,25 @@ class _Recorder:
                 instruction = ("unary_grad", name, G, y)
             self.contribute(a, contributions, G.shape,
                             lambda out: emit((*instruction, out)))
-        else:  # sum or mean of all elements: every element gets g (or g/count)
+        elif node._ctx[0] is None:  # sum or mean of all elements: every element gets g (/count)
             a = node._prev[0]
             mean = op == OP_MEAN
             self.contribute(a, contributions, a.data.shape,
                             lambda out: emit(("fill", out, G, mean)))
+        else:  # over some axes: g (/count) repeated over them
+            a = node._prev[0]
+            axes = tuple(node._ctx[0])
+            self.contribute(a, contributions, a.data.shape,
+                            lambda out: emit(("expand", _REDUCE[op], G, axes, out)))
+
+    def reshape_forward(self, node):
+        """A reshape that eager made as a view needs no op: the tape's arrays alias as eager's
+        do (a reshape that copied is refused)."""
+        x = node._prev[0].data
+        if not (node.data.base is not None and np.shares_memory(node.data, x)
+                and x.flags.c_contiguous):
+            raise CaptureError(f"capture: {_describe(node)} copied its input (a reshape of a "
+                               f"non-contiguous array) and is not captured")
 
     def dense_forward(self, node):
         x, W = node._prev[0], node._prev[1]
@@ -442,10 +545,48 @@ class _Recorder:
         self.loss_is_root(node, is_root)
         T, M, reduction = node._ctx
         S = self.contiguous(node._prev[0].data, "hinge_loss's scores")
-        self.input_of(T, "hinge_loss's target")
+        self.target_source(T, "hinge_loss's target")
         L = self.new(S.shape, S.dtype)
         self.program.append(("hinge_fwd", S, T, M, L))
         self.reduction(node, L, reduction)
+
+    def target_source(self, T, what):
+        """``T``, a loss's target array: an argument's buffer as it is, or a converted copy of
+        one (then refreshed from it by a cast instruction before the loss)."""
+        try:
+            return self.input_of(T, what)
+        except CaptureError:
+            pass
+        found = [buf for buf in self.inputs if isinstance(buf, np.ndarray) and buf.size == T.size
+                 and np.array_equal(buf.reshape(T.shape), T)]
+        if len(found) != 1:
+            raise CaptureError(
+                f"capture: {what} ({T.dtype} {T.shape}) is not an argument of the captured "
+                f"function" if not found else f"capture: two arguments hold the values of "
+                f"{what}; capture cannot tell which one the loss reads")
+        self.program.append(("cast", found[0], T))
+        return T
+
+    def bce_forward(self, node, is_root):
+        self.loss_is_root(node, is_root)
+        T, E, reduction = node._ctx
+        Z = self.contiguous(node._prev[0].data, "binary_cross_entropy_with_logits's logits")
+        if not (E.shape == Z.shape and E.flags.c_contiguous):
+            raise CaptureError("capture: binary_cross_entropy_with_logits on a non-contiguous "
+                               "input is not captured")
+        self.target_source(T, "binary_cross_entropy_with_logits's target")
+        self.program.append(("bce_fwd", Z, T, E, self.new(Z.shape, Z.dtype)))
+        self.reduction(node, self.program[-1][4], reduction)
+
+    def bce_backward(self, node, contributions):
+        T, E, _ = node._ctx
+        GZ, add = self.grad_buffer(node._prev[0], contributions, E.shape)
+        if GZ is None:
+            return
+        self.program.append(("bce_bwd", node._prev[0].data, T, E, self.scale(node, E.size),
+                             GZ))
+        if add is not None:
+            self.program.append(add)
 
     def hinge_backward(self, node, contributions):
         T, M, _ = node._ctx
@@ -482,6 +623,38 @@ class _Recorder:
         if add is not None:
             self.program.append(add)
 
+    # ------------------------------------------------------------ distributed training
+    def allreduce(self, dopt, local, tail):
+        """DistributedOptimizer.reduce_gradients (fastgrad.distributed): the gradients, scaled
+        by the local batch size, copied into the flat buffers' views (in the tape), then one
+        Python call of ``dopt.sum_and_divide(tail)`` (the Allreduce and the division); the
+        update that follows reads the views. ``tail`` None: one rank, nothing reduced."""
+        if self.root is None:
+            raise CaptureError("capture: DistributedOptimizer.step() runs before backward(); "
+                               "a captured step is forward, backward, step")
+        if self.reduced and any(id(p) in self.reduced for p in dopt.params):
+            raise CaptureError("capture: the gradients are reduced twice in the step")
+        if local == 0:
+            raise CaptureError("capture: a distributed step without a local sample "
+                               "(batch_size=0) is not captured; run it eagerly")
+        self.after.append(_WeakCall(dopt, "after_step"))
+        if tail is None:
+            return
+        for i, (p, view) in enumerate(zip(dopt.params, dopt.flat.views)):
+            g = self.grads.get(id(p))
+            if g is None:
+                raise CaptureError(f"capture: DistributedOptimizer's parameter {i} "
+                                   f"({p.data.dtype} {p.data.shape}) gets no gradient from the "
+                                   f"step's loss; capture needs every optimized parameter in "
+                                   f"the graph")
+            self.program.append(("scalar", "mul", g, float(local), view))
+            self.reduced[id(p)] = view
+        tail = np.array(tail)
+        self.arena.append(tail)
+        self.program.append(("call", _WeakCall(dopt, "sum_and_divide", tail)))
+        self.guards.append((dopt, "flat", -1, dopt.flat))
+        self.weak.add(id(dopt))
+
     # ------------------------------------------------------------ the optimizer
     def optimizer_step(self, opt):
         if self.root is None:
@@ -495,7 +668,7 @@ class _Recorder:
                                f"program (SGD, Adam and AdamW have)")
         grads = []
         for i, p in enumerate(opt.params):
-            g = self.grads.get(id(p))
+            g = self.reduced.get(id(p), self.grads.get(id(p)))
             if g is None:
                 raise CaptureError(f"capture: {type(opt).__name__}'s parameter {i} "
                                    f"({p.data.dtype} {p.data.shape}) gets no gradient from the "
@@ -505,10 +678,10 @@ class _Recorder:
         base = len(self.scalars)
         values = _slot_values(opt, opt.steps)
         self.scalars.extend(values)
-        self.guards.append((opt, "params", -1, opt.params))
-        self.guards.append((opt.params, None, -2, len(opt.params)))
+        self.guards.append((opt, "params", -2, len(opt.params)))
         for i, p in enumerate(opt.params):
-            self.guards.append((opt.params, None, i, p))
+            self.guards.append((opt, "params", i, p))
+        self.weak.add(id(opt))
         program(self, opt, grads, base)
         self.optimizers.append((opt, base, _structure(opt)))
 
@@ -521,8 +694,7 @@ class _Recorder:
         if arr is None:
             raise CaptureError(f"capture: {type(opt).__name__}'s {name}[{i}] does not exist "
                                f"yet (the first step creates it)")
-        self.guards.append((getattr(opt, name), None, i, arr))
-        self.guards.append((opt, name, -1, getattr(opt, name)))
+        self.guards.append((opt, name, i, arr))
         return arr
 
 
@@ -618,6 +790,11 @@ def _adam_program(rec, opt, grads, base):
 _UPDATES = {optim.SGD: _sgd_program, optim.Adam: _adam_program, optim.AdamW: _adam_program}
 
 
+def updates_taped(opt):
+    """True when a tape holds ``opt``'s update (its exact type has a program here)."""
+    return type(opt) in _UPDATES
+
+
 def _commit(opt, values):
     """After a replay: the optimizer's Python state as its eager step() leaves it."""
     opt.lr = values[0]
@@ -643,12 +820,39 @@ def _arg_arrays(args, where):
     return out
 
 
+_GONE = ("capture: the captured step's parameters or optimizer were garbage collected (the "
+         "tape holds them weakly, so that a replay never trains a model nobody holds); "
+         "capture the step again with the model and optimizer in use")
+
+
+class _WeakCall:
+    """``getattr(obj, name)(*args)`` for an object the tape holds weakly (CaptureError once it
+    is gone)."""
+
+    def __init__(self, obj, name, *args):
+        self.ref = weakref.ref(obj)
+        self.name = name
+        self.args = args
+
+    def __call__(self):
+        obj = self.ref()
+        if obj is None:
+            raise CaptureError(_GONE)
+        return getattr(obj, self.name)(*self.args)
+
+
 class _Tape:
-    """One recorded program with its guards (wraps the backend's Tape)."""
+    """One recorded program with its guards (wraps the backend's Tape).
+
+    The parameters and optimizers are held weakly (the arrays strongly: the ops point into
+    them): if the model is dropped or rebound (``model = new_model`` where the step reads a
+    global), they are collected and a replay raises CaptureError instead of training them."""
 
     def __init__(self, bk, rec, signature):
         self.signature = signature
-        self.optimizers = rec.optimizers
+        self.optimizers = [(weakref.ref(opt), base, structure)
+                           for opt, base, structure in rec.optimizers]
+        self.after = rec.after              # Python calls after each replay
         # (parameter, its gradient buffer, the step clears its grad before backward, the
         # step leaves a gradient in it, an optimizer of the step updates it: a replay gives it
         # a new version as Optimizer.step does)
@@ -658,11 +862,29 @@ class _Tape:
             if id(p) not in rec.grads:
                 raise CaptureError(f"capture: a parameter ({p.data.dtype} {p.data.shape}) is in "
                                    f"the graph but gets no gradient from its ops")
-            params.append((p, rec.grads[id(p)], id(p) in rec.cleared, p.grad is not None,
+            # the gradient a step leaves: its buffer, or its view into a reduced flat buffer
+            grad = rec.reduced.get(id(p), rec.grads[id(p)])
+            params.append((weakref.ref(p), grad, id(p) in rec.cleared, p.grad is not None,
                            id(p) in updated))
-        self.compiled = bk.tape.Tape(rec.program, rec.inputs, params, rec.guards,
+        weak = rec.weak | {id(p) for p in rec.params}
+
+        def held(x):
+            return weakref.ref(x) if id(x) in weak else x
+        guards = [(held(obj), attr, index, held(expected))
+                  for obj, attr, index, expected in rec.guards]
+        self.compiled = bk.tape.Tape(rec.program, rec.inputs, params, guards,
                                      np.array(rec.scalars, dtype=np.float64), rec.loss,
-                                     rec.arena, CaptureError)
+                                     rec.arena, CaptureError, _GONE)
+
+    def live_optimizers(self):
+        """[(optimizer, slot base, structure)], or CaptureError if one was collected."""
+        live = []
+        for ref, base, structure in self.optimizers:
+            opt = ref()
+            if opt is None:
+                raise CaptureError(_GONE)
+            live.append((opt, base, structure))
+        return live
 
     @property
     def arena_bytes(self):
@@ -767,6 +989,11 @@ class Captured:
             raise CaptureError(f"{where}: the function never called backward(); a captured "
                                f"step is forward, loss.backward(), optimizer.step()")
         result = self._as_result(out, rec.root)
+        if rec.after and self.verify:  # a verified replay would run the collectives twice
+            raise CaptureError(f"{where}: verify= is not available for a distributed step "
+                               f"(checking a replay against an eager step runs the allreduce "
+                               f"twice on this rank only); use DistributedOptimizer's "
+                               f"check_every")
         try:
             tape = _Tape(rec.bk, rec, tuple((a.shape, a.dtype.str) for a in inputs))
         except CaptureError as e:  # an op the tape cannot hold as eager ran it
@@ -792,51 +1019,48 @@ class Captured:
             raise CaptureError(f"capture({self.__name__}): grad mode is off (inside no_grad()) "
                                f"but the step was captured with it on")
         values = []
-        for opt, base, structure in tape.optimizers:
+        optimizers = tape.live_optimizers()
+        for opt, base, structure in optimizers:
             if _structure(opt) != structure:
                 raise CaptureError(f"capture: {type(opt).__name__}'s hyper-parameters changed "
                                    f"what its update does ({structure} -> {_structure(opt)}); "
                                    f"capture a new step")
             values += _slot_values(opt, opt.steps)
-        self.replays += 1
-        if self.verify and self.replays % self.verify == 0:
-            return self._verified(tape, args, values)
-        loss = tape.compiled.replay(args, values)
-        for opt, _, _ in tape.optimizers:
-            _commit(opt, values[_offset(tape, opt):])
+        if self.verify and (self.replays + 1) % self.verify == 0:
+            loss = self._verified(tape, args, values)
+        else:
+            loss = tape.compiled.replay(args, values)
+            for opt, base, _ in optimizers:
+                _commit(opt, values[base:])
+            for after in tape.after:
+                after()
+        self.replays += 1  # (a replay refused by its guards is not counted)
         return loss
 
     # ------------------------------------------------------------ verify
     def _verified(self, tape, args, values):
         before = _snapshot(tape)
         loss = tape.compiled.replay(args, values)
-        for opt, _, _ in tape.optimizers:
-            _commit(opt, values[_offset(tape, opt):])
+        for opt, base, _ in tape.live_optimizers():
+            _commit(opt, values[base:])
         replayed = _snapshot(tape)
         _restore(tape, before)
         eager_loss = self._eager(args)
         eager = _snapshot(tape)
         for k, (a, b) in enumerate(zip(replayed, eager)):
             if not _same_bits(a, b):
-                raise CaptureError(f"capture: verify: replay {self.replays} diverged from an "
+                raise CaptureError(f"capture: verify: replay {self.replays + 1} diverged from an "
                                    f"eager step (state array {k}: {_where_differs(a, b)}); "
                                    f"the parameters hold the eager step's result")
         if not _same_bits(np.float64(loss), np.float64(eager_loss)):
-            raise CaptureError(f"capture: verify: replay {self.replays}'s loss {loss!r} != "
+            raise CaptureError(f"capture: verify: replay {self.replays + 1}'s loss {loss!r} != "
                                f"the eager step's {eager_loss!r}")
         return eager_loss
 
 
-def _offset(tape, opt):
-    for o, base, _ in tape.optimizers:
-        if o is opt:
-            return base
-    return 0
-
-
 def _state_arrays(tape):
     arrays = [p.data for p in tape.compiled.params]
-    for opt, _, _ in tape.optimizers:
+    for opt, _, _ in tape.live_optimizers():
         for name in opt.BUFFERS:
             arrays += [a for a in getattr(opt, name) if a is not None]
     return arrays
@@ -845,7 +1069,7 @@ def _state_arrays(tape):
 def _snapshot(tape):
     state = [np.array(a) for a in _state_arrays(tape)]
     state += [None if p.grad is None else np.array(p.grad) for p in tape.compiled.params]
-    for opt, _, _ in tape.optimizers:
+    for opt, _, _ in tape.live_optimizers():
         state.append((opt.lr, opt.steps, tuple(getattr(opt, "t", ()))))
     return state
 
@@ -858,7 +1082,7 @@ def _restore(tape, state):
     for p in tape.compiled.params:
         p.grad = None if state[k] is None else np.array(state[k])
         k += 1
-    for opt, _, _ in tape.optimizers:
+    for opt, _, _ in tape.live_optimizers():
         opt.lr, opt.steps, t = state[k]
         if t:
             opt.t = list(t)
@@ -877,6 +1101,55 @@ def _where_differs(a, b):
         return f"max |difference| {np.max(np.abs(np.asarray(a) - np.asarray(b)))!r}"
     except (TypeError, ValueError):
         return f"{a!r} != {b!r}"
+
+
+def capture_value_and_grad(loss, params, lr, *, verify=0, retrace=0):
+    """The HIPS face's training loop, captured: ``value, g = value_and_grad(loss)(params,
+    *data)`` then ``params[k] -= lr * g[k]`` for each array, in place.
+
+    >>> step = fastgrad.capture_value_and_grad(loss, params, lr=0.1)
+    >>> for x, y in batches:
+    ...     value = step(x, y)          # a float; params updated in place
+
+    ``loss(params, *data)`` is written with ``fastgrad.numpy`` and returns a scalar; ``params``
+    is a list of float arrays (C-contiguous: they are updated where they are). The step is
+    ``fastgrad.capture`` of the same computation on the Tensor face (the arrays wrapped,
+    not copied, as leaves; an SGD update), so the replay is bit for bit the loop above:
+    the same forward ops, the same sweep, ``p - lr * g`` as numpy computes it. The learning
+    rate may be changed between steps (``step.optimizer.lr = ...``) without a recapture. A loss that uses an op a
+    tape does not hold raises CaptureError when recorded (call 2), as capture does.
+    """
+    from .tensor import tensor_class
+    params = list(params)
+    for i, p in enumerate(params):
+        if not (isinstance(p, np.ndarray) and p.dtype in (np.float32, np.float64)
+                and p.flags.c_contiguous and p.flags.writeable):
+            raise TypeError(f"capture_value_and_grad: params[{i}] must be a writeable "
+                            f"C-contiguous float32/float64 numpy array (updated in place), got "
+                            f"{getattr(p, 'dtype', type(p).__name__)}")
+    Tensor = tensor_class(_backend.active)
+    leaves = []
+    for p in params:
+        t = Tensor(p, requires_grad=True)
+        t.data = p  # the user's array itself (not the copy): the update lands in it
+        leaves.append(t)
+    opt = optim.SGD(leaves, lr)
+
+    def step(*data):
+        opt.zero_grad()
+        value = loss(leaves, *data)
+        if not hasattr(value, "backward"):
+            raise CaptureError(f"capture_value_and_grad: {getattr(loss, '__name__', 'loss')} "
+                               f"returned a {type(value).__name__} that does not depend on "
+                               f"params")
+        value.backward()
+        opt.step()
+        return value
+    step.__name__ = getattr(loss, "__name__", "loss")
+    captured = Captured(step, verify=verify, retrace=retrace)
+    captured.optimizer = opt
+    captured.params = params
+    return captured
 
 
 def capture(fn=None, *, verify=0, retrace=0, fallback=False):

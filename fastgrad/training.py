@@ -72,7 +72,7 @@ def make_progress(progress, total, epochs):
 
 
 def fit(model, X, y, loss, optimizer, epochs=1, batch_size=32, shuffle=True, seed=None,
-        progress=None, validation_data=None, capture=False, distributed=False, checkpoint=None,
+        progress=None, validation_data=None, capture=None, distributed=False, checkpoint=None,
         checkpoint_every=None, resume=None):
     """Train ``model`` on (X, y) with mini-batches; return the history.
 
@@ -99,18 +99,22 @@ def fit(model, X, y, loss, optimizer, epochs=1, batch_size=32, shuffle=True, see
         False never, True always.
     validation_data : (X_val, y_val), optional
         Evaluated after every epoch (loss, and accuracy for classification losses).
-    capture : bool
+    capture : None or bool
         Run the batches through ``fastgrad.capture`` (recorded once, replayed in compiled
-        code; bit for bit the eager result). A step capture cannot take (another loss, an
-        unsupported layer) runs eagerly, with a warning. ``history["captured"]`` says
-        whether the last batch was replayed.
+        code; bit for bit the eager result). None (the default): capture where the optimizer
+        allows it (SGD, Adam, AdamW, or a DistributedOptimizer around one), else train eagerly
+        with a one-line notice (a RuntimeWarning); True: the same, without the optimizer check;
+        False: eagerly, silently. A step capture cannot take (an op without a tape kernel)
+        runs eagerly, with a one-line warning. The progress bar says "(captured)" while steps
+        replay; with capture=True, ``history["captured"]`` says whether the last batch was
+        replayed.
     distributed : bool
         Data-parallel training over MPI (run under ``mpiexec -n N``; needs mpi4py, see
         ``fastgrad.distributed``): every rank holds all of (X, y) and takes its part of each
         batch (``batch_size`` counts the samples of a step over all ranks), starting from rank
         0's weights and optimizer state; the gradients are averaged over ranks. N ranks take
         the steps one process takes, the progress bar shows on rank 0 only, and every rank
-        returns the same history. Not with ``capture``.
+        returns the same history. With ``capture`` the tape holds the allreduce.
     checkpoint : path, optional
         Save the model, the optimizer's state and where training stands to this .npz file
         (written to a temporary file and renamed over it: a crash mid-write keeps the
@@ -152,9 +156,6 @@ def fit(model, X, y, loss, optimizer, epochs=1, batch_size=32, shuffle=True, see
     if batch_size is not None and batch_size < 1:
         raise ValueError(f"fit: batch_size must be a positive integer or None, "
                          f"got {batch_size!r}")
-    if capture and distributed:
-        raise ValueError("fit: capture=True and distributed=True cannot be combined (a "
-                         "captured step has no allreduce of the gradients); pass one of them")
     hook = None
     if distributed:
         from .distributed import FitHook
@@ -189,8 +190,11 @@ def fit(model, X, y, loss, optimizer, epochs=1, batch_size=32, shuffle=True, see
             "epoch": epoch, "step": step, "total": total, "history": history,
             "rng": rng.bit_generator.state, "n": n, "batch_size": batch_size, "order": order})
 
+    asked = capture  # history["captured"] is reported when capture was asked for by name
+    if capture is None:
+        capture = capturable(model, loss_fn, optimizer)
     bar = make_progress(progress, epochs * n_batches, epochs)
-    captured = captured_step(model, loss_fn, optimizer) if capture else None
+    captured = captured_step(model, loss_fn, optimizer, hook is not None) if capture else None
     steps_taken = 0
     try:
         stop = StopRequest().__enter__()
@@ -211,7 +215,7 @@ def fit(model, X, y, loss, optimizer, epochs=1, batch_size=32, shuffle=True, see
                 if hook is not None:
                     index = hook.local_part(index)
                 xb, yb = X[index], y[index]
-                if captured is not None:
+                if captured is not None and len(xb):
                     batch_loss = captured(xb, yb)
                 else:
                     optimizer.zero_grad()
@@ -226,6 +230,9 @@ def fit(model, X, y, loss, optimizer, epochs=1, batch_size=32, shuffle=True, see
                         optimizer.step()
                 total += batch_loss * len(xb)
                 if bar is not None:
+                    if captured is not None and captured.replays == 1:
+                        bar.set_description(f"epoch {epoch + 1}/{epochs} (captured)",
+                                            refresh=False)
                     bar.set_postfix(loss=f"{batch_loss:.4g}", refresh=False)
                     bar.update()
                 steps_taken += 1
@@ -240,7 +247,9 @@ def fit(model, X, y, loss, optimizer, epochs=1, batch_size=32, shuffle=True, see
                 for key, value in scores.items():
                     history.setdefault("val_" + key, []).append(value)
             if bar is not None:
-                bar.set_description(f"epoch {min(epoch + 2, epochs)}/{epochs}", refresh=False)
+                replaying = captured is not None and captured.replays and not captured.eager_only
+                bar.set_description(f"epoch {min(epoch + 2, epochs)}/{epochs}"
+                                    + (" (captured)" if replaying else ""), refresh=False)
                 bar.set_postfix(loss=f"{total / n:.4g}", refresh=True)
             if checkpoint is not None and checkpoint_every is None:
                 save(epoch + 1, 0, 0.0, None)
@@ -252,21 +261,67 @@ def fit(model, X, y, loss, optimizer, epochs=1, batch_size=32, shuffle=True, see
         stop.__exit__(None, None, None)
         if bar is not None:
             bar.close()
-    if captured is not None:
+    if captured is not None and asked:
         history["captured"] = captured.tape is not None and not captured.eager_only
     return history
 
 
-def captured_step(model, loss_fn, optimizer):
+def capturable(model, loss_fn, optimizer):
+    """fit's default: capture when the model is built from fastgrad.nn's layers, the loss is
+    one of fastgrad.nn's losses and a tape holds the optimizer's update (a replay runs no
+    Python: a user's own forward or loss function, which may count or log, would be called
+    only while recording). Otherwise False, with a one-line notice."""
+    import warnings
+
+    from .capture import updates_taped
+    from .nn import layers, losses
+    inner = getattr(optimizer, "optimizer", optimizer)
+    reason = None
+    if not updates_taped(inner):
+        reason = f"a captured step takes SGD, Adam or AdamW, not {type(inner).__name__}"
+    elif not isinstance(loss_fn, losses.Loss) or type(loss_fn).__module__ != losses.__name__:
+        reason = (f"the loss is {type(loss_fn).__name__}, not one of fastgrad.nn's losses "
+                  f"(a replay would not call it)")
+    else:
+        bad = own_module(model, layers)
+        if bad is not None:
+            reason = (f"the model holds {bad}, not one of fastgrad.nn's layers (a replay "
+                      f"would not call its Python)")
+    if reason is None:
+        return True
+    warnings.warn(f"fit: training eagerly: {reason}; capture=True captures it anyway, "
+                  f"capture=False silences this", RuntimeWarning, stacklevel=3)
+    return False
+
+
+def own_module(model, layers):
+    """The name of the first module in ``model`` that is not one of fastgrad.nn's layers (or
+    None)."""
+    stack = [model]
+    while stack:
+        m = stack.pop()
+        if type(m).__module__ != layers.__name__:
+            return type(m).__name__
+        stack.extend(v for k, v in vars(m).items() if not k.startswith("_")
+                     and hasattr(v, "forward"))
+        stack.extend(getattr(m, "_layers", ()))
+    return None
+
+
+def captured_step(model, loss_fn, optimizer, distributed=False):
     """fit's batch step under fastgrad.capture (a tape for the full batches and one for the
-    last, partial batch of an epoch)."""
+    last, partial batch of an epoch). Distributed: the tape holds the allreduce too (the local
+    batch size is fixed by the batch's shape); a rank without a sample steps eagerly."""
     from .capture import capture
 
     def step(xb, yb):
         optimizer.zero_grad()
         value = loss_fn(model(xb), yb)
         value.backward()
-        optimizer.step()
+        if distributed:
+            optimizer.step(batch_size=len(xb))
+        else:
+            optimizer.step()
         return value
     return capture(step, retrace=2, fallback=True)
 

@@ -653,15 +653,46 @@ def test_keyword_arguments_refused(backend):
         step(x, y=y)
 
 
-def test_tape_keeps_its_parameters_alive(backend):
-    """The tape holds strong references: dropping the model and optimizer cannot leave it
-    pointing at freed memory; replays keep working on the (now private) parameters."""
+def test_tape_replays_while_the_step_holds_the_model(backend):
+    """The step's closure holds the model and optimizer: dropping the caller's names changes
+    nothing; replays keep training those parameters."""
     model, opt, step, (x, y) = captured_after_replay(backend)
     params = [id(p) for p in model.parameters()]
     del model, opt
     gc.collect()
     assert type(step(x, y)) is float
     assert [id(p) for p in step.tape.compiled.params] == params
+
+
+@pytest.mark.parametrize("how", ["rebound", "dropped"])
+def test_collected_parameters_raise_and_change_nothing(backend, how):
+    """The tape holds the parameters and optimizer weakly: when the step's model is rebound
+    (a global replaced by a new model) or dropped, they are collected and a replay raises
+    CaptureError instead of training a model nobody holds (or crashing)."""
+    held = {}
+    held["model"], held["opt"] = make(backend)
+
+    def step(x, y):
+        loss = F.cross_entropy(held["model"](x), y)
+        loss.backward()
+        held["opt"].step()
+        held["opt"].zero_grad()
+        return loss
+    step = capture(step)
+    data = batches(3, (2, 32, 32, 2), np.float64)
+    for x, y in data:
+        step(x, y)
+    assert step.replays == 1
+    if how == "rebound":
+        held["model"], held["opt"] = make(backend)
+    else:
+        held.clear()
+    gc.collect()
+    fresh = state(*held.values()) if held else None
+    with pytest.raises(CaptureError, match="garbage collected"):
+        step(*data[0])
+    if held:
+        assert_same_state(state(*held.values()), fresh)
 
 
 # ---------------------------------------------------------------- cost of a replay
@@ -747,15 +778,6 @@ def test_fit_with_capture_equals_eager(backend, loss):
     assert all(p.tobytes() == q.tobytes() for p, q in zip(a, b))
 
 
-def test_fit_capture_and_distributed_refused():
-    model = nn.mlp([4, 8, 2], seed=0)
-    opt = optim.SGD(model.parameters(), 0.1)
-    X, y = np.zeros((8, 4)), np.zeros(8, dtype=np.int64)
-    with pytest.raises(ValueError, match="capture=True and distributed=True cannot be combined"):
-        fastgrad.fit(model, X, y, "cross_entropy", opt, progress=False, capture=True,
-                     distributed=True)
-
-
 def test_fit_capture_with_checkpoint_and_resume(backend, tmp_path):
     """A captured fit writes checkpoints of the replayed state (optimizer state included)
     and resumes from one bit for bit."""
@@ -779,10 +801,100 @@ def test_fit_capture_with_checkpoint_and_resume(backend, tmp_path):
 
 def test_fit_capture_falls_back_with_a_warning(backend):
     rng = np.random.default_rng(3)
-    X, y = rng.standard_normal((40, 4)), rng.integers(0, 2, 40).astype(float)
+    X, y = rng.standard_normal((40, 4)), rng.standard_normal((40, 1))
     model = nn.mlp([4, 8, 1], seed=0, backend=backend)
     opt = optim.SGD(model.parameters(), 0.1)
-    with pytest.warns(RuntimeWarning, match="runs eagerly"):  # no tape kernel for BCE (yet)
-        history = fastgrad.fit(model, X, y, "bce_with_logits", opt, epochs=2, batch_size=16,
+
+    def loss(out, target):  # abs has no tape kernel
+        return F.mse_loss(abs(out), target)
+    with pytest.warns(RuntimeWarning, match="runs eagerly"):
+        history = fastgrad.fit(model, X, y, loss, opt, epochs=2, batch_size=16,
                                progress=False, capture=True)
     assert history["captured"] is False
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
+def test_nonfinite_gradient_stops_before_the_update(backend):
+    """A finite loss with a NaN gradient (an input of inf saturates tanh: 0 * inf): eager
+    backward raises before the update, and so does a replay; nothing changes."""
+    model, opt, step, (x, y) = captured_after_replay(backend)
+    bad = np.array(x)
+    bad[0, 0] = np.inf
+    eager_model, eager_opt = make(backend)
+    with pytest.raises(FloatingPointError):
+        ce_step(eager_model, eager_opt)(bad, y)
+    before = state(model, opt)
+    with pytest.raises(FloatingPointError, match="gradient of parameter 0"):
+        step(bad, y)
+    assert_same_state(state(model, opt), before)
+    assert all(p.grad is None for p in model.parameters())
+    assert type(step(x, y)) is float  # and the tape still replays
+
+
+def count_replays(monkeypatch):
+    from fastgrad.capture import Captured
+    count = [0]
+    original = Captured._replay
+
+    def counting(self, tape, args):
+        loss = original(self, tape, args)
+        count[0] += 1
+        return loss
+    monkeypatch.setattr(Captured, "_replay", counting)
+    return count
+
+
+def test_fit_captures_by_default_where_it_can(backend, monkeypatch):
+    """nn layers, a named loss and Adam: fit replays its steps without being asked, silently,
+    bit for bit as eager fit; a history without the "captured" key (as before)."""
+    rng = np.random.default_rng(3)
+    X, y = rng.standard_normal((40, 4)), rng.integers(0, 3, 40)
+    runs = []
+    for capture_ in (None, False):
+        replays = count_replays(monkeypatch)
+        model = nn.mlp([4, 8, 3], seed=0, backend=backend)
+        opt = optim.Adam(model.parameters(), 0.01)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            history = fastgrad.fit(model, X, y, "cross_entropy", opt, epochs=3, batch_size=16,
+                                   seed=1, progress=False, capture=capture_)
+        runs.append((history, [p.data.tobytes() for p in model.parameters()], replays[0]))
+    assert runs[0][2] == 6 and runs[1][2] == 0  # 9 steps: 1 eager, 2 recorded (two shapes)
+    assert runs[0][0] == runs[1][0] and runs[0][1] == runs[1][1]
+    assert "captured" not in runs[0][0]
+
+
+@pytest.mark.parametrize("what", ["loss", "optimizer", "model"])
+def test_fit_trains_eagerly_with_a_notice_otherwise(backend, monkeypatch, what):
+    """A Python loss function, an optimizer without a tape program, or a model with its own
+    forward: fit trains eagerly (each step calls them) and says so in one line."""
+    rng = np.random.default_rng(3)
+    X, y = rng.standard_normal((40, 4)), rng.integers(0, 3, 40)
+    model = nn.mlp([4, 8, 3], seed=0, backend=backend)
+    calls = []
+    loss = "cross_entropy"
+    opt = optim.SGD(model.parameters(), 0.1)
+    if what == "loss":
+        def loss(out, target):
+            calls.append(1)
+            return F.cross_entropy(out, target)
+    elif what == "optimizer":
+        class MySGD(optim.SGD):
+            pass
+        opt = MySGD(model.parameters(), 0.1)
+    else:
+        class Wrapped(nn.Module):
+            def __init__(self, inner):
+                self.inner = inner
+
+            def forward(self, x):
+                calls.append(1)
+                return self.inner(x)
+        model = Wrapped(model)
+    replays = count_replays(monkeypatch)
+    with pytest.warns(RuntimeWarning, match="fit: training eagerly") as caught:
+        fastgrad.fit(model, X, y, loss, opt, epochs=2, batch_size=16, progress=False)
+    assert len(caught) == 1 and "\n" not in str(caught[0].message)
+    assert replays[0] == 0
+    if what != "optimizer":
+        assert len(calls) == 6

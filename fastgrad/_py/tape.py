@@ -9,11 +9,13 @@ step; each names a kernel and the arrays it reads and writes:
 - ``("mse_fwd", P, T, D, L)`` / ``("mse_bwd", D, scale, GP)``
 - ``("hinge_fwd", S, T, M, L)`` / ``("hinge_bwd", T, M, scale, GS)``
 - ``("reduce", L, out, mean)``: out = Σ L (/ L.size when mean), as reduce_losses does it
-- ``("finite", loss)``: stop (FloatingPointError, nothing updated) if the loss is NaN/Inf
+- ``("finite", x, k)``: stop (FloatingPointError, nothing updated) if x holds a NaN/Inf: the
+  loss (k = -1), or parameter k's gradient before the update (eager backward checks both)
 - ``("add_into", dst, src)``: dst += src (a second contribution to a gradient)
 - ``("binary", op, a, b, out)``: out = a op b, op in add/sub/mul/div, b (or a) the same shape,
   a repeated row or one value
-- ``("scalar", op, x, c, out)``: out = x + c, x·c, x / c or c - x (op add/mul/div/rsub)
+- ``("scalar", op, x, c, out)``: out = x + c, x·c, x / c, c - x or c / x (op
+  add/mul/div/rsub/rdiv)
 - ``("unary", f, x, out)``: out = f(x), f in neg/exp/log/tanh/relu/sigmoid
 - ``("unary_grad", f, g, y, out)``: out = g·f'(x) from y = f(x), f in tanh/relu/sigmoid
 - ``("reduce_all", "sum" | "mean", x, out)``: out = Σ x (/ x.size)
@@ -22,19 +24,33 @@ step; each names a kernel and the arrays it reads and writes:
 - ``("copy", out, g)``
 - ``("matmul", A, B, out)`` / ``("matmul_vjp", A, B, G, GA, GB)``: out = A·B; GA = G·Bᵀ and
   GB = Aᵀ·G (each if not None), 2-D
+- ``("reduce_axes", "sum" | "mean", x, axes, out)``: out = Σ x (/ count) over ``axes``
+- ``("expand", "sum" | "mean", g, axes, out)``: out = g (/ count) repeated over ``axes``
+- ``("softmax", x, axis, out)`` / ``("log_softmax", x, axis, out)``, and their VJPs
+  ``("softmax_vjp", g, y, axis, out)``: out = y·(g - Σ g·y), ``("log_softmax_vjp", g, y,
+  axis, out)``: out = g - e^y·Σ g
+- ``("bce_fwd", Z, T, E, L)`` / ``("bce_bwd", Z, T, E, scale, GZ)``
+- ``("cast", src, out)``: out = src converted to out's dtype (a target the loss converted)
+- ``("call", fn)``: fn() in Python, between two runs of kernels (a distributed step's
+  allreduce: fastgrad.distributed.DistributedOptimizer.sum_and_divide)
+- ``("bmatmul", A, B, out)``: out = A @ B for a stack (s, m, k) @ (k, n) or (s, k, n) (views
+  with any strides, as numpy's matmul takes them)
 - ``("ufunc", ufunc, operands, out)``: out = ufunc(*operands), an operand being an array or
   an int subclass naming a scalar slot (an optimizer's update, operation by operation)
 
 The twin calls the kernels the eager twin calls (fastgrad._py.dense, .losses), so a replay here
 equals an eager step of the twin bit for bit.
 """
+import weakref
+
 import numpy as np
+
+from fastgrad._shared.tape import _guard_message, _not_finite_message
 
 from . import dense, losses
 from .elementwise import sigmoid_values
 from .node import mark_modified, sum_to_shape
-from fastgrad._shared.tape import (
-    _guard_message)
+from .reduce import kept_shape, log_softmax_values, reduced_count, softmax_values
 
 _BINARY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide}
 _UNARY = {"neg": np.negative, "exp": np.exp, "log": np.log, "tanh": np.tanh}
@@ -60,16 +76,21 @@ def _reduce(ins):
     out[...] = total / L.size if mean else total
 
 
+class _NotFinite(Exception):
+    """A finite check failed at instruction ``ins`` (turned into FloatingPointError)."""
+
+
 def _finite(ins):
-    if not np.isfinite(ins[1]):
-        raise FloatingPointError(f"capture: the replayed step's loss is {float(ins[1])!r}; the "
-                                 f"replay stopped before backward (nothing was updated)")
+    if not np.isfinite(ins[1]).all():
+        raise _NotFinite(ins[2])
 
 
 def _scalar(ins):
     _, op, x, c, out = ins
     if op == "rsub":
         np.subtract(c, x, out=out)
+    elif op == "rdiv":
+        np.true_divide(c, x, out=out)
     else:
         _BINARY[op](x, c, out=out)
 
@@ -113,8 +134,34 @@ def _matmul_vjp(ins):
         np.matmul(np.swapaxes(A, -1, -2), G, out=GB)
 
 
+def _reduce_axes(ins):
+    _, kind, x, axes, out = ins
+    total = np.add.reduce(x, axis=axes, keepdims=True)
+    np.copyto(out, (total / reduced_count(x.shape, axes) if kind == "mean" else total)
+              .reshape(out.shape))
+
+
+def _expand(ins):
+    _, kind, g, axes, out = ins
+    kept = g.reshape(kept_shape(out.shape, axes))
+    if kind == "mean":
+        kept = kept / reduced_count(out.shape, axes)
+    np.copyto(out, np.broadcast_to(kept, out.shape))
+
+
+def _softmax_vjp(ins):
+    _, g, y, axis, out = ins
+    np.copyto(out, y * (g - np.add.reduce(g * y, axis=axis, keepdims=True)))
+
+
+def _log_softmax_vjp(ins):
+    _, g, y, axis, out = ins
+    np.copyto(out, g - np.exp(y) * np.add.reduce(g, axis=axis, keepdims=True))
+
+
 _RUN = {
     "matmul": lambda ins: np.matmul(ins[1], ins[2], out=ins[3]),
+    "bmatmul": lambda ins: np.matmul(ins[1], ins[2], out=ins[3]),
     "matmul_vjp": _matmul_vjp,
     "binary": lambda ins: _BINARY[ins[1]](ins[2], ins[3], out=ins[4]),
     "scalar": _scalar,
@@ -136,6 +183,16 @@ _RUN = {
     "reduce": _reduce,
     "finite": _finite,
     "add_into": lambda ins: np.add(ins[1], ins[2], out=ins[1]),
+    "call": lambda ins: ins[1](),
+    "reduce_axes": _reduce_axes,
+    "expand": _expand,
+    "softmax": lambda ins: np.copyto(ins[3], softmax_values(ins[1], ins[2])),
+    "log_softmax": lambda ins: np.copyto(ins[3], log_softmax_values(ins[1], ins[2])),
+    "softmax_vjp": _softmax_vjp,
+    "log_softmax_vjp": _log_softmax_vjp,
+    "bce_fwd": lambda ins: losses.bce_logits_forward(*ins[1:]),
+    "bce_bwd": lambda ins: losses.bce_logits_backward(*ins[1:]),
+    "cast": lambda ins: np.copyto(ins[2], ins[1].reshape(ins[2].shape), casting="unsafe"),
 }
 
 
@@ -151,32 +208,45 @@ def _nbytes(arrays):
 class Tape:
     """A recorded program, its guards and its buffers; ``replay(args, slots)`` runs it.
 
-    ``params``: (tensor, gradient buffer, cleared in the step, has a gradient after the
-    step, updated by the step's optimizer: a new version after each replay); ``guards``:
-    (obj, attribute or None, index, expected): ``getattr(obj, attribute)``
-    (index -1), ``obj[index]`` (index >= 0) must be ``expected``, or ``len(obj)`` (index -2)
-    equal it; ``scalars``: the slots' values at recording."""
+    ``params``: (weak reference to the tensor, gradient buffer, cleared in the step, has a
+    gradient after the step, updated by the step's optimizer: a new version after each
+    replay); ``guards``: (obj, attribute or None, index, expected): ``getattr(obj, attribute)``
+    (index -1), its ``[index]`` (index >= 0) must be ``expected``, or its length (index -2)
+    equal it; obj and expected may be weak references (``error(gone)`` once collected);
+    ``scalars``: the slots' values at recording."""
 
-    def __init__(self, program, inputs, params, guards, scalars, loss, arena, error):
+    def __init__(self, program, inputs, params, guards, scalars, loss, arena, error, gone):
         self.program = list(program)
         self.inputs = list(inputs)
         self.param_info = list(params)
-        self.params = [p for p, _, _, _, _ in params]
         self.guards = list(guards)
         self.loss = loss
         self.arena = list(arena)
         self.error = error
+        self.gone = gone
         self.slots = [float(v) for v in scalars]
         self.arena_bytes = _nbytes(self.arena + self.inputs + [loss] + [
             a for ins in self.program if ins[0] != "ufunc" for a in ins[1:]])
+
+    @property
+    def params(self):
+        """The parameters (error(gone) if one was collected)."""
+        return self.live()
+
+    def live(self):
+        params = [info[0]() for info in self.param_info]
+        if any(p is None for p in params):
+            raise self.error(self.gone)
+        return params
 
     def op_kinds(self):
         """The name of each instruction, in order (the compiled tape names its ops' kinds)."""
         return [ins[0] for ins in self.program]
 
     def check(self, args):
-        """Raise ``error`` naming the first guard that fails."""
+        """Raise ``error`` naming the first guard that fails; the live parameters."""
         error = self.error
+        params = self.live()
         if len(args) != len(self.inputs):
             e = error(f"capture: the step was captured with {len(self.inputs)} arguments, "
                       f"called with {len(args)}")
@@ -193,6 +263,12 @@ class Tape:
                 e.signature = True
                 raise e
         for obj, attr, index, expected in self.guards:
+            if type(obj) is weakref.ref:
+                obj = obj()
+            if type(expected) is weakref.ref:
+                expected = expected()
+            if obj is None or expected is None:
+                raise error(self.gone)
             value = getattr(obj, attr) if attr is not None else obj
             if index == -2:
                 ok = len(value) == expected
@@ -202,23 +278,33 @@ class Tape:
                 ok = value is expected
             if not ok:
                 raise error(_guard_message(obj, attr, index, expected, value))
-        for p, grad, cleared, _, _ in self.param_info:
+        for p, (_, grad, cleared, _, _) in zip(params, self.param_info):
             if not cleared and p.grad is not None:
                 raise error(f"capture: a parameter ({p.data.dtype} {p.data.shape}) holds a "
                             f"gradient before the step, which the captured step does not clear "
                             f"(eager backward would add into it); call zero_grad() first")
+        return params
 
     def replay(self, args, slots):
         """Check the guards, copy the inputs in, run the program; return the loss (a float)."""
-        self.check(args)
+        params = self.check(args)
         for a, buf in zip(args, self.inputs):
             np.copyto(buf, a if isinstance(a, np.ndarray) else a.data)
-        for ins in self.program:
-            if ins[0] == "ufunc":
-                _ufunc(ins, slots)
-            else:
-                _RUN[ins[0]](ins)
-        for p, grad, _, keeps, updated in self.param_info:
+        try:
+            for ins in self.program:
+                if ins[0] == "ufunc":
+                    _ufunc(ins, slots)
+                else:
+                    _RUN[ins[0]](ins)
+        except (_NotFinite, ValueError) as e:
+            for p, info in zip(params, self.param_info):  # as eager: zero_grad ran, backward
+                if info[2]:                                # rolled back
+                    p.grad = None
+            if isinstance(e, _NotFinite):
+                raise FloatingPointError(_not_finite_message(self.loss, params,
+                                                             e.args[0])) from None
+            raise
+        for p, (_, grad, _, keeps, updated) in zip(params, self.param_info):
             p.grad = grad if keeps else None
             if updated:  # its optimizer changed it: a new version, as Optimizer.step gives it
                 mark_modified(p)

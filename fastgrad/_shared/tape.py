@@ -14,3 +14,13 @@ def _guard_message(obj, attr, index, expected, value):
     if index >= 0:
         return f"capture: {what}[{index}] is not the array or tensor captured"
     return f"capture: {what} was replaced since the step was captured"
+
+
+def _not_finite_message(loss, params, k):
+    if k < 0:
+        return (f"capture: the replayed step's loss is {float(loss)!r}; the replay stopped "
+                f"before backward (nothing was updated)")
+    p = params[k]
+    return (f"capture: the replayed step's gradient of parameter {k} ({p.data.dtype} "
+            f"{p.data.shape}) contains NaN or Inf; the replay stopped before the update "
+            f"(nothing was updated)")
