@@ -14,6 +14,7 @@ import numpy as np
 from fastgrad._cy.opcodes cimport N_OPS, OP_CUSTOM, OP_LEAF
 # messages, dtype rules and the numpy fallbacks live once, in the twin
 from fastgrad._py.node import (FLOAT_TYPES, OP_NAMES, NonFiniteGradient, as_array,
+                               complex_kernel_error,
                                checked_data, checked_grad, corrupt_node_error, describe,
                                describe_safely, dtype_error, foreign_node_error, is_node,
                                modified_error, no_sweep_error, op_name, register_node_class,
@@ -141,13 +142,24 @@ cpdef Node new_node(object data, bint requires_grad):
     return out
 
 
+cdef inline bint is_complex(cnp.ndarray a) noexcept:
+    cdef int t = cnp.PyArray_TYPE(a)
+    return t == cnp.NPY_CFLOAT or t == cnp.NPY_CDOUBLE or t == cnp.NPY_CLONGDOUBLE
+
+
 cpdef Node make_result(object data, int op, tuple prev, object ctx):
     """The output node of op ``op``: records the graph only if grad mode is on and a parent
     requires grad (otherwise the result is a constant leaf)."""
     if not cnp.PyArray_CheckExact(data):
         data = np.asarray(data)  # numpy returns scalars for 0-d results; nodes hold arrays
-    cdef Node out = new_node(data, False)
     cdef Py_ssize_t i
+    if op != OP_CUSTOM:  # a compiled kernel: complex values must not pass unnoticed
+        if is_complex(<cnp.ndarray>data):
+            raise complex_kernel_error(op, data.dtype)
+        for i in range(len(prev)):
+            if is_complex(<cnp.ndarray>(<Node>prev[i]).data):
+                raise complex_kernel_error(op, (<Node>prev[i]).data.dtype)
+    cdef Node out = new_node(data, False)
     if not grad_off:
         for i in range(len(prev)):
             if (<Node>prev[i]).requires_grad:

@@ -31,6 +31,7 @@ import warnings
 import numpy as np
 
 from . import _backend, engine, recorded
+from .ops import complex_ops
 
 __all__ = [
     "elementwise_grad",
@@ -91,7 +92,11 @@ def _box(x, leaves, new_node, Node, where):
     t = type(x)
     if t is ndarray:
         if x.dtype not in FLOAT_TYPES:
-            raise _dtype_error(x.dtype, where)
+            if x.dtype.kind != "c":
+                raise _dtype_error(x.dtype, where)
+            leaf = complex_ops.promote(new_node(x, True))  # a complex Tensor
+            leaves.append(leaf)
+            return leaf
         leaf = new_node(x, True)
         leaves.append(leaf)
         return leaf
@@ -105,7 +110,7 @@ def _box(x, leaves, new_node, Node, where):
         leaf = new_node(np.array(x), True)
         leaves.append(leaf)
         return leaf
-    if isinstance(x, np.floating):
+    if isinstance(x, (np.floating, np.complexfloating, complex)):
         return _box(np.asarray(x), leaves, new_node, Node, where)
     if isinstance(x, Node) or hasattr(type(x), "_backend"):
         if x.requires_grad:
@@ -141,10 +146,10 @@ def _unbox(x, grads):
         return tuple([_unbox(v, grads) for v in x])
     if t is dict:
         return {k: _unbox(v, grads) for k, v in x.items()}
-    if t is float:
+    if t is float or t is complex:
         g = next(grads)
-        return float(g) if g.ndim == 0 and type(g) is ndarray else g
-    if isinstance(x, np.floating):
+        return t(g) if g.ndim == 0 and type(g) is ndarray else g
+    if isinstance(x, (np.floating, np.complexfloating)):
         g = next(grads)
         # a numpy scalar of the argument's type (a traced value stays traced)
         return g[()] if g.ndim == 0 and type(g) is ndarray else g
@@ -418,6 +423,10 @@ def functions(bk):
 
     def scalar_seed(ans, where):
         data = ans.data if isinstance(ans, Node) else np.asarray(ans)
+        if data.dtype.kind == "c":
+            raise TypeError(f"{where}: the function returns {data.dtype} values; {where} "
+                            f"differentiates real-valued functions (take np.real or np.abs "
+                            f"of the result, or use holomorphic_grad)")
         if data.size != 1:
             raise TypeError(f"{where} only applies to functions with a single-element "
                             f"(scalar) result, but this one has shape {data.shape}; try "

@@ -19,10 +19,16 @@ RTOL = 1e-6
 ATOL = 1e-6
 
 
+def _as64(a):
+    """``a`` as a float64 array, or complex128 when it is complex."""
+    a = np.asarray(getattr(a, "data", a))
+    return a.astype(np.complex128 if a.dtype.kind == "c" else np.float64)
+
+
 def _flat(x):
-    """The arrays (and floats) of ``x`` as a list of float64 arrays, in _box's order."""
-    return [np.asarray(getattr(v, "data", v), dtype=np.float64)
-            for v in autodiff._leaves_of(x, [])]
+    """The arrays (and floats) of ``x`` as a list of float64 (complex128) arrays, in _box's
+    order."""
+    return [_as64(v) for v in autodiff._leaves_of(x, [])]
 
 
 def _rebuild(x, arrays):
@@ -35,20 +41,30 @@ def _rebuild(x, arrays):
         if isinstance(v, (list, tuple)) and not isinstance(v, np.ndarray):
             return type(v)(go(item) for item in v)
         a = next(it)
+        if isinstance(v, complex):
+            return complex(a)
         return float(a) if isinstance(v, float) else a
     return go(x)
 
 
 def _plain(y):
-    return np.asarray(getattr(y, "data", y), dtype=np.float64)
+    return _as64(y)
+
+
+def _randn(shape, dtype, rng):
+    """A random direction: complex (both parts standard normal) for a complex space."""
+    if np.dtype(dtype).kind == "c":
+        return rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+    return rng.standard_normal(shape)
 
 
 def _randn_like(x, rng):
-    return _rebuild(x, [rng.standard_normal(a.shape) for a in _flat(x)])
+    return _rebuild(x, [_randn(a.shape, a.dtype, rng) for a in _flat(x)])
 
 
 def _inner(a, b):
-    return float(sum(np.sum(u * v) for u, v in zip(_flat(a), _flat(b))))
+    """The real inner product Re sum(conj(a) b) of two values of one space."""
+    return float(sum(np.real(np.vdot(u, v)) for u, v in zip(_flat(a), _flat(b))))
 
 
 def _numerical_jvp(f, x, v):
@@ -86,11 +102,14 @@ def _check_jvp(fns, f, x, rng):
 
 def _check_vjp(fns, f, x, rng):
     vjp, y = fns["make_vjp"](f)(x)
-    u = rng.standard_normal(np.shape(_plain(y)))
-    vjp_u = vjp(u)
+    y = _plain(y)
+    u = _randn(y.shape, y.dtype, rng)
+    # a VJP maps conj(u) to conj(J* u) (autograd's convention for complex values; the
+    # identity for real ones): <v, J* u> = <u, J v>
+    vjp_u = _rebuild(x, [np.conj(w) for w in _flat(vjp(np.conj(u)))])
     v = _randn_like(x, rng)
     exact = _inner(v, vjp_u)
-    numeric = float(np.sum(u * _numerical_jvp(f, x, v)))
+    numeric = float(np.real(np.vdot(u, _numerical_jvp(f, x, v))))
     if not _close(exact, numeric):
         raise AssertionError(
             f"check_grads: reverse mode of {getattr(f, '__name__', f)}: <v, vjp(u)> = "
@@ -111,8 +130,8 @@ def _check(fns, f, x, modes, order, rng):
             def vjp_f(xu):
                 return _joined(fns["make_vjp"](f)(xu[0])[0](xu[1]))
             vjp_f.__name__ = f"vjp_{getattr(f, '__name__', 'f')}"
-            u = rng.standard_normal(np.shape(_plain(f(x))))
-            _check(fns, vjp_f, (x, u), modes, order - 1, rng)
+            y = _plain(f(x))
+            _check(fns, vjp_f, (x, _randn(y.shape, y.dtype, rng)), modes, order - 1, rng)
 
 
 def check_grads(f, argnum=0, modes=("fwd", "rev"), order=2, *, seed=0, backend=None):

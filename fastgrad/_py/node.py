@@ -288,6 +288,12 @@ def make_result(data, op, prev, ctx):
     requires grad (otherwise the result is a constant leaf)."""
     if type(data) is not ndarray:
         data = np.asarray(data)  # numpy returns scalars for 0-d results; nodes hold arrays
+    if op != OP_CUSTOM:  # a kernel: complex values must not pass unnoticed
+        if data.dtype.kind == "c":
+            raise complex_kernel_error(op, data.dtype)
+        for p in prev:
+            if p._data.dtype.kind == "c":
+                raise complex_kernel_error(op, p._data.dtype)
     out = new_node(data, False)
     if state.grad_enabled:
         for p in prev:
@@ -309,6 +315,14 @@ def dtype_error(opname, dtype):
     return TypeError(
         f"{opname}: unsupported dtype {dtype}; fastgrad differentiates float32 and float64 "
         f"arrays (integers and booleans are converted to float64 when a Tensor is made)")
+
+
+def complex_kernel_error(op, dtype):
+    """The error for a compiled kernel (op code ``op``) that met complex values."""
+    return TypeError(
+        f"{OP_NAMES.get(op, op)}: unsupported dtype {dtype}; the compiled kernels (and their "
+        f"twins) take float32 and float64: complex values are differentiated on the numpy "
+        f"face (fastgrad.numpy), whose complex Tensors run the op table's rules in Python")
 
 
 def as_array(x, opname, backend="python"):
