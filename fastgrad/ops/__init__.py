@@ -13,9 +13,9 @@ import numpy as _np
 
 from .. import _backend
 from . import compiled as _compiled  # noqa: F401  (registers the entries with kernels)
-from . import python as _python
 from . import complex_ops as _complex_ops  # noqa: F401  (complex values: real, imag, ...)
 from . import fft_ops as _fft_ops  # noqa: F401  (numpy.fft's entries)
+from . import python as _python
 from .table import BY_CODE, FUNCTIONS, OPS, Op, register  # noqa: F401
 
 

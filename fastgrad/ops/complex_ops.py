@@ -59,7 +59,7 @@ def promote(node):
     """``node`` as an instance of its backend's complex Tensor class when it holds complex
     data (the same object, re-classed)."""
     if node.data.dtype.kind == "c":
-        cls = complex_class(getattr(type(node), "_backend"))
+        cls = complex_class(type(node)._backend)
         if type(node) is not cls:
             node.__class__ = cls
     return node
@@ -89,6 +89,9 @@ def as_dtype(x, dtype):
     """Tensor ``x`` in ``dtype``, differentiably: a complex value going to a real dtype keeps
     its real part; a real one going complex gets a zero imaginary part."""
     dtype = np.dtype(dtype)
+    if not hasattr(type(x), "_backend"):  # plain values
+        x = np.asarray(x)
+        return (x.real if dtype.kind != "c" else x).astype(dtype)
     have = x.data.dtype
     if have == dtype:
         return x
@@ -260,18 +263,18 @@ def _dot(a, b):
 
 
 COMPLEX_KERNELS = {
-    "elementwise": dict(
-        add=_binary("add"), sub=_binary("sub"), mul=_binary("mul"), div=_binary("div"),
-        power=_power, rsub=lambda a, b: call(OPS["sub"], [b, a]),
-        rdiv=lambda a, b: call(OPS["div"], [b, a]), rpower=lambda a, b: _power(b, a),
-        neg=_unary("neg"), exp=_unary("exp"), log=_unary("log"), sqrt=_unary("sqrt"),
-        sin=_unary("sin"), cos=_unary("cos"), tanh=_unary("tanh"), absolute=absolute,
-        where=_where),
-    "reduce": dict(sum=_sum, mean=_mean),
-    "shape": dict(reshape=_reshape, transpose=_transpose, getitem=_getitem,
-                  concatenate=_concatenate, stack=_stack, broadcast_to=_broadcast_to,
-                  astype=as_dtype),
-    "linalg": dict(matmul=_binary("matmul"), dot=_dot),
+    "elementwise": {
+        "add": _binary("add"), "sub": _binary("sub"), "mul": _binary("mul"),
+        "div": _binary("div"), "power": _power, "rsub": lambda a, b: call(OPS["sub"], [b, a]),
+        "rdiv": lambda a, b: call(OPS["div"], [b, a]), "rpower": lambda a, b: _power(b, a),
+        "neg": _unary("neg"), "exp": _unary("exp"), "log": _unary("log"),
+        "sqrt": _unary("sqrt"), "sin": _unary("sin"), "cos": _unary("cos"),
+        "tanh": _unary("tanh"), "absolute": absolute, "where": _where},
+    "reduce": {"sum": _sum, "mean": _mean},
+    "shape": {"reshape": _reshape, "transpose": _transpose, "getitem": _getitem,
+              "concatenate": _concatenate, "stack": _stack, "broadcast_to": _broadcast_to,
+              "astype": as_dtype},
+    "linalg": {"matmul": _binary("matmul"), "dot": _dot},
 }
 
 
@@ -329,10 +332,10 @@ def complex_class(bk):
         __matmul__ = COMPLEX_KERNELS["linalg"]["matmul"]
         __neg__ = ew["neg"]
         __getitem__ = sh["getitem"]
-        __abs__ = staticmethod(absolute)
-        sum = staticmethod(_sum)
-        mean = staticmethod(_mean)
-        transpose = staticmethod(_transpose)
+        __abs__ = absolute
+        sum = _sum
+        mean = _mean
+        transpose = _transpose
         astype = as_dtype
 
         def __radd__(self, other):

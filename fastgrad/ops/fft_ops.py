@@ -38,6 +38,8 @@ def call(name, args, **params):
 def resize(a, shape, axes):
     """Tensor ``a`` cropped or zero-padded to ``shape`` along ``axes``."""
     shape = tuple(int(n) for n in shape)
+    if not hasattr(type(a), "_backend"):
+        return _resize(np.asarray(a), shape, axes)
     if tuple(a.data.shape) == shape:
         return a
     return call("fft_resize", [a], shape=shape, axes=tuple(axes))
@@ -103,13 +105,18 @@ def _irfftn_vjp(g, y, a, s, axes, norm):
     return resize(f, a.data.shape, axes)
 
 
+def _jvp_of(transform):
+    """jvp(t) = the transform of t (it is linear)"""
+    return lambda t, y, a, s, axes, norm: transform(t, s, axes, norm)
+
+
 for _name, _forward, _vjp, _jvp in [
         ("fftn", np.fft.fftn, _c2c_vjp(False), fftn),
         ("ifftn", np.fft.ifftn, _c2c_vjp(True), ifftn),
         ("rfftn", np.fft.rfftn, _rfftn_vjp, rfftn),
         ("irfftn", np.fft.irfftn, _irfftn_vjp, irfftn)]:
     register(Op(_name, _forward, (_vjp,),
-                ((lambda jvp: lambda t, y, a, s, axes, norm: jvp(t, s, axes, norm))(_jvp),),
+                (_jvp_of(_jvp),),
                 nargs=1, doc=f"y = numpy.fft.{_name}(a, s, axes, norm) (a linear map)"))
 
 
