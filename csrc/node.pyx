@@ -147,6 +147,23 @@ cdef inline bint is_complex(cnp.ndarray a) noexcept:
     return t == cnp.NPY_CFLOAT or t == cnp.NPY_CDOUBLE or t == cnp.NPY_CLONGDOUBLE
 
 
+cdef object complex_fallback = None  # set by fastgrad.ops.complex_ops
+
+
+def set_complex_fallback(fn):
+    """Install ``fn(op, prev, ctx, data)``: it redoes a kernel's op whose operands are complex
+    on the op table's Python path (or raises naming the op)."""
+    global complex_fallback
+    complex_fallback = fn
+
+
+cdef Node complex_operands(object data, int op, tuple prev, object ctx, object dtype):
+    """A kernel met complex values (its result is not used): the op table's Python path."""
+    if complex_fallback is None:
+        raise complex_kernel_error(op, dtype)
+    return complex_fallback(op, prev, ctx, data)
+
+
 cpdef Node make_result(object data, int op, tuple prev, object ctx):
     """The output node of op ``op``: records the graph only if grad mode is on and a parent
     requires grad (otherwise the result is a constant leaf)."""
@@ -155,10 +172,10 @@ cpdef Node make_result(object data, int op, tuple prev, object ctx):
     cdef Py_ssize_t i
     if op != OP_CUSTOM:  # a compiled kernel: complex values must not pass unnoticed
         if is_complex(<cnp.ndarray>data):
-            raise complex_kernel_error(op, data.dtype)
+            return complex_operands(data, op, prev, ctx, data.dtype)
         for i in range(len(prev)):
             if is_complex(<cnp.ndarray>(<Node>prev[i]).data):
-                raise complex_kernel_error(op, (<Node>prev[i]).data.dtype)
+                return complex_operands(data, op, prev, ctx, (<Node>prev[i]).data.dtype)
     cdef Node out = new_node(data, False)
     if not grad_off:
         for i in range(len(prev)):
@@ -192,6 +209,8 @@ cpdef Node as_constant(object x, object dtype, str opname):
             raise foreign
     arr = np.asarray(x)
     if arr.dtype != dtype:
+        if arr.dtype.kind == "c" and complex_fallback is not None:
+            return new_node(arr, False)  # the op's make_result takes the complex path
         if arr.dtype.kind not in "biuf":
             raise dtype_error(opname, arr.dtype)
         arr = arr.astype(dtype)

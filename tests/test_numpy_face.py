@@ -228,7 +228,7 @@ def test_float32_stays_float32(ag, name):
 
 
 REFUSED = [
-    ("fft", lambda f, x: f.fft.fft(x).real), ("sort", lambda f, x: f.sort(x)),
+    ("sort", lambda f, x: f.sort(x)),
     ("asarray_chkfinite", lambda f, x: f.asarray_chkfinite(x)),
     ("linalg.inv", lambda f, x: f.linalg.inv(x)), ("trace", lambda f, x: f.trace(x)),
     ("einsum", lambda f, x: f.einsum("ij->", x)), ("fmax", lambda f, x: f.fmax(x, x)),

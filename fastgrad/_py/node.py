@@ -283,6 +283,23 @@ def new_node(data, requires_grad):
     return out
 
 
+_complex_fallback = None  # set by fastgrad.ops.complex_ops
+
+
+def set_complex_fallback(fn):
+    """Install ``fn(op, prev, ctx, data)``: it redoes a kernel's op whose operands are complex
+    on the op table's Python path (or raises naming the op)."""
+    global _complex_fallback
+    _complex_fallback = fn
+
+
+def _complex_operands(data, op, prev, ctx, dtype):
+    """A kernel met complex values (its result is not used): the op table's Python path."""
+    if _complex_fallback is None:
+        raise complex_kernel_error(op, dtype)
+    return _complex_fallback(op, prev, ctx, data)
+
+
 def make_result(data, op, prev, ctx):
     """The output node of op ``op``: records the graph only if grad mode is on and a parent
     requires grad (otherwise the result is a constant leaf)."""
@@ -290,10 +307,10 @@ def make_result(data, op, prev, ctx):
         data = np.asarray(data)  # numpy returns scalars for 0-d results; nodes hold arrays
     if op != OP_CUSTOM:  # a kernel: complex values must not pass unnoticed
         if data.dtype.kind == "c":
-            raise complex_kernel_error(op, data.dtype)
+            return _complex_operands(data, op, prev, ctx, data.dtype)
         for p in prev:
             if p._data.dtype.kind == "c":
-                raise complex_kernel_error(op, p._data.dtype)
+                return _complex_operands(data, op, prev, ctx, p._data.dtype)
     out = new_node(data, False)
     if state.grad_enabled:
         for p in prev:
@@ -324,10 +341,11 @@ def dtype_error(opname, dtype):
 
 def complex_kernel_error(op, dtype):
     """The error for a compiled kernel (op code ``op``) that met complex values."""
+    name = OP_NAMES.get(op, op)
     return TypeError(
-        f"{OP_NAMES.get(op, op)}: unsupported dtype {dtype}; the compiled kernels (and their "
-        f"twins) take float32 and float64: complex values are differentiated on the numpy "
-        f"face (fastgrad.numpy), whose complex Tensors run the op table's rules in Python")
+        f"{name}: unsupported dtype {dtype}; {name} has no rule for complex values (the "
+        f"compiled kernels and their twins take float32 and float64; ops with a complex "
+        f"meaning take complex values through the op table's Python path)")
 
 
 def as_array(x, opname, backend="python"):
@@ -363,6 +381,8 @@ def as_constant(x, dtype, opname):
             raise foreign
     arr = np.asarray(x)
     if arr.dtype != dtype:
+        if arr.dtype.kind == "c" and _complex_fallback is not None:
+            return new_node(arr, False)  # the op's make_result takes the complex path
         if arr.dtype.kind not in "biuf":
             raise dtype_error(opname, arr.dtype)
         arr = arr.astype(dtype)

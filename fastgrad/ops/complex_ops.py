@@ -74,7 +74,7 @@ def call(op, args, params=None, data=None, bk=None):
         bk = _backend_of(args)
     if bk is None:
         return op.forward(*args, **params) if data is None else data
-    nodes = [constant(a, bk) for a in args]
+    nodes = [promote(constant(a, bk)) for a in args]
     arrays = [n.data for n in nodes]
     if data is None:
         data = op.forward(*arrays, **params)
@@ -410,3 +410,53 @@ def holomorphic_grad(fun, argnum=0):
         return real(out) if is_complex(out) else out
     real_fun.__name__ = getattr(fun, "__name__", "fun")
     return autodiff.grad(real_fun, argnum)
+
+
+# ---------------------------------------------------------------- kernels that met complex values
+
+# the entries whose rules hold for complex values (holomorphic, linear or shape ops): a kernel
+# of one of them that meets complex operands is redone here, on the Python path
+COMPLEX_SAFE = {"add", "sub", "mul", "div", "pow", "add_s", "mul_s", "div_s", "rsub_s",
+                "rdiv_s", "pow_s", "rpow_s", "neg", "exp", "log", "tanh", "sqrt", "log1p",
+                "sin", "cos", "sum", "mean", "max", "min", "transpose", "getitem", "concat",
+                "stack", "matmul", "where"}
+
+
+def kernel_fallback(code, prev, ctx, data):
+    """The node of kernel op ``code`` whose operands (or result) are complex, made by its table
+    entry on the Python path: the kernel's own result is not used (it computes in float), but
+    reshape's and broadcast_to's are numpy's views. Ops without a complex meaning (relu,
+    sigmoid, clip, the fused layer and losses, ...) raise naming the op and the dtype."""
+    from .._py.node import complex_kernel_error
+    from .table import BY_CODE
+    entry = BY_CODE[code]
+    name = entry.name
+    bk = _backend_of(prev)
+    prev = [promote(p) for p in prev]
+    if name == "abs":
+        return call(OPS["complex_abs"], prev, bk=bk)
+    if name in ("reshape", "broadcast"):
+        return call(entry, prev, {}, data=data, bk=bk)
+    if name == "astype":
+        return as_dtype(prev[0], np.asarray(data).dtype)
+    if name not in COMPLEX_SAFE:
+        dtype = next((p.data.dtype for p in prev if p.data.dtype.kind == "c"),
+                     np.asarray(data).dtype)
+        raise complex_kernel_error(code, dtype)
+    return call(entry, prev, entry.kwargs(ctx), bk=bk)
+
+
+def _install():
+    import importlib
+
+    from .. import _backend
+    from .._py import node as py_node
+    py_node.set_complex_fallback(kernel_fallback)
+    if not _backend.extensions_disabled():
+        try:
+            importlib.import_module("fastgrad._cy.node").set_complex_fallback(kernel_fallback)
+        except ImportError:  # not compiled: the twins are the engine
+            pass
+
+
+_install()
