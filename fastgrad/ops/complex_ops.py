@@ -427,11 +427,17 @@ def kernel_fallback(code, prev, ctx, data):
     entry on the Python path: the kernel's own result is not used (it computes in float), but
     reshape's and broadcast_to's are numpy's views. Ops without a complex meaning (relu,
     sigmoid, clip, the fused layer and losses, ...) raise naming the op and the dtype."""
-    from .._py.node import complex_kernel_error
+    from .._py.node import complex_kernel_error, dtype_error
+    from ..autodiff import trace_level
     from .table import BY_CODE
     entry = BY_CODE[code]
     name = entry.name
     bk = _backend_of(prev)
+    cls = complex_class(bk)
+    if trace_level() == 0 and not any(type(p) is cls for p in prev):
+        # a complex constant met a real Tensor outside any differentiation: the Tensor face
+        # stays real (inside grad, the numpy face takes complex constants)
+        raise dtype_error(entry.function or name, np.complex128)
     prev = [promote(p) for p in prev]
     if name == "abs":
         return call(OPS["complex_abs"], prev, bk=bk)
