@@ -369,6 +369,9 @@ def functions(bk):
         """True when ``ans`` is a Tensor that depends on the leaves; warn if it does not."""
         if isinstance(ans, Node) and ans.requires_grad:
             return True
+        if isinstance(ans, (bool, np.bool_)) or getattr(ans, "dtype", None) == np.bool_:
+            raise TypeError(f"{where}: the function returns a boolean ({type(ans).__name__}), "
+                            f"which has no gradient")
         if not (_is_numeric(ans) or isinstance(ans, Node)):
             raise TypeError(f"{where}: the function must return a float or an array, "
                             f"not a {type(ans).__name__}")

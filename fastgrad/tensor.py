@@ -9,6 +9,8 @@ import numpy as np
 
 from . import _recording, engine, ops
 from ._backend import active
+from ._ndarray_methods import add_methods as add_numpy_methods
+from ._ndarray_methods import numpy_face_function
 from ._py.opcodes import OP_CUSTOM, OP_LEAF, OP_NAMES
 
 FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -44,6 +46,18 @@ _COMPARISONS = {np.less, np.less_equal, np.greater, np.greater_equal, np.equal, 
                 np.isfinite, np.isnan, np.isinf, np.sign, np.signbit}
 
 _classes = {}
+
+
+def _refuse_traced(tensor, what):
+    """Raise when ``what`` would take the value of a traced tensor inside a differentiated
+    function (grad, jacobian, ...): the graph would be cut and the gradient silently zero."""
+    if tensor.requires_grad:
+        from .autodiff import trace_level
+        if trace_level():
+            raise TypeError(
+                f"{what} of a traced value (inside grad) takes its value and leaves the graph, "
+                f"so the gradient through it would be silently zero. Use fastgrad.numpy's "
+                f"functions on it (import fastgrad.numpy as np), or take .data on purpose")
 
 
 def op_name(node):
@@ -178,12 +192,16 @@ def tensor_class(bk):
         # -------------------------------------------------- numpy interoperability
         def __array__(self, dtype=None, copy=None):
             _recording.refuse("np.asarray(tensor)")
+            if dtype is None or np.dtype(dtype).kind in "fc":
+                _refuse_traced(self, "numpy.asarray (or numpy.array)")
             if copy:
                 return np.array(self.data, dtype=dtype)
             return self.data if dtype is None else self.data.astype(dtype, copy=False)
 
         def __array_function__(self, func, types, args, kwargs):
             fn = functions.get(func)
+            if fn is None:
+                fn = numpy_face_function(bk, func)  # fastgrad.numpy's, if it has one
             if fn is None:
                 raise TypeError(
                     f"numpy.{func.__name__} has no gradient in fastgrad; use the fastgrad "
@@ -229,6 +247,7 @@ def tensor_class(bk):
 
         def __float__(self):
             _recording.refuse("float(tensor)")
+            _refuse_traced(self, "float()")
             return float(self.data)
 
         def __int__(self):
@@ -351,6 +370,7 @@ def tensor_class(bk):
     for op in ops.OPS.values():
         if op.method and not hasattr(Tensor, op.function):
             setattr(Tensor, op.function, ops.functions(bk)[op.function])
+    add_numpy_methods(Tensor, bk)  # ravel, squeeze, dot, var, real, ... (fastgrad.numpy's)
     Tensor.__module__ = "fastgrad"
     nd.set_tensor_type(Tensor)
     nd.set_ufunc_table(ufuncs, other_ufuncs)

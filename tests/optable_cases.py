@@ -3,6 +3,7 @@ and its float64 inputs (random, with broadcasting where the op broadcasts, insid
 domain). ``CASES[name]`` lists the cases of entry ``name``; tests/test_optable.py checks that
 every entry has at least one."""
 import numpy as np
+from optable_linalg_cases import LINALG_CASES
 
 from fastgrad.extend import defjvp, defvjp, primitive
 from fastgrad.ops import complex_ops as CX
@@ -125,6 +126,8 @@ CASES = {
     "logaddexp2": [(lambda F, a, b: F["logaddexp2"](a, b), [normal(2, 3), normal(3)])],
     "arctan2": [(lambda F, a, b: F["arctan2"](a, b), [normal(2, 3), positive(3)])],
     "hypot": [(lambda F, a, b: F["hypot"](a, b), [normal(2, 3), positive(3)])],
+    "remainder": [(lambda F, a, b: F["remainder"](a, b), [normal(2, 3), positive(3)]),
+                  (lambda F, a, b: F["remainder"](a, -b), [normal(3), positive(2, 1)])],
 }
 
 
@@ -169,6 +172,8 @@ def _unary_case(name):
 
 for _name, _domain in UNARY_DOMAINS.items():
     CASES[_name] = [(_unary_case(_name), [_domain(2, 3)])]
+
+CASES.update(LINALG_CASES)
 
 
 def all_cases():

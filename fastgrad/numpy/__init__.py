@@ -12,11 +12,12 @@ The functions are bound to the active backend (``fastgrad.BACKEND``);
 Differences from ``autograd.numpy`` worth knowing:
 
 - Traced values are fastgrad Tensors: operators, indexing, ``.T``, ``.shape``, ``.reshape``,
-  ``.sum`` and the other Tensor methods work; ndarray methods Tensor lacks (``.dot``,
-  ``.ravel``, ...) raise AttributeError: use the functions (``np.dot(x, W)``).
+  ``.sum`` and the ndarray methods numpy users call (``.dot``, ``.ravel``, ``.squeeze``,
+  ``.var``, ``.real``, ...; fastgrad/_ndarray_methods.py) work.
 - Plain numpy (``import numpy``) called on a traced value goes through numpy's protocols: the
-  functions fastgrad knows record the graph, the others raise; but ``numpy.asarray`` and
-  ``float()`` take the values and leave the graph silently. Use this module inside ``grad``.
+  functions this module differentiates record the graph, the others raise; ``numpy.asarray``
+  (to a float dtype) and ``float()`` of a traced value inside ``grad`` raise TypeError rather
+  than leave the graph silently. Use this module inside ``grad``.
 - Derivatives nest to any order (grad of grad, hessian, make_jvp): see fastgrad.autodiff.
 """
 import types as _types

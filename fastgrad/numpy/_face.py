@@ -20,6 +20,7 @@ from numpy.lib.array_utils import normalize_axis_tuple
 from .. import ops
 from ..ops import UFUNC_OPS as OPS_BY_NUMPY
 from ..ops import ufunc_functions as elementwise_ops
+from ._functions import add_functions
 
 NoValue = np._NoValue
 SEQUENCES = (list, tuple)
@@ -260,8 +261,13 @@ def _build(bk):
 
     def std_t(a, axis=None, dtype=None, out=None, ddof=0, keepdims=NoValue, *,
               where=NoValue, mean=NoValue, correction=NoValue):
-        return ew.sqrt(variance("std", lifted(a), axis, dtype, out, ddof, keepdims, where,
-                                mean, correction))
+        var = variance("std", lifted(a), axis, dtype, out, ddof, keepdims, where, mean,
+                       correction)
+        zero = var.data == 0
+        if not zero.any():
+            return ew.sqrt(var)
+        # autograd's convention: the slope of sqrt at 0 is taken as 0 (a constant's std)
+        return ew.where(zero, 0.0, ew.sqrt(ew.where(zero, 1.0, var)))
 
     # -------------------------------------------------------------- generic dispatch
 
@@ -560,6 +566,10 @@ def _build(bk):
         return total
 
     dispatch("prod", np.prod, prod_t)
+    add_functions(fns, bk, named)  # the composites of fastgrad/numpy/_functions.py
+    fns.setdefault("degrees", fns["rad2deg"])
+    fns.setdefault("radians", fns["deg2rad"])
+    fns.setdefault("mod", fns["remainder"])
     return fns
 
 
