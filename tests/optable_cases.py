@@ -4,6 +4,7 @@ domain). ``CASES[name]`` lists the cases of entry ``name``; tests/test_optable.p
 every entry has at least one."""
 import numpy as np
 from optable_linalg_cases import LINALG_CASES
+from optable_scipy_cases import SCIPY_CASES
 
 from fastgrad.extend import defjvp, defvjp, primitive
 from fastgrad.ops import complex_ops as CX
@@ -174,6 +175,9 @@ for _name, _domain in UNARY_DOMAINS.items():
     CASES[_name] = [(_unary_case(_name), [_domain(2, 3)])]
 
 CASES.update(LINALG_CASES)
+
+
+CASES.update(SCIPY_CASES)
 
 
 def all_cases():

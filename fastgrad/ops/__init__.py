@@ -17,8 +17,10 @@ from . import complex_ops as _complex_ops  # noqa: F401  (complex values: real, 
 from . import fft_ops as _fft_ops  # noqa: F401  (numpy.fft's entries)
 from . import linalg_ops as _linalg_ops  # noqa: F401  (numpy.linalg's entries)
 from . import numpy_ops as _numpy_ops  # noqa: F401  (registers fastgrad.numpy's primitives)
+from . import odeint_ops as _odeint_ops  # noqa: F401  (scipy.integrate.odeint's entry)
 from . import python as _python
 from . import scipy_linalg_ops as _scipy_linalg_ops  # noqa: F401  (scipy.linalg's entries)
+from . import special_ops as _special_ops  # noqa: F401  (scipy.special's entries)
 from .table import BY_CODE, FUNCTIONS, OPS, Op, register  # noqa: F401
 
 

@@ -1,0 +1,73 @@
+"""fastgrad.scipy.integrate.odeint: scipy's values, derivatives against an exact solution and
+finite differences (reverse and forward mode, second order, both backends), clear errors."""
+import numpy as np
+import pytest
+import scipy.integrate as si
+from conftest import BACKENDS, IDS
+
+from fastgrad import _backend, elementwise_grad, grad
+from fastgrad.scipy.integrate import odeint
+from fastgrad.tensor import tensor_class
+from fastgrad.test_util import check_grads
+
+TIMES = np.linspace(0.1, 0.6, 4)
+Y0 = np.array([0.4, -0.3, 0.9])
+ARGS = (np.array([0.5, 1.2, -0.7]), np.array([0.3, -0.1, 0.2]))
+TIGHT = {"rtol": 1e-11, "atol": 1e-11}
+
+
+def dynamics(y, t, a1, a2):
+    """numpy ufuncs on Tensors route to their own backend's ops"""
+    return -np.sqrt(t) - y + a1 - np.mean((y + a2) ** 2)
+
+
+@pytest.fixture(params=BACKENDS, ids=[IDS[b] for b in BACKENDS])
+def backend(request):
+    return request.param
+
+
+def test_values_are_scipys(backend):
+    expected = si.odeint(dynamics, Y0, TIMES, ARGS)
+    plain = odeint(dynamics, Y0, TIMES, ARGS)
+    np.testing.assert_array_equal(plain, expected)
+    Tensor = tensor_class(_backend.load(backend))
+    np.testing.assert_array_equal(odeint(dynamics, Tensor(Y0), TIMES, ARGS).data, expected)
+
+
+def test_exponential_decay_exact_derivatives():
+    """y' = -k y: y(t) = y0 e^(-k t); d/dk, d/dy0, d/dt and d2/dk2 exact."""
+    t = np.array([0.0, 0.5, 1.3])
+    y0, k = 1.7, 0.8
+
+    def total(k_, y0_=y0, t_=t):
+        return np.sum(odeint(lambda y, s, kk: -kk * y, y0_, t_, (k_,), **TIGHT))
+
+    exact = y0 * np.exp(-k * t)
+    np.testing.assert_allclose(grad(total)(k), np.sum(-t * exact), rtol=1e-8)
+    np.testing.assert_allclose(grad(grad(total))(k), np.sum(t * t * exact), rtol=1e-7)
+    np.testing.assert_allclose(grad(lambda y: total(k, y))(y0), np.sum(np.exp(-k * t)),
+                               rtol=1e-8)
+    # the start time moves every y(t_i), i >= 1, back; each t_i (i >= 1) moves its own
+    np.testing.assert_allclose(elementwise_grad(lambda tt: total(k, y0, tt))(t),
+                               [k * np.sum(exact[1:]), -k * exact[1], -k * exact[2]], rtol=1e-7)
+
+
+@pytest.mark.parametrize("mode", ["rev", "fwd"])
+@pytest.mark.parametrize("argnum", [1, 2, 3], ids=["y0", "t", "args"])
+def test_derivatives_second_order(argnum, mode, backend):
+    check_grads(lambda *a: odeint(dynamics, *a, **TIGHT), argnum - 1, modes=(mode,), order=2,
+                backend=backend)(Y0, TIMES, ARGS)
+
+
+def test_bad_input():
+    y0 = tensor_class(_backend.load("python"))(Y0)
+    with pytest.raises(ValueError, match="y0 must be one-dimensional"):
+        odeint(dynamics, tensor_class(_backend.load("python"))(np.ones((2, 2))), TIMES, ARGS)
+    with pytest.raises(ValueError, match="t must be a one-dimensional"):
+        odeint(dynamics, y0, 0.5, ARGS)
+    with pytest.raises(TypeError, match="full_output= is not supported on traced values"):
+        odeint(dynamics, y0, TIMES, ARGS, full_output=True)
+    with pytest.raises(TypeError, match="tfirst= and Dfun="):
+        odeint(dynamics, y0, TIMES, ARGS, tfirst=True)
+    with pytest.raises(TypeError, match="args\\[1\\] is str"):
+        odeint(dynamics, y0, TIMES, (ARGS[0], "x"))
