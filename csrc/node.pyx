@@ -148,6 +148,14 @@ cdef inline bint is_complex(cnp.ndarray a) noexcept:
 
 
 cdef object complex_fallback = None  # set by fastgrad.ops.complex_ops
+# set once a complex value exists in the process: until then kernels pay no complex checks
+cdef bint complex_seen = False
+
+
+def note_complex():
+    """Record that complex values exist (complex nodes are made by the op table's path)."""
+    global complex_seen
+    complex_seen = True
 
 
 def set_complex_fallback(fn):
@@ -170,7 +178,11 @@ cpdef Node make_result(object data, int op, tuple prev, object ctx):
     if not cnp.PyArray_CheckExact(data):
         data = np.asarray(data)  # numpy returns scalars for 0-d results; nodes hold arrays
     cdef Py_ssize_t i
-    if op != OP_CUSTOM:  # a compiled kernel: complex values must not pass unnoticed
+    global complex_seen
+    if op == OP_CUSTOM:
+        if not complex_seen and is_complex(<cnp.ndarray>data):
+            complex_seen = True
+    elif complex_seen:  # a kernel, once complex values exist: they must not pass unnoticed
         if is_complex(<cnp.ndarray>data):
             return complex_operands(data, op, prev, ctx, data.dtype)
         for i in range(len(prev)):
@@ -210,6 +222,8 @@ cpdef Node as_constant(object x, object dtype, str opname):
     arr = np.asarray(x)
     if arr.dtype != dtype:
         if arr.dtype.kind == "c" and complex_fallback is not None:
+            global complex_seen
+            complex_seen = True
             return new_node(arr, False)  # the op's make_result takes the complex path
         if arr.dtype.kind not in "biuf":
             raise dtype_error(opname, arr.dtype)

@@ -284,6 +284,14 @@ def new_node(data, requires_grad):
 
 
 _complex_fallback = None  # set by fastgrad.ops.complex_ops
+# set once a complex value exists in the process: until then kernels pay no complex checks
+_complex_seen = False
+
+
+def note_complex():
+    """Record that complex values exist (complex nodes are made by the op table's path)."""
+    global _complex_seen
+    _complex_seen = True
 
 
 def set_complex_fallback(fn):
@@ -305,7 +313,11 @@ def make_result(data, op, prev, ctx):
     requires grad (otherwise the result is a constant leaf)."""
     if type(data) is not ndarray:
         data = np.asarray(data)  # numpy returns scalars for 0-d results; nodes hold arrays
-    if op != OP_CUSTOM:  # a kernel: complex values must not pass unnoticed
+    global _complex_seen
+    if op == OP_CUSTOM:
+        if not _complex_seen and data.dtype.kind == "c":
+            _complex_seen = True
+    elif _complex_seen:  # a kernel, once complex values exist: they must not pass unnoticed
         if data.dtype.kind == "c":
             return _complex_operands(data, op, prev, ctx, data.dtype)
         for p in prev:
@@ -382,6 +394,7 @@ def as_constant(x, dtype, opname):
     arr = np.asarray(x)
     if arr.dtype != dtype:
         if arr.dtype.kind == "c" and _complex_fallback is not None:
+            note_complex()
             return new_node(arr, False)  # the op's make_result takes the complex path
         if arr.dtype.kind not in "biuf":
             raise dtype_error(opname, arr.dtype)

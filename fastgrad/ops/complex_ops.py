@@ -62,6 +62,7 @@ def promote(node):
         cls = complex_class(type(node)._backend)
         if type(node) is not cls:
             node.__class__ = cls
+            cls._backend.node.note_complex()  # the kernels start checking for complex values
     return node
 
 
