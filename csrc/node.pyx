@@ -14,8 +14,8 @@ import numpy as np
 from fastgrad._cy.opcodes cimport N_OPS, OP_CUSTOM, OP_LEAF
 # messages, dtype rules and the numpy fallbacks live once, in fastgrad/_shared (not the twin)
 from fastgrad._shared.node import (FLOAT_TYPES, OP_NAMES, NonFiniteGradient, as_array,
-                                   checked_data, checked_grad, corrupt_node_error, describe,
-                                   describe_safely, dtype_error, foreign_node_error, is_node,
+                                   checked_data, checked_grad, complex_kernel_error,
+                                   corrupt_node_error, describe, describe_safely, dtype_error, foreign_node_error, is_node,
                                    modified_error, no_sweep_error, op_name, register_node_class,
                                    sum_to_shape)
 
@@ -141,13 +141,53 @@ cpdef Node new_node(object data, bint requires_grad):
     return out
 
 
+cdef inline bint is_complex(cnp.ndarray a) noexcept:
+    cdef int t = cnp.PyArray_TYPE(a)
+    return t == cnp.NPY_CFLOAT or t == cnp.NPY_CDOUBLE or t == cnp.NPY_CLONGDOUBLE
+
+
+cdef object complex_fallback = None  # set by fastgrad.ops.complex_ops
+# set once a complex value exists in the process: until then kernels pay no complex checks
+cdef bint complex_seen = False
+
+
+def note_complex():
+    """Record that complex values exist (complex nodes are made by the op table's path)."""
+    global complex_seen
+    complex_seen = True
+
+
+def set_complex_fallback(fn):
+    """Install ``fn(op, prev, ctx, data)``: it redoes a kernel's op whose operands are complex
+    on the op table's Python path (or raises naming the op)."""
+    global complex_fallback
+    complex_fallback = fn
+
+
+cdef Node complex_operands(object data, int op, tuple prev, object ctx, object dtype):
+    """A kernel met complex values (its result is not used): the op table's Python path."""
+    if complex_fallback is None:
+        raise complex_kernel_error(op, dtype)
+    return complex_fallback(op, prev, ctx, data)
+
+
 cpdef Node make_result(object data, int op, tuple prev, object ctx):
     """The output node of op ``op``: records the graph only if grad mode is on and a parent
     requires grad (otherwise the result is a constant leaf)."""
     if not cnp.PyArray_CheckExact(data):
         data = np.asarray(data)  # numpy returns scalars for 0-d results; nodes hold arrays
-    cdef Node out = new_node(data, False)
     cdef Py_ssize_t i
+    global complex_seen
+    if op == OP_CUSTOM:
+        if not complex_seen and is_complex(<cnp.ndarray>data):
+            complex_seen = True
+    elif complex_seen:  # a kernel, once complex values exist: they must not pass unnoticed
+        if is_complex(<cnp.ndarray>data):
+            return complex_operands(data, op, prev, ctx, data.dtype)
+        for i in range(len(prev)):
+            if is_complex(<cnp.ndarray>(<Node>prev[i]).data):
+                return complex_operands(data, op, prev, ctx, (<Node>prev[i]).data.dtype)
+    cdef Node out = new_node(data, False)
     if not grad_off:
         for i in range(len(prev)):
             if (<Node>prev[i]).requires_grad:
@@ -180,6 +220,10 @@ cpdef Node as_constant(object x, object dtype, str opname):
             raise foreign
     arr = np.asarray(x)
     if arr.dtype != dtype:
+        if arr.dtype.kind == "c" and complex_fallback is not None:
+            global complex_seen
+            complex_seen = True
+            return new_node(arr, False)  # the op's make_result takes the complex path
         if arr.dtype.kind not in "biuf":
             raise dtype_error(opname, arr.dtype)
         arr = arr.astype(dtype)

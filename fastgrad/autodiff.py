@@ -32,6 +32,7 @@ import numpy as np
 
 from . import _backend, engine, recorded
 from ._py.opcodes import OP_LEAF
+from .ops import complex_ops
 
 __all__ = [
     "elementwise_grad",
@@ -95,6 +96,10 @@ def _box(x, leaves, new_node, Node, where):
     t = type(x)
     if t is ndarray:
         if x.dtype not in FLOAT_TYPES:
+            if x.dtype.kind == "c":
+                leaf = complex_ops.promote(new_node(x, True))  # a complex Tensor
+                leaves.append(leaf)
+                return leaf
             wider = WIDER.get(x.dtype)
             if wider is None:
                 raise _dtype_error(x.dtype, where)
@@ -112,7 +117,7 @@ def _box(x, leaves, new_node, Node, where):
         leaf = new_node(np.array(x), True)
         leaves.append(leaf)
         return leaf
-    if isinstance(x, np.floating):
+    if isinstance(x, (np.floating, np.complexfloating, complex)):
         return _box(np.asarray(x), leaves, new_node, Node, where)
     if isinstance(x, Node) or hasattr(type(x), "_backend"):
         if x.requires_grad:
@@ -151,10 +156,10 @@ def _unbox(x, grads):
         return tuple([_unbox(v, grads) for v in x])
     if t is dict:
         return {k: _unbox(v, grads) for k, v in x.items()}
-    if t is float:
+    if t is float or t is complex:
         g = next(grads)
-        return float(g) if g.ndim == 0 and type(g) is ndarray else g
-    if isinstance(x, np.floating):
+        return t(g) if g.ndim == 0 and type(g) is ndarray else g
+    if isinstance(x, (np.floating, np.complexfloating)):
         g = next(grads)
         # a numpy scalar of the argument's type (a traced value stays traced)
         if type(g) is ndarray and g.dtype != x.dtype and x.dtype in WIDER:
@@ -483,6 +488,10 @@ def functions(bk):
         if data.dtype.kind == "b":
             raise TypeError(f"{where}: the function returns a boolean ({type(ans).__name__}), "
                             f"which has no gradient")
+        if data.dtype.kind == "c":
+            raise TypeError(f"{where}: the function returns {data.dtype} values; {where} "
+                            f"differentiates real-valued functions (take np.real or np.abs "
+                            f"of the result, or use holomorphic_grad)")
         if data.dtype.kind not in "fiu":
             raise TypeError(f"{where}: the function returned {data.dtype} values; it must "
                             f"return a real float (for complex results use holomorphic_grad, "

@@ -15,6 +15,7 @@ import numpy as np
 
 from . import engine
 from ._py.opcodes import OP_CUSTOM, OP_LEAF, OP_NAMES
+from .ops import complex_ops
 from .ops import kernels as k
 from .ops.table import BY_CODE, TableCall, backend_of
 
@@ -99,7 +100,10 @@ def _rule(node):
 
 def _constant(x, like):
     """``x`` (an array or number) as a constant Tensor of ``like``'s backend and dtype."""
-    return backend_of(like).node.as_constant(np.asarray(x), like.data.dtype, "gradients")
+    dtype = like.data.dtype
+    if dtype.kind == "c" or np.asarray(x).dtype.kind == "c":
+        return complex_ops.constant(np.asarray(x).astype(dtype), backend_of(like))
+    return backend_of(like).node.as_constant(np.asarray(x), dtype, "gradients")
 
 
 def _fit(c, parent):
@@ -110,8 +114,15 @@ def _fit(c, parent):
     if c.data.shape != shape:
         c = k.reduced_like(c, shape)
     if c.data.dtype != parent.data.dtype:
-        c = k.astype(c, parent.data.dtype)
+        c = _astype(c, parent.data.dtype)
     return c
+
+
+def _astype(x, dtype):
+    """Tensor x cast to dtype (complex to real: the real part, autograd's convention)."""
+    if x.data.dtype.kind == "c" or dtype.kind == "c":
+        return complex_ops.as_dtype(x, dtype)
+    return k.astype(x, dtype)
 
 
 def _seed(out, g, where):
@@ -267,7 +278,7 @@ def tangents(outputs, inputs, input_tangents):
         if t.data.shape != node.data.shape:
             t = k.broadcast_to(t, node.data.shape)
         if t.data.dtype != node.data.dtype:
-            t = k.astype(t, node.data.dtype)
+            t = _astype(t, node.data.dtype)
         tans[id(node)] = t
     result = []
     for out in outputs:

@@ -7,6 +7,9 @@ from optable_linalg_cases import LINALG_CASES
 from optable_scipy_cases import SCIPY_CASES
 
 from fastgrad.extend import defjvp, defvjp, primitive
+from fastgrad.ops import complex_ops as CX
+from fastgrad.ops import fft_ops as FFT
+from fastgrad.ops.table import OPS
 
 LABELS = np.array([0, 2, 1, 1])
 
@@ -127,6 +130,37 @@ CASES = {
     "remainder": [(lambda F, a, b: F["remainder"](a, b), [normal(2, 3), positive(3)]),
                   (lambda F, a, b: F["remainder"](a, -b), [normal(3), positive(2, 1)])],
 }
+
+
+def _cx(a, b):
+    """a + i b as a complex Tensor (recorded: the complex entries are checked inside)."""
+    return CX.as_dtype(a, np.complex128) + CX.call(OPS["mul"], [b, 1j])
+
+
+CASES.update({
+    "complex_astype": [(lambda F, a: CX.as_dtype(a, np.complex128), [normal(2, 3)])],
+    "real": [(lambda F, a, b: CX.real(_cx(a, b)), [normal(2, 3), normal(2, 3)])],
+    "imag": [(lambda F, a, b: CX.imag(_cx(a, b)), [normal(2, 3), normal(3)])],
+    "conj": [(lambda F, a, b: CX.conj(_cx(a, b)), [normal(2, 3), normal(2, 3)])],
+    "angle": [(lambda F, a, b: CX.angle(_cx(a, b)), [normal(2, 3), normal(2, 3)]),
+              (lambda F, a: CX.angle(a), [positive(3)])],
+    "complex_abs": [(lambda F, a, b: CX.absolute(_cx(a, b)), [normal(2, 3), normal(2, 3)])],
+    "fft_resize": [(lambda F, a: FFT.resize(a, (4, 2), (0, 1)), [normal(3, 3)])],
+    "fftn": [(lambda F, a: FFT.fftn(a, (4, 3), (0, 1), None), [normal(3, 3)]),
+             (lambda F, a, b: FFT.fftn(_cx(a, b), (2,), (1,), "ortho"),
+              [normal(2, 3), normal(2, 3)])],
+    "ifftn": [(lambda F, a: FFT.ifftn(a, (3, 2), (0, 1), "forward"), [normal(3, 3)]),
+              (lambda F, a, b: FFT.ifftn(_cx(a, b), (4,), (0,), None),
+               [normal(2, 3), normal(2, 3)])],
+    "rfftn": [(lambda F, a: FFT.rfftn(a, (3, 5), (0, 1), None), [normal(3, 4)]),
+              (lambda F, a: FFT.rfftn(a, (4,), (0,), "ortho"), [normal(3, 2)])],
+    "irfftn": [(lambda F, a, b: FFT.irfftn(_cx(a, b), (3, 4), (0, 1), None),
+                [normal(3, 3), normal(3, 3)]),
+               (lambda F, a, b: FFT.irfftn(_cx(a, b), (5,), (1,), "ortho"),
+                [normal(2, 3), normal(2, 3)])],
+    "fftshift": [(lambda F, a: FFT.fftshift(a, (0, 1)), [normal(3, 4)])],
+    "ifftshift": [(lambda F, a: FFT.ifftshift(a, (1,)), [normal(3, 5)])],
+})
 
 # the python ops of one argument: name -> the domain to draw from
 UNARY_DOMAINS = {"expm1": normal, "exp2": normal, "log2": positive, "log10": positive,

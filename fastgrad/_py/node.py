@@ -16,7 +16,8 @@ import numpy as np
 
 from .opcodes import N_OPS, OP_CUSTOM, OP_LEAF, OP_NAMES  # noqa: F401  (as the compiled node)
 from fastgrad._shared.node import (  # noqa: F401  (shared with the compiled module)
-    _shape, as_array, BACKEND_NAMES, checked_data, checked_grad, corrupt_node_error, describe,
+    _shape, as_array, BACKEND_NAMES, checked_data, checked_grad, complex_kernel_error,
+    corrupt_node_error, describe,
     describe_safely, dtype_error, FLOAT_TYPES, foreign_node_error, is_node, modified_error,
     ndarray, no_sweep_error, NODE_CLASSES, NonFiniteGradient, op_name, register_node_class,
     sum_to_shape)
@@ -157,11 +158,46 @@ def new_node(data, requires_grad):
     return out
 
 
+_complex_fallback = None  # set by fastgrad.ops.complex_ops
+# set once a complex value exists in the process: until then kernels pay no complex checks
+_complex_seen = False
+
+
+def note_complex():
+    """Record that complex values exist (complex nodes are made by the op table's path)."""
+    global _complex_seen
+    _complex_seen = True
+
+
+def set_complex_fallback(fn):
+    """Install ``fn(op, prev, ctx, data)``: it redoes a kernel's op whose operands are complex
+    on the op table's Python path (or raises naming the op)."""
+    global _complex_fallback
+    _complex_fallback = fn
+
+
+def _complex_operands(data, op, prev, ctx, dtype):
+    """A kernel met complex values (its result is not used): the op table's Python path."""
+    if _complex_fallback is None:
+        raise complex_kernel_error(op, dtype)
+    return _complex_fallback(op, prev, ctx, data)
+
+
 def make_result(data, op, prev, ctx):
     """The output node of op ``op``: records the graph only if grad mode is on and a parent
     requires grad (otherwise the result is a constant leaf)."""
     if type(data) is not ndarray:
         data = np.asarray(data)  # numpy returns scalars for 0-d results; nodes hold arrays
+    global _complex_seen
+    if op == OP_CUSTOM:
+        if not _complex_seen and data.dtype.kind == "c":
+            _complex_seen = True
+    elif _complex_seen:  # a kernel, once complex values exist: they must not pass unnoticed
+        if data.dtype.kind == "c":
+            return _complex_operands(data, op, prev, ctx, data.dtype)
+        for p in prev:
+            if p._data.dtype.kind == "c":
+                return _complex_operands(data, op, prev, ctx, p._data.dtype)
     out = new_node(data, False)
     if state.grad_enabled:
         for p in prev:
@@ -192,6 +228,9 @@ def as_constant(x, dtype, opname):
             raise foreign
     arr = np.asarray(x)
     if arr.dtype != dtype:
+        if arr.dtype.kind == "c" and _complex_fallback is not None:
+            note_complex()
+            return new_node(arr, False)  # the op's make_result takes the complex path
         if arr.dtype.kind not in "biuf":
             raise dtype_error(opname, arr.dtype)
         arr = arr.astype(dtype)

@@ -140,9 +140,23 @@ FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def dtype_error(opname, dtype):
+    if np.dtype(dtype).kind == "c":
+        return TypeError(
+            f"{opname}: unsupported dtype {dtype}: a real Tensor met a complex value; the "
+            f"compiled kernels take float32 and float64, and complex values flow on the numpy "
+            f"face from complex arguments of grad (make the traced value complex first)")
     return TypeError(
         f"{opname}: unsupported dtype {dtype}; fastgrad differentiates float32 and float64 "
         f"arrays (integers and booleans are converted to float64 when a Tensor is made)")
+
+
+def complex_kernel_error(op, dtype):
+    """The error for a compiled kernel (op code ``op``) that met complex values."""
+    name = OP_NAMES.get(op, op)
+    return TypeError(
+        f"{name}: unsupported dtype {dtype}; {name} has no rule for complex values (the "
+        f"compiled kernels and their twins take float32 and float64; ops with a complex "
+        f"meaning take complex values through the op table's Python path)")
 
 
 def as_array(x, opname, backend="python"):

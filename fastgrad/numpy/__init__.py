@@ -26,7 +26,7 @@ import numpy as _np
 
 from .. import _backend
 from ..extend import node_types as _node_types
-from . import _face
+from . import _complex, _face
 
 _MODULE_TYPES = (_types.ModuleType, type, _np.ufunc, _np.dtype)
 
@@ -41,13 +41,16 @@ class _Namespace(_types.SimpleNamespace):
 def namespace(bk):
     """A module-like namespace of fastgrad.numpy bound to backend ``bk`` (for tests that
     compare backends in one process)."""
-    return _Namespace(**_face.build(bk), random=random, linalg=linalg)
+    face = _face.build(bk)
+    return _Namespace(**{**face, **_complex.build(bk, face)}, random=random, linalg=linalg,
+                      fft=fft)
 
 
 globals().update(_face.build(_backend.active))
+globals().update(_complex.build(_backend.active, _face.build(_backend.active)))
 __all__ = sorted(set(_np.__all__) | set(_face.build(_backend.active)))  # noqa: PLE0605
 
-from . import linalg, random
+from . import fft, linalg, random
 
 
 def __getattr__(name):

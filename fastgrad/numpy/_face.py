@@ -252,6 +252,10 @@ def _build(bk):
         for ax in axes:
             count *= shape[ax]
         centred = a - rd.mean(a, axes, True)
+        if centred.data.dtype.kind == "c":  # numpy's variance of complex values: |a - mean|^2
+            from ..ops.complex_ops import conj, real
+            return rd.sum(real(conj(centred) * centred), axes, keep) / float(
+                max(count - ddof, 0))
         return rd.sum(centred * centred, axes, keep) / float(max(count - ddof, 0))
 
     def var_t(a, axis=None, dtype=None, out=None, ddof=0, keepdims=NoValue, *,

@@ -13,6 +13,8 @@ import numpy as _np
 
 from .. import _backend
 from . import compiled as _compiled  # noqa: F401  (registers the entries with kernels)
+from . import complex_ops as _complex_ops  # noqa: F401  (complex values: real, imag, ...)
+from . import fft_ops as _fft_ops  # noqa: F401  (numpy.fft's entries)
 from . import linalg_ops as _linalg_ops  # noqa: F401  (numpy.linalg's entries)
 from . import numpy_ops as _numpy_ops  # noqa: F401  (registers fastgrad.numpy's primitives)
 from . import odeint_ops as _odeint_ops  # noqa: F401  (scipy.integrate.odeint's entry)

@@ -141,6 +141,11 @@ def kernel(module, attr):
         bk = getattr(type(args[0]), "_backend", None) if args else None
         if bk is None:
             bk = backend_of(*args)
+        for a in args[1:]:  # a complex Tensor among the operands: the complex path
+            other = getattr(type(a), "_backend", None)
+            if other is not None and other is not bk and hasattr(other, "real_backend"):
+                bk = other
+                break
         fn = by_backend.get(bk)
         if fn is None:
             fn = by_backend[bk] = getattr(getattr(bk, module), attr)
@@ -173,16 +178,25 @@ class TableCall:
             args = [new(a, False) for a in self.args]
             ans = new(self.ans, False)
             g = new(np.asarray(g), False)
+            if COMPLEX in (g.data.dtype.kind, ans.data.dtype.kind) or any(
+                    a.dtype.kind == COMPLEX for a in self.args):
+                from .complex_ops import promote  # complex values: their Tensor class
+                args, ans, g = [promote(a) for a in args], promote(ans), promote(g)
             out = []
             for i in range(len(args)):
                 c = self.op.vjp_of(i, g, ans, args, self.params)
-                out.append(None if c is None else np.asarray(getattr(c, "data", c)))
+                if c is not None:
+                    c = np.asarray(getattr(c, "data", c))
+                    if c.dtype.kind == COMPLEX and self.args[i].dtype.kind != COMPLEX:
+                        c = c.real  # a real input gets the real part (autograd's convention)
+                out.append(c)
             return out
         finally:
             engine._set_grad_enabled(previous)
 
 
 FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
+COMPLEX = "c"  # numpy's dtype kind of complex64/complex128
 
 
 def call_python_op(op, args, params):
@@ -196,6 +210,10 @@ def call_python_op(op, args, params):
             break
     if bk is None:
         return op.forward(*args, **params)
+    for a in args:
+        if np.asarray(getattr(a, "data", a)).dtype.kind == COMPLEX:
+            from .complex_ops import call  # complex operands: complex Tensors
+            return call(op, args, params, bk=bk)
     nd = bk.node
     nodes = []
     dtype = None
@@ -210,6 +228,9 @@ def call_python_op(op, args, params):
             nodes.append(nd.as_constant(a, dtype, op.name))
     arrays = [n.data for n in nodes]
     data = np.asarray(op.forward(*arrays, **params))
+    if data.dtype.kind == COMPLEX:  # a complex result of real operands (an fft)
+        from .complex_ops import call
+        return call(op, nodes, params, data=data, bk=bk)
     if data.dtype not in FLOAT_TYPES:
         data = data.astype(dtype)
     ctx = TableCall(op, params, arrays, data, bk)
