@@ -26,6 +26,9 @@ def joined(np_, parts):
 
 # (id, function(np, *arrays), arrays): function is called with numpy and with fastgrad.numpy
 CASES = [
+    ("dot-nd", lambda np, a, b: np.dot(a, b), [normal(2, 3, 4), normal(5, 4, 6)]),
+    ("dot-1d-nd", lambda np, a, b: np.dot(a, b), [normal(3), normal(2, 3, 4)]),
+    ("dot-nd-1d", lambda np, a, b: np.dot(a, b), [normal(2, 3, 4), normal(4)]),
     ("flip", lambda np, x: np.flip(x, 1), [normal(3, 4)]),
     ("flip-all", lambda np, x: np.flip(x), [normal(2, 3, 2)]),
     ("flipud", lambda np, x: np.flipud(x), [normal(3, 4)]),
@@ -260,3 +263,14 @@ def test_multiple_results_come_in_numpys_containers(ag):
         assert len(got) == len(expected)
         for g, e in zip(got, expected):
             np.testing.assert_allclose(g.data, e, rtol=1e-13)
+
+
+def test_where_between_two_non_arrays_returns_the_chosen_one():
+    """autograd's where: a Python bool choosing between scalars or lists returns that object
+    (its type kept); with arrays it is numpy's where (dtype promotion)."""
+    assert fnp.where(True, 1, 2) == 1 and type(fnp.where(True, 1, 2)) is int
+    assert type(fnp.where(False, 1, 2.0)) is float
+    assert fnp.where(True, [1, 2], [3, 4]) == [1, 2]
+    mixed = fnp.where(False, np.array([1.0]), np.array([2.0], np.float32))
+    assert mixed.dtype == np.float64 and mixed[0] == 2.0
+    np.testing.assert_array_equal(fnp.where([True, False], [1.0, 2.0], [3.0, 4.0]), [1.0, 4.0])

@@ -427,6 +427,10 @@ def _build(bk):
         if isinstance(a, Node) or isinstance(b, Node):
             if out is not None:
                 raise unsupported("dot", "out=")
+            na, nb = np.ndim(values(a)), np.ndim(values(b))
+            if na >= 1 and nb >= 1 and max(na, nb) > 2:
+                # numpy's N-d dot: a's last axis against b's second-to-last (its only, for 1-D)
+                return fns["tensordot"](a, b, ([na - 1], [max(nb - 2, 0)]))
             return la.dot(a, b)
         if (type(a) in SEQUENCES and holds_node(a)) or (type(b) in SEQUENCES and holds_node(b)):
             return dot(lifted(a), lifted(b), out)
@@ -478,6 +482,11 @@ def _build(bk):
             return np.where(condition)
         if x is NoValue or y is NoValue:  # numpy's own error
             return np.where(condition, x) if y is NoValue else np.where(condition, x, y)
+        if type(condition) in (bool, np.bool_) and not isinstance(x, np.ndarray) \
+                and not isinstance(y, np.ndarray):
+            # autograd's where: a Python-level choice between two non-arrays returns the
+            # chosen one itself (an int stays an int, a list a list), not a 0-d array
+            return x if condition else y
         return np.where(condition, x, y)
 
     fns["where"] = named(where, "where", np.where)
