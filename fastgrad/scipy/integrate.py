@@ -44,11 +44,42 @@ def _plain(x):
     return np.asarray(x.data if _traced(x) else x, dtype=np.float64)
 
 
+def _leaves(x, out):
+    """The arrays and numbers inside lists, tuples and dicts ``x``, in order."""
+    if isinstance(x, dict):
+        for key in x:
+            _leaves(x[key], out)
+    elif isinstance(x, (list, tuple)):
+        for item in x:
+            _leaves(item, out)
+    else:
+        out.append(x)
+    return out
+
+
+def _rebuilt(x, leaves):
+    """``x``'s structure holding the next values of the iterator ``leaves``."""
+    if isinstance(x, dict):
+        return {key: _rebuilt(x[key], leaves) for key in x}
+    if isinstance(x, (list, tuple)):
+        return type(x)(_rebuilt(item, leaves) for item in x)
+    return next(leaves)
+
+
 def odeint(func, y0, t, args=(), **kwargs):
     """scipy.integrate.odeint(func, y0, t, args, ...), differentiable in y0, t and args on
     traced values (see the module docstring). ``func(y, t, *args)`` must be written with
     fastgrad.numpy."""
     args = tuple(args) if isinstance(args, (list, tuple)) else (args,)
+    if any(isinstance(a, (list, tuple, dict)) for a in args):
+        # an argument that is a container (a network's list of (W, b) pairs, say): its
+        # leaves become the op's arguments, and func sees the containers rebuilt
+        structure, leaves = args, _leaves(args, [])
+        user_func = func
+
+        def func(y, t, *flat):
+            return user_func(y, t, *_rebuilt(structure, iter(flat)))
+        args = tuple(leaves)
     if not (_traced(y0) or _traced(t) or any(_traced(a) for a in args)):
         return scipy_odeint()(func, y0, t, args=args, **kwargs)
     for key in kwargs:
