@@ -8,11 +8,15 @@ import textwrap
 
 import pytest
 
+import fastgrad
 from fastgrad import _backend
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COMPILED = sorted(os.path.splitext(os.path.basename(p))[0]
                   for p in glob.glob(os.path.join(ROOT, "csrc", "*.pyx")))
+
+# the fastgrad in use (installed, or this checkout built in place): where its compiled modules are
+PACKAGE = os.path.dirname(os.path.abspath(fastgrad.__file__))
 
 # Every compiled module is imported with fastgrad._py unimportable, and without running
 # fastgrad/__init__.py (which binds a backend and the faces: only the modules' own imports count).
@@ -27,7 +31,7 @@ PROBE = textwrap.dedent("""
 
     sys.meta_path.insert(0, NoTwins())
     package = types.ModuleType("fastgrad")
-    package.__path__ = [{root!r} + "/fastgrad"]
+    package.__path__ = [{package!r}]
     sys.modules["fastgrad"] = package
     for name in {modules!r}:
         importlib.import_module("fastgrad._cy." + name)
@@ -42,7 +46,7 @@ def test_the_compiled_module_list_is_the_backends():
 @pytest.mark.skipif(_backend.extensions_disabled() or _backend.active.name != "cython",
                     reason="the compiled modules are not in use")
 def test_compiled_modules_do_not_import_the_twins():
-    done = subprocess.run([sys.executable, "-c", PROBE.format(root=ROOT, modules=COMPILED)],
+    done = subprocess.run([sys.executable, "-c", PROBE.format(package=PACKAGE, modules=COMPILED)],
                           capture_output=True, text=True, timeout=120, cwd=ROOT, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip() == f"imported {len(COMPILED)}"
@@ -50,7 +54,7 @@ def test_compiled_modules_do_not_import_the_twins():
 
 def test_the_probe_catches_an_import_of_a_twin():
     """The probe itself: a module that imports a twin fails it."""
-    probe = PROBE.format(root=ROOT, modules=[]) + "\nimport fastgrad._py.opcodes\n"
+    probe = PROBE.format(package=PACKAGE, modules=[]) + "\nimport fastgrad._py.opcodes\n"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           timeout=120, cwd=ROOT, check=False)
     assert done.returncode != 0
