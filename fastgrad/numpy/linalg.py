@@ -7,8 +7,10 @@ numpy stacks them.
 
 - inv, solve, det, slogdet, pinv, matrix_power, multi_dot, matmul, matrix_transpose;
 - cholesky, eigh, eigvalsh (from the triangle numpy reads, ``UPLO``), svd (reduced:
-  ``full_matrices=False``, or square matrices), svdvals;
-- eig, eigvals: real matrices with real eigenvalues (complex ones raise, naming eig);
+  ``full_matrices=False``, or square matrices), svdvals; eigh and svd take complex matrices
+  too (autograd's conventions: gradients of real functions are df/dx - i df/dy);
+- eig, eigvals: real or complex matrices; a real matrix with a complex eigenvalue gives
+  complex results, as numpy;
 - norm (every ``ord`` numpy has, vector and matrix), vector_norm, matrix_norm;
 - ``T`` and ``_dot`` (the batched transpose and product autograd's module offers).
 
@@ -97,8 +99,11 @@ def _from_triangle(a, upper, name):
         raise ValueError(f"linalg.{name}: expected a square matrix or a stack of them (shape "
                          f"(..., M, M)), got shape {a.data.shape}")
     n = a.data.shape[-1]
-    return _k.multiply(a, _triangle_mask(n, upper, False)) + \
-        _ops.mT(_k.multiply(a, _triangle_mask(n, upper, True)))
+    full = _k.multiply(a, _triangle_mask(n, upper, False)) + \
+        _ops.H(_k.multiply(a, _triangle_mask(n, upper, True)))
+    if _ops.is_complex(full):  # hermitian: numpy reads only the real part of the diagonal
+        full = 0.5 * (full + _ops.H(full))
+    return full
 
 
 # ---------------------------------------------------------------- autograd's helpers
@@ -248,7 +253,7 @@ def eigh(a, UPLO="L"):
         return _linalg.eigh(a, UPLO)
     upper = _check_uplo(UPLO)
     w, v = _ops.eigh_parts(_ops.eigh(_from_triangle(_lift(a), upper, "eigh"), UPLO=UPLO))
-    return EighResult(w, v)
+    return EighResult(_ops.re(w), v)  # real eigenvalues for hermitian a too
 
 
 def eigvalsh(a, UPLO="L"):
@@ -259,7 +264,7 @@ def eigvalsh(a, UPLO="L"):
 
 
 def eig(a):
-    """numpy.linalg.eig, for real matrices with real eigenvalues on traced values."""
+    """numpy.linalg.eig (complex results when an eigenvalue is complex)."""
     if not _traced(a):
         return _linalg.eig(a)
     w, v = _ops.eigh_parts(_ops.eig(_lift(a)))
@@ -267,7 +272,7 @@ def eig(a):
 
 
 def eigvals(a):
-    """numpy.linalg.eigvals (real eigenvalues on traced values)."""
+    """numpy.linalg.eigvals."""
     if not _traced(a):
         return _linalg.eigvals(a)
     return eig(a)[0]
@@ -292,6 +297,7 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
         raise NotImplementedError("linalg.svd: hermitian=True with compute_uv on traced "
                                   "values; use eigh, or hermitian=False")
     u, s, vh = _ops.svd_parts(_ops.svd(a), shape)
+    s = _ops.re(s)  # the singular values are real for complex a too
     return SVDResult(u, s, vh) if compute_uv else s
 
 
@@ -333,7 +339,7 @@ def _singular_values(x, axes):
     nd = x.data.ndim
     rest = [i for i in range(nd) if i not in axes]
     moved = _k.transpose(x, tuple(rest) + tuple(axes))
-    return _ops.svd_parts(_ops.svd(moved), moved.data.shape)[1]
+    return _ops.re(_ops.svd_parts(_ops.svd(moved), moved.data.shape)[1])
 
 
 def _matrix_norm(x, ord, axes):

@@ -15,8 +15,8 @@ import functools
 import numpy as np
 from numpy.linalg import LinAlgError
 
+from . import complex_ops
 from . import kernels as k
-from . import table
 from .table import OPS, Op, call_python_op, register
 
 # ---------------------------------------------------------------- helpers (fastgrad ops)
@@ -75,6 +75,26 @@ def inv_gaps(w):
     return k.divide(constant_matrix("off", n), k.add(gaps, constant_matrix("eye", n)))
 
 
+def is_complex(x):
+    """True for complex data (a Tensor or array)."""
+    return np.iscomplexobj(getattr(x, "data", x))
+
+
+def cj(x):
+    """conj(x) (x itself when real)"""
+    return complex_ops.conj(x)
+
+
+def H(x):
+    """the conjugate transpose of the last two axes"""
+    return mT(cj(x))
+
+
+def re(x):
+    """Re x (x itself when real)"""
+    return complex_ops.real(x) if is_complex(x) else x
+
+
 def nonzero(g):
     """True when the cotangent (a Tensor or array) has a nonzero entry."""
     return bool(np.any(getattr(g, "data", g)))
@@ -104,21 +124,6 @@ def lapack(name, fn, *arrays):
         raise LinAlgError(f"linalg.{name}: {e} (shape {shapes})") from None
     except ValueError as e:
         raise ValueError(f"linalg.{name}: shapes {shapes}: {e}") from None
-
-
-def complex_supported():
-    """True once the table's nodes may hold complex arrays (the complex-number work)."""
-    return any(t.kind == "c" for t in table.FLOAT_TYPES)
-
-
-def real_result(name, out, shape):
-    """out, or an error when it is complex (for a real input) and nodes cannot hold it: the
-    table would otherwise cast it to real, silently dropping the imaginary part."""
-    if np.iscomplexobj(out) and not complex_supported():
-        raise NotImplementedError(
-            f"linalg.{name}: the result for the real input of shape {shape} is complex; "
-            f"differentiating complex results needs fastgrad's complex support")
-    return out
 
 
 def real_only(name, a):
@@ -264,9 +269,8 @@ cholesky = call("cholesky")
 def _eigh_forward(s, UPLO="L"):
     """[V; w]: eigenvectors (columns), the eigenvalues as one more row (UPLO: LAPACK's signs)"""
     square("eigh", s)
-    real_only("eigh", s)
     w, v = lapack("eigh", lambda x: np.linalg.eigh(x, UPLO), s)
-    return np.concatenate([v, w[..., None, :]], axis=-2)
+    return np.concatenate([v, w[..., None, :].astype(v.dtype)], axis=-2)
 
 
 def eigh_parts(packed):
@@ -277,22 +281,26 @@ def eigh_parts(packed):
 
 
 def _eigh_vjp(g, y, s, UPLO="L"):
-    """V (diag(g_w) + F * (V^T g_V)) V^T, symmetrised; F_ij = 1/(w_j - w_i)"""
+    """conj of V (diag(g_w) + F * (V^H conj(g_V))) V^H, made hermitian; F_ij = 1/(w_j - w_i)"""
     w, v = eigh_parts(y)
     gw, gv = eigh_parts(g)
-    inner = diag_embed(gw)
+    w = re(w)
+    inner = diag_embed(re(gw))   # w is real: an imaginary part of g_w meets nothing
     if nonzero(gv):
-        inner = inner + k.multiply(inv_gaps(w), mm(mT(v), gv))
-    full = mm(mm(v, inner), mT(v))
-    return 0.5 * (full + mT(full))
+        inner = inner + k.multiply(inv_gaps(w), mm(H(v), cj(gv)))
+    full = mm(mm(v, inner), H(v))
+    return cj(0.5 * (full + H(full)))
 
 
 def _eigh_jvp(t, y, s, UPLO="L"):
-    """C = V^T t V: dw = diag C, dV = V (F * C)"""
+    """C = V^H t V: dw = diag C (real), dV = V (F * C)"""
     w, v = eigh_parts(y)
-    c = mm(mm(mT(v), t), v)
+    w = re(w)
+    c = mm(mm(H(v), t), v)
     dv = mm(v, k.multiply(inv_gaps(w), c))
-    dw = diag(c)
+    dw = re(diag(c))
+    if is_complex(dv) and not is_complex(dw):
+        dw = complex_ops.as_dtype(dw, dv.data.dtype)
     return k.concatenate([dv, k.reshape(dw, dw.data.shape[:-1] + (1, -1))], -2)
 
 
@@ -302,43 +310,47 @@ register(Op("eigh", _eigh_forward, (_eigh_vjp,), (_eigh_jvp,), nargs=1, param_na
 eigh = call("eigh")
 
 
-# ---------------------------------------------------------------- eig (real eigenvalues)
+# ---------------------------------------------------------------- eig
 
 def _eig_forward(a):
-    """[V; w]: eigenvectors (unit columns) with the eigenvalues as one more row"""
+    """[V; w]: eigenvectors (unit columns) with the eigenvalues as one more row (complex when
+    any eigenvalue is, as numpy's)"""
     square("eig", a)
-    real_only("eig", a)
     w, v = lapack("eig", np.linalg.eig, a)
-    if np.iscomplexobj(w) and np.any(w.imag != 0):
-        raise NotImplementedError(
-            f"linalg.eig: the real matrix of shape {a.shape} has complex eigenvalues; eig is "
-            f"differentiable here for real eigenvalues only")
-    return np.concatenate([v.real, w.real[..., None, :]], axis=-2)
+    out = np.concatenate([v, w[..., None, :].astype(v.dtype)], axis=-2)
+    return out
+
+
+def _unit_part(v, d):
+    """v * Re(sum(conj(v) d)) per column: the part of d that changes the columns' norms"""
+    return k.multiply(v, re(k.sum(k.multiply(cj(v), d), -2, True)))
 
 
 def _eig_vjp(g, y, a):
-    """V^-T (diag(g_w) + F * (V^T g_V')) V^T, g_V' = g_V - V diag(V^T g_V) (unit columns)"""
+    """V^-T (diag(g_w) + F * (V^T g_V')) V^T, g_V' = g_V - conj(V) diag(Re(V^T g_V)) (unit
+    columns); holomorphic but for the columns' norms, so transposes, not conjugate ones"""
     w, v = eigh_parts(y)
     gw, gv = eigh_parts(g)
     inner = diag_embed(gw)
     if nonzero(gv):
-        gv = gv - k.multiply(v, k.sum(k.multiply(v, gv), -2, True))
+        gv = gv - k.multiply(cj(v), re(k.sum(k.multiply(v, gv), -2, True)))
         inner = inner + k.multiply(inv_gaps(w), mm(mT(v), gv))
-    return solve(mT(v), mm(inner, mT(v)))
+    out = solve(mT(v), mm(inner, mT(v)))
+    return out if is_complex(a) else re(out)   # a real input takes the real part
 
 
 def _eig_jvp(t, y, a):
-    """C = V^-1 t V: dw = diag C, dV = V (F * C) minus its part along each column"""
+    """C = V^-1 t V: dw = diag C, dV = V (F * C) minus the part changing the columns' norms"""
     w, v = eigh_parts(y)
     c = solve(v, mm(t, v))
     dv = mm(v, k.multiply(inv_gaps(w), c))
-    dv = dv - k.multiply(v, k.sum(k.multiply(v, dv), -2, True))
+    dv = dv - _unit_part(v, dv)
     dw = diag(c)
     return k.concatenate([dv, k.reshape(dw, dw.data.shape[:-1] + (1, -1))], -2)
 
 
 register(Op("eig", _eig_forward, (_eig_vjp,), (_eig_jvp,), nargs=1,
-            doc="[V; w] = eig(a) for real a with real eigenvalues (complex ones raise)"))
+            doc="[V; w] = eig(a) (complex V and w when an eigenvalue is complex)"))
 eig = call("eig")
 
 
@@ -347,7 +359,6 @@ eig = call("eig")
 def _svd_forward(a):
     """[U, s, Vh] flattened side by side (the reduced SVD)"""
     matrix("svd", a)
-    real_only("svd", a)
     u, s, vh = lapack("svd", lambda x: np.linalg.svd(x, full_matrices=False), a)
     batch = a.shape[:-2]
     return np.concatenate([u.reshape(batch + (-1,)), s, vh.reshape(batch + (-1,))], axis=-1)
@@ -370,45 +381,60 @@ def svd_pack(u, s, vh):
 
 
 def _svd_vjp(g, y, a):
-    """U (diag g_s + (J + J^T) S + S (K + K^T)) V^T + (I - UU^T) g_U S^-1 V^T + U S^-1 g_V^T (I - VV^T)
+    """conj of U (diag g_s + F*(X_U - X_U^H) S + S F*(X_V - X_V^H) + D) V^H
+    + (I - UU^H) g_U S^-1 V^H + U S^-1 g_V^H (I - VV^H), the g's conjugated first
 
-    with J = F * (U^T g_U), K = F * (V^T g_V), F_ij = 1/(s_j^2 - s_i^2)"""
+    X_U = U^H g_U, X_V = V^H g_V, F_ij = 1/(s_j^2 - s_i^2), D = i Im(diag(X_U - X_V)) / 2S
+    (zero for real a); autograd's cotangents are the conjugates of these (dL = Re sum g dy)"""
     shape = a.data.shape
     u, s, vh = svd_parts(y, shape)
     gu, gs, gvh = svd_parts(g, shape)
-    inner = diag_embed(gs)
+    s = re(s)
+    inner = diag_embed(re(gs))   # s is real: an imaginary part of g_s meets nothing
     out = None
     if nonzero(gu) or nonzero(gvh):
-        v, gv = mT(vh), mT(gvh)
+        gu, gv = cj(gu), mT(gvh)                # g_U and g_V in the conjugate-free form
+        v = H(vh)
         f = inv_gaps(k.multiply(s, s))
-        j = k.multiply(f, mm(mT(u), gu))
-        kk = k.multiply(f, mm(vh, gv))
+        xu, xv = mm(H(u), gu), mm(vh, gv)
         smat = diag_embed(s)
-        inner = inner + mm(j + mT(j), smat) + mm(smat, kk + mT(kk))
+        inner = inner + mm(k.multiply(f, xu - H(xu)), smat) + \
+            mm(smat, k.multiply(f, xv - H(xv)))
+        if is_complex(y):
+            d = diag(xu) - diag(xv)
+            inner = inner + diag_embed(k.divide(d - cj(d), k.multiply(s, 4.0)))
         inv_s = k.reshape(k.divide(1.0, s), s.data.shape[:-1] + (1, -1))  # columns / s
         gu_s = k.multiply(gu, inv_s)                                        # g_U S^-1
         gv_s = k.multiply(gv, inv_s)                                        # g_V S^-1
-        out = mm(gu_s - mm(u, mm(mT(u), gu_s)), vh) + \
-            mm(u, mT(gv_s - mm(v, mm(vh, gv_s))))
+        out = mm(gu_s - mm(u, mm(H(u), gu_s)), vh) + \
+            mm(u, H(gv_s - mm(v, mm(vh, gv_s))))
     core = mm(mm(u, inner), vh)
-    return core if out is None else core + out
+    return cj(core if out is None else core + out)
 
 
 def _svd_jvp(t, y, a):
-    """P = U^T t V: ds = diag P, dU = U (F * (P S + S P^T)) + (I - UU^T) t V S^-1, dV likewise
+    """P = U^H t V: ds = Re diag P, dU = U (F * (P S + S P^H) + D) + (I - UU^H) t V S^-1,
 
-    dV = V (F * (S P + P^T S)) + (I - V V^T) t^T U S^-1"""
+    dV = V (F * (S P + P^H S) - D) + (I - V V^H) t^H U S^-1, D = i Im(diag P) / 2S (the
+    phases of the vectors split evenly between U and V)"""
     u, s, vh = svd_parts(y, a.data.shape)
-    v = mT(vh)
-    p = mm(mm(mT(u), t), v)
+    s = re(s)
+    v = H(vh)
+    p = mm(mm(H(u), t), v)
     f = inv_gaps(k.multiply(s, s))
     smat = diag_embed(s)
     inv_s = k.reshape(k.divide(1.0, s), s.data.shape[:-1] + (1, -1))
     tv = k.multiply(mm(t, v), inv_s)
-    tu = k.multiply(mm(mT(t), u), inv_s)
-    du = mm(u, k.multiply(f, mm(p, smat) + mm(smat, mT(p)))) + (tv - mm(u, mm(mT(u), tv)))
-    dv = mm(v, k.multiply(f, mm(smat, p) + mm(mT(p), smat))) + (tu - mm(v, mm(vh, tu)))
-    return svd_pack(du, diag(p), mT(dv))
+    tu = k.multiply(mm(H(t), u), inv_s)
+    iu = k.multiply(f, mm(p, smat) + mm(smat, H(p)))
+    iv = k.multiply(f, mm(smat, p) + mm(H(p), smat))
+    dp = diag(p)
+    if is_complex(p):
+        dd = diag_embed(k.divide(dp - cj(dp), k.multiply(s, 4.0)))
+        iu, iv = iu + dd, iv - dd
+    du = mm(u, iu) + (tv - mm(u, mm(H(u), tv)))
+    dv = mm(v, iv) + (tu - mm(v, mm(vh, tu)))
+    return svd_pack(du, re(dp), H(dv))
 
 
 register(Op("svd", _svd_forward, (_svd_vjp,), (_svd_jvp,), nargs=1,

@@ -20,7 +20,7 @@ _TRANS = {0: 0, 1: 1, 2: 1, "N": 0, "T": 1, "C": 1}  # real matrices: 'C' is 'T'
 
 
 def sqrtm(A, *args, **kwargs):
-    """scipy.linalg.sqrtm (on traced values: real square roots; a complex one raises)."""
+    """scipy.linalg.sqrtm (on traced values too when the root is complex)."""
     if not _traced(A):
         return _scipy_linalg.sqrtm(A, *args, **kwargs)
     return _ops.sqrtm(_lift(A))
