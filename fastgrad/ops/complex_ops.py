@@ -246,11 +246,15 @@ def _where(condition, a, b):
 
 
 def _concatenate(arrays, axis=0):
-    return call(OPS["concat"], list(arrays), {"axis": axis})
+    arrays = list(arrays)
+    nd = np.ndim(getattr(arrays[0], "data", arrays[0]))  # the rules slice with axis >= 0
+    return call(OPS["concat"], arrays, {"axis": normalize_axis_tuple(axis, nd)[0]})
 
 
 def _stack(arrays, axis=0):
-    return call(OPS["stack"], list(arrays), {"axis": axis})
+    arrays = list(arrays)
+    nd = np.ndim(getattr(arrays[0], "data", arrays[0])) + 1
+    return call(OPS["stack"], arrays, {"axis": normalize_axis_tuple(axis, nd)[0]})
 
 
 def _power(a, b):
