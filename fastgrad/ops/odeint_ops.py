@@ -41,6 +41,26 @@ def _leaf(x, like):
     return backend_of(like).node.new_node(np.array(_plain(x)), True)
 
 
+def _state_and_rhs(func, s, t, params, like, recording, n):
+    """For an augmented state s = [y, w] (w: the adjoint or the tangent, n values each), with
+    grad mode on: the variable y is differentiated as, w, the parameters' variables and
+    f = func(y, t, *params) flattened. Traced values that are recorded stay as they are; plain
+    or constant ones become fresh leaves (on ``like``'s backend, or the active one)."""
+    if like is None:
+        from .table import backend_of
+        like = backend_of().node.new_node(np.array(_plain(s)), False)
+        s = like
+    y = k.getitem(s, slice(0, n))
+    w = k.getitem(s, slice(n, 2 * n))
+    y_var = y if (recording and y.requires_grad) else _leaf(y, like)
+    p_vars = [p if (recording and _traced(p) and p.requires_grad) else _leaf(p, like)
+              for p in params]
+    f = func(y_var, t, *p_vars)
+    if not _traced(f):
+        f = _leaf(f, like)
+    return y_var, w, p_vars, k.reshape(f, (-1,))
+
+
 def dynamics_with_vjps(func):
     """The augmented dynamics of the adjoint method for ``func``: a function of
     (s = [y, a, a_p], t, *params) giving [f, -a^T df/dy, -a^T df/dp] (flattened). On plain
@@ -53,24 +73,7 @@ def dynamics_with_vjps(func):
                                                    or any(_traced(p) for p in params))
         like = next((v for v in (s, t, *params) if _traced(v)), None)
         with engine.enable_grad():
-            if like is None:
-                from .table import backend_of
-                bk = backend_of()
-                s_node = bk.node.new_node(np.array(_plain(s)), False)
-                like = s_node
-            else:
-                s_node = s
-            y = k.getitem(s_node, slice(0, n))
-            a = k.getitem(s_node, slice(n, 2 * n))
-            # the variables whose VJPs we need: traced ones as they are (recorded), plain or
-            # constant ones as fresh leaves
-            y_var = y if (recording and y.requires_grad) else _leaf(y, like)
-            p_vars = [p if (recording and _traced(p) and p.requires_grad) else _leaf(p, like)
-                      for p in params]
-            f = func(y_var, t, *p_vars)
-            if not _traced(f):
-                f = _leaf(f, like)
-            f = k.reshape(f, (-1,))
+            y_var, a, p_vars, f = _state_and_rhs(func, s, t, params, like, recording, n)
             from ..recorded import gradients
             grads = gradients(f, [y_var, *p_vars], a, create_graph=recording)
         parts = [f, -grads[0]] + [-k.reshape(g, (-1,)) for g in grads[1:]]
@@ -151,21 +154,7 @@ def dynamics_with_jvps(func, n_params):
                                                    or any(_traced(p) for p in rest))
         like = next((v for v in (s, t, *rest) if _traced(v)), None)
         with engine.enable_grad():
-            if like is None:
-                from .table import backend_of
-                like = backend_of().node.new_node(np.array(_plain(s)), False)
-                s_node = like
-            else:
-                s_node = s
-            y = k.getitem(s_node, slice(0, n))
-            v = k.getitem(s_node, slice(n, 2 * n))
-            y_var = y if (recording and y.requires_grad) else _leaf(y, like)
-            p_vars = [p if (recording and _traced(p) and p.requires_grad) else _leaf(p, like)
-                      for p in params]
-            f = func(y_var, t, *p_vars)
-            if not _traced(f):
-                f = _leaf(f, like)
-            f = k.reshape(f, (-1,))
+            y_var, v, p_vars, f = _state_and_rhs(func, s, t, params, like, recording, n)
             from ..recorded import tangents
             if recording:
                 jv = tangents(f, [y_var, *p_vars], [v, *dparams])[0]
