@@ -6,11 +6,11 @@ FASTGRAD_NO_EXTENSIONS). Skipped when mpi4py or mpiexec is missing.
 """
 import json
 import os
-import shutil
 import subprocess
 import sys
 
 import pytest
+from mpi_helpers import find_mpiexec, mpi_available
 
 import fastgrad
 
@@ -18,19 +18,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 HOME = os.path.dirname(os.path.dirname(os.path.abspath(fastgrad.__file__)))
 WORKER = os.path.join(HERE, "capture_distributed_worker.py")
 TIMEOUT = 90
-
-
-def find_mpiexec():
-    beside = os.path.join(os.path.dirname(sys.executable), "mpiexec")
-    return beside if os.access(beside, os.X_OK) else shutil.which("mpiexec")
-
-
-def mpi_available():
-    try:
-        import mpi4py  # noqa: F401
-    except ImportError:
-        return False
-    return find_mpiexec() is not None
 
 
 pytestmark = pytest.mark.skipif(not mpi_available(), reason="needs mpi4py and mpiexec "

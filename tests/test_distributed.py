@@ -7,11 +7,11 @@ is missing. The in-process tests never start MPI (no init() in the pytest proces
 """
 import json
 import os
-import shutil
 import subprocess
 import sys
 
 import pytest
+from mpi_helpers import find_mpiexec, mpi_available
 
 import fastgrad
 from fastgrad import distributed as dist
@@ -23,19 +23,6 @@ REPO = os.path.dirname(HERE)
 HOME = os.path.dirname(os.path.dirname(os.path.abspath(fastgrad.__file__)))
 WORKER = os.path.join(HERE, "distributed_worker.py")
 TIMEOUT = 60  # seconds; a run takes about one
-
-
-def find_mpiexec():
-    beside = os.path.join(os.path.dirname(sys.executable), "mpiexec")
-    return beside if os.access(beside, os.X_OK) else shutil.which("mpiexec")
-
-
-def mpi_available():
-    try:
-        import mpi4py  # noqa: F401
-    except ImportError:
-        return False
-    return find_mpiexec() is not None
 
 
 needs_mpi = pytest.mark.skipif(not mpi_available(), reason="needs mpi4py and mpiexec "
