@@ -30,7 +30,7 @@ import warnings
 
 import numpy as np
 
-from . import _backend, engine, recorded
+from . import _backend, engine, recorded, tracer
 from ._py.opcodes import OP_LEAF
 from .ops import complex_ops
 
@@ -137,6 +137,9 @@ def _box(x, leaves, new_node, Node, where):
         return t([_box(v, leaves, new_node, Node, where) for v in x])
     if isinstance(x, dict):
         return t((k, _box(v, leaves, new_node, Node, where)) for k, v in x.items())
+    user = tracer.box_user_value(x, leaves, new_node, where)  # a type given Box.register
+    if user is not None:
+        return user
     raise TypeError(f"{where}: cannot differentiate with respect to a {t.__name__}; the "
                     f"argument must be a float, a float array, or lists, tuples and dicts "
                     f"of them")
@@ -169,6 +172,8 @@ def _unbox(x, grads):
         return next(grads)
     if isinstance(x, ndarray):
         return next(grads)
+    if tracer.is_user_value(x):  # a type given Box.register
+        return tracer.user_grad(x, next(grads))
     if isinstance(x, tuple) and hasattr(x, "_fields"):
         return t(*[_unbox(v, grads) for v in x])
     if isinstance(x, (list, tuple)):

@@ -32,6 +32,7 @@ from fastgrad.vspace and fastgrad.tracer.
 """
 import sys
 import threading
+import types
 import weakref
 
 import numpy as np
@@ -47,6 +48,7 @@ FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
 SEQUENCES = (list, tuple)
 
 _node_types = (_py_node.Node,)
+USER_BOX_TYPES = set()  # the box classes of user types (fastgrad.tracer's Box.register)
 PRIMITIVES = weakref.WeakSet()  # every Primitive made (fastgrad.core's rule tables look here)
 
 
@@ -100,13 +102,21 @@ class Primitive:
     def __repr__(self):
         return f"<fastgrad primitive {self.__name__}>"
 
+    def __get__(self, obj, objtype=None):
+        # a primitive defined in a class body is a method, as autograd's (a function) is
+        if obj is None:
+            return self
+        return types.MethodType(self, obj)
+
     def __call__(self, *args, **kwargs):
         nodes = node_types()
         if self.notrace:
-            return self.fun(*[a.data if isinstance(a, nodes) else a for a in args], **kwargs)
+            return self.fun(*[a.data if isinstance(a, nodes) else
+                              a._value if type(a) in USER_BOX_TYPES else a for a in args],
+                            **kwargs)
         traced = None
         for i, a in enumerate(args):
-            if isinstance(a, nodes):
+            if isinstance(a, nodes) or (USER_BOX_TYPES and type(a) in USER_BOX_TYPES):
                 if traced is None:
                     traced = []
                 traced.append(i)
@@ -125,15 +135,26 @@ class Primitive:
         if any(isinstance(v, nodes) for v in kwargs.values()):
             raise TypeError(f"{self.__name__}: traced values must be passed as positional "
                             f"arguments (keyword arguments are not differentiated)")
-        bk = type(args[traced[0]])._backend
         raw = list(args)
+        boxes = None  # parent number -> the box of a user type standing for that argument
+        if USER_BOX_TYPES:
+            for i in traced:
+                a = args[i]
+                if type(a) in USER_BOX_TYPES:
+                    if boxes is None:
+                        boxes = {}
+                    boxes[i] = a
+                    raw[i] = a._value
+                    args = args[:i] + (a._node,) + args[i + 1:]
+        bk = type(args[traced[0]])._backend
         parents, argnums = [], []
         for i in traced:
             a = args[i]
             if type(a)._backend is not bk:
                 raise TypeError(f"{self.__name__}: arguments come from two different "
                                 f"backends ({bk.name} and {type(a)._backend.name})")
-            raw[i] = a.data
+            if boxes is None or i not in boxes:
+                raw[i] = a.data
             if a.requires_grad:
                 if (i not in self.vjps and self.vjp_argnum is None and self.vjp_argnums is None
                         and not _TRACING_ONLY.on):
@@ -150,8 +171,10 @@ class Primitive:
                             f"arguments; a primitive must return float32 or float64 arrays")
         if not parents:
             return bk.node.new_node(data, False)
-        return bk.node.make_result(data, OP_CUSTOM, tuple(parents),
-                                   self._vjp(ans, raw, kwargs, argnums, parents))
+        call = self._vjp(ans, raw, kwargs, argnums, parents)
+        if boxes is not None:
+            call.boxes = boxes
+        return bk.node.make_result(data, OP_CUSTOM, tuple(parents), call)
 
     def _vjp(self, ans, raw, kwargs, argnums, parents):
         """The node's ctx: g -> one contribution per parent (checked against its shape)."""
@@ -241,7 +264,7 @@ class _Call:
     runs the VJP makers on the call's plain values; the recorded path (higher order) and forward
     mode run them on the traced values instead (``vjp_traced``, ``jvp_traced``)."""
 
-    __slots__ = ("ans", "argnums", "kwargs", "primitive", "raw")
+    __slots__ = ("ans", "argnums", "boxes", "kwargs", "primitive", "raw")
 
     def __init__(self, primitive, ans, raw, kwargs, argnums):
         self.primitive = primitive
@@ -249,6 +272,7 @@ class _Call:
         self.raw = raw
         self.kwargs = kwargs
         self.argnums = argnums
+        self.boxes = None  # argument number -> box, for the arguments of user types
 
     def __call__(self, g):
         p = self.primitive
@@ -263,9 +287,22 @@ class _Call:
                 contribution = together[k]
             else:
                 contribution = maker(self.ans, *self.raw, **self.kwargs)(g)
+            if self.boxes is not None and i in self.boxes:
+                from .tracer import add_user_grad
+                out.append(add_user_grad(self.boxes[i], contribution))
+                continue
             contribution = _dense(contribution, self.raw[i])
             out.append(p._checked(contribution, np.shape(self.raw[i]), i))
         return out
+
+    def _no_user_types(self, what):
+        if self.boxes:
+            i = next(iter(self.boxes))
+            raise NotImplementedError(
+                f"{self.primitive.__name__}: argument {i} is a "
+                f"{type(self.boxes[i]._value).__name__} (a type registered with "
+                f"Box.register), which fastgrad differentiates to first order in reverse "
+                f"mode only, not {what}")
 
     def _traced_args(self, node):
         args = list(self.raw)
@@ -277,6 +314,7 @@ class _Call:
         """Parent k's contribution as a traced value (the maker run on the node's parents)."""
         p = self.primitive
         i = self.argnums[k]
+        self._no_user_types("again (higher order, or a grad inside another)")
         try:
             maker = p._maker(i)
             if maker is None:
@@ -300,6 +338,7 @@ class _Call:
     def jvp_traced(self, tangents, node):
         """The output's tangent from the makers given by :func:`defjvp`."""
         p = self.primitive
+        self._no_user_types("in forward mode")
         args = self._traced_args(node)
         if p.jvp_argnums is not None and not any(self.argnums[k] in p.jvps
                                                  for k, t in enumerate(tangents)

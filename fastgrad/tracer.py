@@ -8,8 +8,19 @@ user code expects:
 - ``getval(x)``: the plain numpy array under a traced value (x itself otherwise);
 - ``primitive`` / ``notrace_primitive`` / ``register_notrace``: fastgrad.extend's.
 
-``Box.register(type)`` (autograd's way of tracing a user type) raises: fastgrad traces float
-arrays, and lists, tuples and dicts of them, only.
+User types, autograd's way: ``MyBox.register(MyType)`` (``class MyBox(Box, MyType)``) with
+``MyVSpace.register(MyType)`` makes arguments of type MyType differentiable. Inside ``grad`` such an
+argument is a MyBox instance whose ``_value`` is the argument; it is traced through primitives
+(``@primitive`` functions whose VJP for that argument returns a MyType gradient), and the gradient
+is the sum of those VJPs in the argument's space (``vspace(x).add``), ``vspace(x).zeros()`` when
+none arrives. First order only: a user type is not differentiated again (nested ``grad``,
+``hessian``, forward mode), which raises naming the type.
+
+How it rides on the engine (which carries float arrays): each boxed argument has a 0-d
+float leaf in the graph, the parent of every primitive node the box enters. The box collects the
+VJPs' MyType values itself; the leaf receives, once per sweep, the box's token (a positive
+integer as a float, zeros otherwise), from which the gradient is found when the argument's
+gradient is given back.
 
 ``trace(start_node, fun, x)`` with a user subclass of ``Node`` (autograd's way of writing a
 tracer of one's own, e.g. one that prints or draws the evaluation): fastgrad records ``fun(x)``'s
@@ -18,6 +29,9 @@ with autograd's constructor arguments (value, fun, args, kwargs, parent_argnums,
 The nodes are made once ``fun`` has returned, not while it runs; ``fun.__name__`` is fastgrad's
 op name (``mul``, ``sin``, ...) or the primitive's.
 """
+import itertools
+import weakref
+
 import numpy as np
 
 from . import _backend, extend
@@ -29,40 +43,146 @@ __all__ = ["Box", "Node", "getval", "isbox", "notrace_primitive", "primitive",
 
 
 def isbox(x):
-    """True when ``x`` is a traced value (a Tensor that requires grad)."""
+    """True when ``x`` is a traced value (a Tensor that requires grad, or a box of a user
+    type)."""
+    if type(x) in extend.USER_BOX_TYPES:
+        return True
     return isinstance(x, node_types()) and bool(x.requires_grad)
 
 
 def getval(x):
-    """The plain value of ``x``: a traced value's numpy array (0-d arrays as they are),
-    anything else unchanged."""
+    """The plain value of ``x``: a traced value's numpy array (0-d arrays as they are), a
+    user type's box's value, anything else unchanged."""
     if isinstance(x, node_types()):
         return x.data
+    if type(x) in extend.USER_BOX_TYPES:
+        return x._value
     return x
 
 
 class _BoxType(type):
+    # Box itself stands for every traced value (Tensors included); its subclasses (the boxes
+    # of user types) are ordinary classes
     def __instancecheck__(cls, x):
-        return isbox(x)
+        if cls is Box:
+            return isbox(x)
+        return type.__instancecheck__(cls, x)
 
     def __subclasscheck__(cls, sub):
-        return issubclass(sub, node_types())
+        if cls is Box:
+            return type.__subclasscheck__(cls, sub) or issubclass(sub, node_types())
+        return type.__subclasscheck__(cls, sub)
+
+
+# Box.register: value type -> its box class
+_BOX_CLASSES = {}
+# token -> box, for the boxes whose graphs are alive (see the module docstring)
+_LIVE_BOXES = weakref.WeakValueDictionary()
+_tokens = itertools.count(1)
+# types fastgrad traces by itself; registering them changes nothing
+_NATIVE = (np.ndarray, float, complex, np.floating, np.complexfloating, list, tuple, dict)
 
 
 class Box(metaclass=_BoxType):
-    """The type of traced values: ``isinstance(x, Box)`` is ``isbox(x)``. Not instantiable:
-    fastgrad makes traced values itself, inside ``grad`` and its relatives."""
+    """The type of traced values: ``isinstance(x, Box)`` is ``isbox(x)``. fastgrad makes
+    traced values itself, inside ``grad`` and its relatives; ``MyBox.register(MyType)``
+    makes MyType differentiable (see the module docstring). A box of a user type has
+    autograd's attributes ``_value`` (the value it stands for), ``_node`` and ``_trace``."""
 
     def __new__(cls, *args, **kwargs):
-        raise TypeError("Box: fastgrad's traced values are Tensors made by grad (and the other "
-                        "differentiation functions); they are not made by hand")
+        raise TypeError(f"{cls.__name__}: traced values are made by grad (and the other "
+                        f"differentiation functions), not by hand")
 
     @classmethod
     def register(cls, value_type):
+        """Trace arguments of ``value_type`` as instances of this box class (give the type
+        a vector space with ``VSpace.register`` too)."""
+        if not isinstance(value_type, type):
+            raise TypeError(f"{cls.__name__}.register: expected a type, not {value_type!r}")
+        if issubclass(value_type, _NATIVE):
+            return  # traced already, as Tensors
+        if cls is not Box and not issubclass(cls, value_type):
+            raise TypeError(f"{cls.__name__}.register({value_type.__name__}): the box class "
+                            f"must subclass both Box and {value_type.__name__} (class "
+                            f"{cls.__name__}(Box, {value_type.__name__}))")
+        _BOX_CLASSES[value_type] = cls
+        extend.USER_BOX_TYPES.add(cls)
+
+
+# the functions that can differentiate with respect to a user type (a gradient in its space)
+_REVERSE = {"grad", "value_and_grad", "grad_and_aux", "make_vjp"}
+
+
+def _box_class(x):
+    """The box class registered for x's type (or a base of it), else None."""
+    cls = _BOX_CLASSES.get(type(x))
+    if cls is None:
+        for value_type, c in _BOX_CLASSES.items():
+            if isinstance(x, value_type):
+                return c
+    return cls
+
+
+def box_user_value(x, leaves, new_node, where):
+    """A box for ``x`` when its type is registered with Box.register (its leaf appended to
+    ``leaves``), else None."""
+    if not _BOX_CLASSES:
+        return None
+    if type(x) in extend.USER_BOX_TYPES:
         raise NotImplementedError(
-            f"Box.register({getattr(value_type, '__name__', value_type)}): fastgrad traces "
-            f"float arrays and lists, tuples and dicts of them; a value of another type "
-            f"cannot be traced (convert it to arrays, or make the function a primitive)")
+            f"{where}: differentiating again with respect to a {type(x._value).__name__} "
+            f"(a type registered with Box.register): fastgrad differentiates user types to "
+            f"first order only")
+    cls = _box_class(x)
+    if cls is None:
+        return None
+    if where not in _REVERSE:
+        raise NotImplementedError(
+            f"{where}: cannot differentiate with respect to a {type(x).__name__} (a type "
+            f"registered with Box.register): user types are differentiated in first-order "
+            f"reverse mode only ({', '.join(sorted(_REVERSE))})")
+    from .vspace import vspace
+    vspace(x)  # a registered box needs a registered space: say so now, not after the sweep
+    box = object.__new__(cls)
+    box._value = x
+    box._node = new_node(np.zeros(()), True)
+    box._trace = None
+    box._token = next(_tokens)
+    box._grad = None
+    _LIVE_BOXES[box._token] = box
+    leaves.append(box._node)
+    return box
+
+
+def add_user_grad(box, contribution):
+    """Add a VJP's contribution (a value of the box's type) into the box's gradient; the
+    array its graph leaf receives (the token the first time in a sweep, else 0)."""
+    if box._grad is None:
+        box._grad = contribution
+        return np.array(float(box._token))
+    from .vspace import vspace
+    box._grad = vspace(box._value).add(box._grad, contribution)
+    return np.array(0.0)
+
+
+def is_user_value(x):
+    """True when ``x``'s type (or a base) is registered with Box.register."""
+    return bool(_BOX_CLASSES) and _box_class(x) is not None
+
+
+def user_grad(x, leaf_grad):
+    """The gradient for the user-type argument ``x`` from its leaf's gradient (a token, or
+    0 when no VJP reached it: the zeros of x's space). Resets the box for another sweep."""
+    token = int(np.asarray(getattr(leaf_grad, "data", leaf_grad)))
+    if token == 0:
+        from .vspace import vspace
+        return vspace(x).zeros()
+    box = _LIVE_BOXES.get(token)
+    if box is None or box._grad is None:
+        raise RuntimeError(f"the gradient of a {type(x).__name__} was lost (its graph was "
+                           f"freed before the gradient was read)")
+    g, box._grad = box._grad, None
+    return g
 
 
 def record_graph(fun, xs, bk=None):

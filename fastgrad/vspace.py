@@ -7,12 +7,12 @@ The members may be traced values (Tensors inside ``grad``): add, scalar_mul and 
 written with differentiable operations, so they are differentiated like any other code.
 
 A user type gets a space with ``VSpace.register(its_type, maker)``, ``maker(value)`` returning
-a VSpace. (fastgrad differentiates float arrays and containers of them; a registered type is
-for checks and helpers such as these, not a new kind of traced value.)
+a VSpace; with a box class (``fastgrad.tracer.Box.register``) it becomes differentiable: its
+gradients are summed with the space's ``add`` and start from its ``zeros``.
 """
 import numpy as np
 
-from .extend import node_types
+from .extend import USER_BOX_TYPES, node_types
 
 __all__ = ["ArrayVSpace", "ComplexArrayVSpace", "DictVSpace", "ListVSpace", "SparseObject",
            "TupleVSpace", "VSpace", "vspace"]
@@ -290,6 +290,8 @@ def vspace(value):
     maker = _MAKERS.get(t)
     if maker is not None:
         return maker(value)
+    if t in USER_BOX_TYPES:  # a traced user value: its value's space
+        return vspace(value._value)
     if isinstance(value, SparseObject):
         return value.vs
     nodes = node_types()
