@@ -78,8 +78,8 @@ def _check_vjp(fns, f, x, rng):
     x_vs = vspace(x)
     vjp, y = fns["make_vjp"](f)(x)
     y_vs = vspace(y)
+    v = x_vs.randn(rng)  # x's direction first, then y's: autograd's order of draws
     u = y_vs.randn(rng)
-    v = x_vs.randn(rng)
     vjp_u = vjp(y_vs.covector(u))
     exact = x_vs.inner_prod(v, x_vs.covector(vjp_u))
     numeric = y_vs.inner_prod(u, _numeric_jvp(f, x, v))
@@ -107,11 +107,13 @@ def _check(fns, f, x, modes, order, rng):
             _check(fns, vjp_f, (x, u), modes, order - 1, rng)
 
 
-def check_grads(f, argnum=0, modes=("fwd", "rev"), order=2, *, seed=0, backend=None):
+def check_grads(f, argnum=0, modes=("fwd", "rev"), order=2, *, seed=None, backend=None):
     """A function of ``f``'s arguments that checks ``f``'s derivatives there (see the module
     docstring) and raises AssertionError naming the mode and the function on a mismatch.
 
-    ``seed`` seeds the random directions (None: numpy's global generator, as autograd);
+    ``seed`` seeds the random directions (default None: numpy's global generator, drawn in
+    autograd's order, so that a script seeded with ``npr.seed`` checks along autograd's
+    directions);
     ``backend`` ("cython" or "python") checks on that backend instead of the active one."""
     modes = tuple(modes)
     if not modes or any(m not in ("fwd", "rev") for m in modes):

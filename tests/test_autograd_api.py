@@ -588,3 +588,34 @@ def test_float16_and_longdouble_arguments_give_gradients_in_their_dtype():
         onp.testing.assert_allclose(g.astype(float), exact, rtol=2e-3 if dtype is onp.float16
                                     else 1e-12)
     assert type(grad(lambda x: x * x)(onp.float16(1.5))) is onp.float16
+
+
+def test_check_grads_draws_autograds_directions():
+    """Unseeded, check_grads draws its directions from numpy's global generator in autograd's
+    order, so a test seeded with npr.seed checks at the same points under both (a check near
+    its tolerance, e.g. finite differences of scipy's odeint, then passes or fails alike)."""
+    ag_util = pytest.importorskip("autograd.test_util")
+    import autograd.numpy as anp
+
+    x = onp.array([0.3, -1.2, 0.7])
+
+    def points(check, fnp, modes, order):
+        """The plain points the check evaluates the function at (finite differences)."""
+        seen = []
+
+        def f(v):
+            if type(v) is onp.ndarray and not onp.array_equal(v, x):  # autograd's f(x) too
+                seen.append(v.copy())
+            return fnp.sin(v[:2]) * v[2]
+        onp.random.seed(7)
+        check(f, modes=modes, order=order)(x)
+        return onp.array(seen), onp.random.randn(2)
+
+    for modes, order in ((["rev"], 1), (["fwd"], 1), (["fwd", "rev"], 2)):
+        ours = points(check_grads, np, modes, order)
+        theirs = points(ag_util.check_grads, anp, modes, order)
+        onp.testing.assert_array_equal(ours[1], theirs[1])  # as many draws
+        onp.testing.assert_allclose(ours[0], theirs[0], rtol=0, atol=1e-15)  # the same ones
+    state = onp.random.get_state()[1].copy()
+    check_grads(lambda v: np.sum(v ** 2), modes=["rev"], order=1, seed=3)(x)
+    onp.testing.assert_array_equal(onp.random.get_state()[1], state)  # a seed: its own stream
