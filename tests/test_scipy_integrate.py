@@ -95,3 +95,27 @@ def test_container_arguments_are_differentiated(backend):
     for got, want in zip(by_pairs, by_arrays):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
     assert np.abs(by_pairs[0]).max() > 0.1
+
+
+@pytest.mark.parametrize("given", [{}, {"rtol": 0.01}, {"atol": 1e-9},
+                                   {"rtol": 1e-4, "atol": 1e-6}])
+def test_backward_segments_run_at_the_callers_tolerances(monkeypatch, given):
+    """Given rtol/atol hold for the adjoint's segments too (autograd's rule, so a script asking
+    for rtol=0.01 gets autograd's numbers); at scipy's default the segments run at 1e-10."""
+    from fastgrad.ops import odeint_ops
+    seen = []
+    real = odeint_ops.scipy_odeint()
+
+    def spy(*args, **kwargs):
+        seen.append((kwargs.get("rtol"), kwargs.get("atol")))
+        return real(*args, **kwargs)
+    monkeypatch.setattr(odeint_ops, "scipy_odeint", lambda: spy)
+
+    def loss(y0):
+        return np.sum(odeint(dynamics, y0, TIMES, ARGS, **given) ** 2)
+    grad(loss)(Y0)
+    forward, segments = seen[0], seen[1:]
+    assert forward == (given.get("rtol"), given.get("atol"))
+    assert len(segments) == len(TIMES) - 1
+    want = (1e-10, 1e-10) if not given else forward  # the caller's, scipy's default for the other
+    assert all(s == want for s in segments)

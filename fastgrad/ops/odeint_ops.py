@@ -110,11 +110,13 @@ def _adjoint(g, ans, y0, t, params, func, options):
     a = k.getitem(g, T - 1)
     a_p = np.zeros(sum(sizes))
     augmented = dynamics_with_vjps(func)
-    # the backward segments at tighter tolerances than the forward (scipy's default 1.5e-8):
-    # their errors add up over the segments and reach the gradient directly
+    # the backward segments at the forward's options when the caller chose a tolerance (as
+    # autograd does, so that a script that asks for rtol=0.01 gets autograd's numbers); at
+    # scipy's defaults (1.5e-8) tighter, since their errors add up over the segments and
+    # reach the gradient directly
     tight = dict(options)
-    for key in ("rtol", "atol"):
-        tight[key] = min(float(np.min(options.get(key, 1.49012e-8))), ADJOINT_TOLERANCE)
+    if options.get("rtol") is None and options.get("atol") is None:
+        tight["rtol"] = tight["atol"] = ADJOINT_TOLERANCE
     for i in range(T - 1, 0, -1):
         s0 = k.concatenate([k.getitem(ans, i), a, a_p], 0)
         times = k.stack([k.getitem(t, i), k.getitem(t, i - 1)], 0)

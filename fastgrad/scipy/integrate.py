@@ -18,7 +18,10 @@ so the VJP differentiates again by the same rule. Forward mode integrates the se
 y_i is v(t_i) + f(y_i, t_i) dt_i), again as the ``odeint`` op.
 
 The forward runs at the tolerances given (scipy's values, traced or not); the backward
-segments at 1e-10 or tighter. At scipy's default tolerance (1.5e-8) the
+segments with the same options when rtol or atol is given (autograd's rule), else at
+rtol = atol = 1e-10 (tighter than scipy's default, as their errors add up over the segments).
+At scipy's default tolerance
+(1.5e-8) the
 computed y(t) carries step-size dependent errors, so finite differences of it can differ from
 the exact sensitivities (which the adjoint gives) by ~1e-6 relative, mostly in t.
 """
