@@ -26,10 +26,14 @@ gradient is given back.
 tracer of one's own, e.g. one that prints or draws the evaluation): fastgrad records ``fun(x)``'s
 graph with x traced, then makes one ``Node`` per recorded op that depends on x, parents first,
 with autograd's constructor arguments (value, fun, args, kwargs, parent_argnums, parents).
-The nodes are made once ``fun`` has returned, not while it runs; ``fun.__name__`` is fastgrad's
-op name (``mul``, ``sin``, ...) or the primitive's.
+A ``grad`` inside ``fun`` contributes its function's evaluation too (then its gradient's ops),
+as autograd's trace shows them. The nodes are made once ``fun`` has returned, not while it
+runs; ``fun.__name__`` is numpy's name of the op (``multiply``, ``sin``, ...; fastgrad records
+``x - c`` as ``add(x, -c)``) or the primitive's.
 """
+import functools
 import itertools
+import threading
 import weakref
 
 import numpy as np
@@ -231,22 +235,74 @@ class _OpName:
         return f"<op {self.__name__}>"
 
 
+# numpy's names for the table's arithmetic (autograd's nodes carry numpy's functions)
+_NUMPY_NAMES = {"add_s": "add", "sub": "subtract", "rsub_s": "subtract", "mul": "multiply",
+                "mul_s": "multiply", "div": "divide", "div_s": "divide", "rdiv_s": "divide",
+                "pow": "power", "pow_s": "power", "rpow_s": "power", "neg": "negative",
+                "abs": "absolute"}
+# c - x, c / x, c ** x: recorded with x as the parent and c as the parameter
+_REFLECTED = {"rsub_s", "rdiv_s", "rpow_s"}
+
+
+def _table_call(name, data, params):
+    """(fun, args, kwargs, shift) of an op of the table: numpy's name, the arrays then the
+    parameters (the scalar first for a reflected op: the arrays shifted by one)."""
+    params = tuple(params)
+    if name in _REFLECTED:
+        return _OpName(_NUMPY_NAMES[name]), params + tuple(data), {}, len(params)
+    return _OpName(_NUMPY_NAMES.get(name, name)), tuple(data) + params, {}, 0
+
+
 def _call_of(node):
-    """(fun, args, kwargs) of a recorded node, args as plain values: a primitive's own call;
-    for an op of the table its arrays, then its parameters."""
+    """(fun, args, kwargs, shift) of a recorded node, args as plain values: a primitive's own
+    call; for an op of the table its arrays, then its parameters (parent i is argument
+    i + shift)."""
     ctx = node._ctx
     data = [p.data for p in node._prev]
     if node._op == OP_CUSTOM and isinstance(ctx, extend._Call):
         raw = list(ctx.raw)
         for i, a in zip(ctx.argnums, data):
             raw[i] = a
-        return ctx.primitive, tuple(raw), dict(ctx.kwargs)
+        return ctx.primitive, tuple(raw), dict(ctx.kwargs), 0
     from .ops.table import BY_CODE, TableCall
     # an op's parameters (the scalar of add_s, an axis) are its other arguments
     if node._op == OP_CUSTOM and isinstance(ctx, TableCall):
-        return _OpName(ctx.op.name), tuple(data) + tuple(ctx.params.values()), {}
+        return _table_call(ctx.op.name, data, ctx.params.values())
     op = BY_CODE[node._op]
-    return _OpName(op.name), tuple(data) + tuple(op.kwargs(ctx).values()), {}
+    return _table_call(op.name, data, op.kwargs(ctx).values())
+
+
+class _Inner(threading.local):
+    found = None  # while trace records on this thread: (outputs, inputs) of each inner grad
+
+
+_INNER = _Inner()
+_WATCH = threading.RLock()
+
+
+def _record_with_inner_graphs(fun, x):
+    """record_graph of fun at x, and the (outputs, inputs) of the differentiations run inside
+    it (a grad's function value is an output of its own, not reached from fun's value): the
+    recorded reverse sweep's entry point is watched while fun runs."""
+    from . import recorded
+    with _WATCH:
+        original = recorded.gradients
+
+        @functools.wraps(original)
+        def watched(outputs, inputs, *args, **kwargs):
+            found = _INNER.found
+            if found is not None:
+                found.append((outputs, inputs))
+            return original(outputs, inputs, *args, **kwargs)
+
+        outer, _INNER.found = _INNER.found, []
+        recorded.gradients = watched
+        try:
+            leaves, ans = record_graph(lambda xs: fun(xs[0]), (x,))
+            return leaves, ans, _INNER.found
+        finally:
+            recorded.gradients = original
+            _INNER.found = outer
 
 
 class Node:
@@ -271,11 +327,27 @@ def trace(start_node, fun, x):
     """``(fun(x), end_node)``: ``fun``'s value, and the node of the last op (of type
     ``type(start_node)``) when the value depends on x, else None (see the module
     docstring)."""
-    leaves, ans = record_graph(lambda xs: fun(xs[0]), (x,))
+    from . import recorded
+    leaves, ans, inner = _record_with_inner_graphs(fun, x)
     made = {id(leaves[0]): start_node}
     kind = type(start_node)
-    for node in recorded_nodes(ans, leaves):
-        f, args, kwargs = _call_of(node)
+    roots, identities = [], set()
+    for outputs, inputs in inner:
+        roots += [o for o in (outputs if isinstance(outputs, (list, tuple)) else [outputs])
+                  if isinstance(o, node_types())]
+        # an inner grad's variable is x + 0 (its own node on top of x): x itself to the user
+        identities.update(id(v) for v in (inputs if isinstance(inputs, (list, tuple))
+                                          else [inputs]))
+    if isinstance(ans, node_types()):
+        roots.append(ans)
+    wanted = {id(leaf) for leaf in leaves}
+    for node in recorded._sort(roots, wanted):
+        if id(node) in wanted or node._op == OP_LEAF:
+            continue
+        if id(node) in identities and len(node._prev) == 1 and id(node._prev[0]) in made:
+            made[id(node)] = made[id(node._prev[0])]
+            continue
+        f, args, kwargs, shift = _call_of(node)
         argnums, parents = [], []
         for i, p in enumerate(node._prev):
             if id(p) in made:
@@ -285,6 +357,8 @@ def trace(start_node, fun, x):
             continue
         if isinstance(f, extend.Primitive):  # the primitive's own argument numbers
             argnums = [node._ctx.argnums[i] for i in argnums]
+        elif shift:
+            argnums = [i + shift for i in argnums]  # c - x: x is the second argument
         user = kind.__new__(kind)
         user.__init__(node.data, f, args, kwargs, tuple(argnums), tuple(parents))
         made[id(node)] = user

@@ -546,7 +546,7 @@ def test_trace_walks_the_ops_that_depend_on_the_input():
     value, end = trace(root, fun, 1.23)
     assert scalar_close(value, fun(1.23))
     names = [entry[0] for entry in root.log]
-    assert names[:3] == ["add", "sin", "mul"] and names[3] == "halve" and len(names) == 5
+    assert names[:3] == ["add", "sin", "multiply"] and names[3] == "halve" and len(names) == 5
     assert root.log[3][2] == (0,) and root.log[3][1][1:] == ()  # the primitive's own call
     assert scalar_close(end.value, value)
     assert end.parents[0].parents[0] is not None  # linked back to the root
@@ -563,6 +563,53 @@ def test_trace_through_a_grad_and_of_a_constant():
     assert root.log and scalar_close(end.value, value)
     value, end = trace(Recorder.new_root(1.0), lambda x: 3.0, 1.0)
     assert value == 3.0 and end is None
+
+
+def _trace_log(trace_fn, node_base, fun, x):
+    """[(op name, its plain arguments' numbers, parent argnums, value)] of trace_fn(fun, x)."""
+    class Log(node_base):
+        def __init__(self, value, f, args, kwargs, parent_argnums, parents):
+            self.log = parents[0].log
+            consts = [float(a) for i, a in enumerate(args) if i not in parent_argnums
+                      and isinstance(a, (float, int, onp.ndarray))]
+            self.log.append((f.__name__, consts, tuple(parent_argnums), float(value)))
+
+        def initialize_root(self, x):
+            self.log = []
+    root = Log.new_root(x)
+    trace_fn(root, fun, x)
+    return root.log
+
+
+def test_trace_shows_autograds_ops_through_a_grad():
+    """autograd's print_trace example: the function's ops, and through grad(fun) the
+    function's evaluation, then its gradient's ops (no node for grad's own copy of x), with
+    numpy's names and a reflected scalar op's arguments in order."""
+    ag = pytest.importorskip("autograd")
+    import autograd.numpy as anp
+    from autograd.tracer import Node as AgNode
+    from autograd.tracer import trace as ag_trace
+
+    def fun(fnp):
+        return lambda x: (fnp.sin(x + x) + fnp.sin(x + x)) / 2.0 + (3.0 - x) * (1.0 / x)
+    for x in (1.23, 1.0):
+        ours = _trace_log(trace, Node, fun(np), x)
+        theirs = _trace_log(ag_trace, AgNode, fun(anp), x)
+        assert [e[:3] for e in ours] == [e[:3] for e in theirs]
+        onp.testing.assert_allclose([e[3] for e in ours], [e[3] for e in theirs], rtol=1e-15)
+    def average(y, z):
+        return (y + z) / 2
+
+    def fun2(fnp):
+        def f(x):
+            y = fnp.sin(x + x)
+            return average(y, y)
+        return f
+    ours = _trace_log(trace, Node, grad(fun2(np)), 1.0)
+    theirs = _trace_log(ag_trace, AgNode, ag.grad(fun2(anp)), 1.0)
+    assert [e[0] for e in ours] == ["add", "sin", "add", "divide", "cos", "multiply", "add"]
+    assert [e[0] for e in ours] == [e[0] for e in theirs]
+    onp.testing.assert_allclose([e[3] for e in ours], [e[3] for e in theirs], rtol=1e-15)
 
 
 def test_fixed_point_second_derivative_and_structured_parameters():
