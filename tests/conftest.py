@@ -1,4 +1,6 @@
-"""Shared fixtures: every engine test runs on both backends (ids ``py`` and ``cy``)."""
+"""Shared fixtures. fastgrad binds one backend per process, at import: the API-level tests run on
+that one (ids ``cy`` or ``py``); the suite run again with ``FASTGRAD_NO_EXTENSIONS=1`` covers the
+twins. ``both`` compares the two side by side, for the parity tests."""
 import numpy as np
 import pytest
 
@@ -36,20 +38,21 @@ class Front:
         return f"<Front {self.name}>"
 
 
-BACKENDS = ["python"] + (["cython"] if compiled_available() else [])
+# the backend this process runs (the API is bound to it at import)
+BACKENDS = [_backend.active.name]
 IDS = {"python": "py", "cython": "cy"}
 
 
 @pytest.fixture(params=BACKENDS, ids=[IDS[b] for b in BACKENDS])
 def fg(request):
-    """The Front of one backend; tests taking it run once per backend."""
+    """The Front of the active backend."""
     return Front(request.param)
 
 
 @pytest.fixture
 def both():
     """(python Front, cython Front), for comparing the two; skipped when not compiled."""
-    if "cython" not in BACKENDS:
+    if not compiled_available():
         pytest.skip("the compiled modules are not available")
     return Front("python"), Front("cython")
 
