@@ -68,6 +68,7 @@ def trace_level():
     """How many differentiations enclose the caller, in this thread (0 outside any)."""
     return _trace.level[0]
 
+
 ndarray = np.ndarray
 F64, F32 = np.dtype(np.float64), np.dtype(np.float32)
 FLOAT_TYPES = (F32, F64)
@@ -484,7 +485,8 @@ def scalar_seed(ans, where):
 
 
 def grad(fun, argnum=0):
-    """    Returns a function which computes the gradient of ``fun`` (scalar-valued) with respect
+    """
+    Returns a function which computes the gradient of ``fun`` (scalar-valued) with respect
     to positional argument ``argnum``, taking the same arguments as ``fun``.
 
     Parameters
@@ -755,7 +757,6 @@ def make_jvp(fun, argnum=0):
         return jvp
 
     return make_jvpfun
-
 
 
 def _is_numeric(x):
