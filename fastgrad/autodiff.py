@@ -30,8 +30,7 @@ import warnings
 
 import numpy as np
 
-from . import engine, recorded
-from ._backend import active as _bk
+from . import _backend, engine, recorded
 from ._py.opcodes import OP_LEAF
 from .ops import complex_ops
 from .tensor import Tensor
@@ -286,6 +285,7 @@ def _check_argnum(argnum, op):
 
 # ---------------------------------------------------------------- the functions (active backend)
 
+_bk = _backend.active
 Node = _bk.node.Node
 new_node = _bk.node.new_node
 toposort = _bk.toposort.toposort
