@@ -24,7 +24,7 @@ import types as _types
 import numpy as _np
 
 from ..extend import node_types as _node_types
-from . import _complex, _face
+from . import _complex, _face, _functions  # noqa: F401  (_functions completes _face.FUNCTIONS)
 
 _MODULE_TYPES = (_types.ModuleType, type, _np.ufunc, _np.dtype)
 

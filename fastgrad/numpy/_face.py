@@ -21,7 +21,6 @@ from .. import ops
 from .._backend import active
 from ..ops import UFUNC_OPS as OPS_BY_NUMPY
 from ..tensor import Tensor  # noqa: F401  (ops on the active backend return it)
-from ._functions import add_functions
 
 NoValue = np._NoValue
 SEQUENCES = (list, tuple)
@@ -628,10 +627,7 @@ def prod_t(a, axis=None, dtype=None, out=None, keepdims=NoValue, **unused):
 
 
 dispatch("prod", np.prod, prod_t)
-add_functions(fns, active, named)  # the composites of fastgrad/numpy/_functions.py
-fns.setdefault("degrees", fns["rad2deg"])
-fns.setdefault("radians", fns["deg2rad"])
-fns.setdefault("mod", fns["remainder"])
+# fastgrad/numpy/_functions.py (imported next by fastgrad/numpy/__init__.py) adds the composites
 FUNCTIONS = fns
 
 
