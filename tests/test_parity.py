@@ -10,13 +10,12 @@ match bit for bit, now use helpers.kernel_tolerance, derived from those bounds.
 """
 import numpy as np
 import pytest
-
 from cases import CASES, draw
 from helpers import analytic_grads, kernel_tolerance
 
 # float32: DESIGN.md's ~1e-5; a 30-term float32 sum summed in another order (scipy's BLAS vs
 # numpy's) already differs by ~1e-6
-TOLERANCE = {np.float64: dict(rtol=1e-12, atol=1e-12), np.float32: dict(rtol=1e-5, atol=1e-5)}
+TOLERANCE = {np.float64: {"rtol": 1e-12, "atol": 1e-12}, np.float32: {"rtol": 1e-5, "atol": 1e-5}}
 
 
 def inputs(case, dtype, seed=1):

@@ -3,10 +3,9 @@ broadcast, reduce and reshape give the same values and gradients on both backend
 gradients match finite differences."""
 import numpy as np
 import pytest
+from helpers import analytic_grads, numeric_grads
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from helpers import analytic_grads, numeric_grads
 
 import fastgrad
 
@@ -126,7 +125,7 @@ def test_random_graphs_match_finite_differences(program, seed):
     from conftest import BACKENDS, Front
     shapes, steps = program
     arrays = draw_inputs(seed, shapes)
-    fn = lambda fg, *xs: run(fg, steps, *xs)  # noqa: E731
+    fn = lambda fg, *xs: run(fg, steps, *xs)
     for name in BACKENDS:
         fg = Front(name)
         _, grads = analytic_grads(fg, fn, arrays)
