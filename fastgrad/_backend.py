@@ -1,8 +1,10 @@
 """Picks the compiled engine modules or their Python twins, once, at import.
 
 ``FASTGRAD_NO_EXTENSIONS=1`` (or compiled modules that are missing or fail to import) selects
-the twins in fastgrad/_py; otherwise the Cython modules in fastgrad/_cy are used. Both sets stay
-importable side by side: ``load("python")`` and ``load("cython")`` return either.
+the twins in fastgrad/_py; otherwise the Cython modules in fastgrad/_cy are used. The API
+(fastgrad.Tensor, the op functions, grad and its family, fastgrad.numpy) is module-level code
+bound to ``active`` at import. The kernel modules of both sets stay importable side by side:
+``load("python")`` and ``load("cython")`` return either (the parity tests use that).
 """
 import importlib
 import os

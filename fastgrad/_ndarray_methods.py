@@ -1,5 +1,5 @@
 """The ndarray methods numpy users call on arrays (``x.ravel()``, ``x.squeeze()``, ``x.dot(y)``,
-``x.var()``, ``x.real``, ...), added to a backend's Tensor class: each is fastgrad.numpy's
+``x.var()``, ``x.real``, ...), added to the Tensor class: each is fastgrad.numpy's
 function of the same name (differentiable), so code written for HIPS autograd's ArrayBox runs
 on Tensors. Methods Tensor already defines (sum, mean, max, reshape, ...) are kept."""
 
@@ -11,21 +11,23 @@ FUNCTION_METHODS = ("ravel", "squeeze", "dot", "swapaxes", "cumsum", "prod", "va
 PROPERTIES = ("real", "imag")
 
 
-def _face(bk):
+def _face():
+    """fastgrad.numpy's differentiable functions (imported when first used: fastgrad.numpy
+    imports the Tensor class this module adds methods to)."""
     from .numpy import _face
-    return _face.build(bk)
+    return _face.FUNCTIONS
 
 
-def numpy_face_function(bk, func):
+def numpy_face_function(func):
     """fastgrad.numpy's function standing for numpy's ``func`` (what plain numpy called on a
     Tensor runs, through ``__array_function__``), or None."""
-    fn = _face(bk).get(getattr(func, "__name__", None))
+    fn = _face().get(getattr(func, "__name__", None))
     return fn if fn is not None and getattr(fn, "__wrapped__", None) is func else None
 
 
-def _method(name, bk):
+def _method(name):
     def method(self, *args, **kwargs):
-        fns = _face(bk)
+        fns = _face()
         fn = fns.get(name)
         if fn is None:  # numpy's own function (take, ...), guarded against traced values
             from . import numpy as fnp
@@ -36,29 +38,29 @@ def _method(name, bk):
     return method
 
 
-def _property(name, bk):
+def _property(name):
     def get(self):
-        return _face(bk)[name](self)
+        return _face()[name](self)
     get.__name__ = name
     return property(get, doc=f"``fastgrad.numpy.{name}(self)``: numpy's ndarray.{name}.")
 
 
-def _remainder(bk):
+def _remainder():
     def mod(self, other):
-        return _face(bk)["remainder"](self, other)
+        return _face()["remainder"](self, other)
 
     def rmod(self, other):
-        return _face(bk)["remainder"](other, self)
+        return _face()["remainder"](other, self)
     return mod, rmod
 
 
-def add_methods(cls, bk):
-    """Add the numpy methods ``cls`` lacks (the Tensor class of backend ``bk``)."""
+def add_methods(cls):
+    """Add the numpy methods ``cls`` (the Tensor class) lacks."""
     for name in FUNCTION_METHODS:
         if not hasattr(cls, name):
-            setattr(cls, name, _method(name, bk))
+            setattr(cls, name, _method(name))
     for name in PROPERTIES:
         if not hasattr(cls, name):
-            setattr(cls, name, _property(name, bk))
+            setattr(cls, name, _property(name))
     if not hasattr(cls, "__mod__"):
-        cls.__mod__, cls.__rmod__ = _remainder(bk)
+        cls.__mod__, cls.__rmod__ = _remainder()

@@ -33,10 +33,10 @@ import numpy as np
 from . import _backend, engine, recorded, tracer
 from ._py.opcodes import OP_LEAF
 from .ops import complex_ops
+from .tensor import Tensor
 
 __all__ = [
     "elementwise_grad",
-    "functions",
     "grad",
     "grad_and_aux",
     "hessian",
@@ -67,6 +67,7 @@ def trace_level():
     """How many differentiations enclose the caller, in this thread (0 outside any)."""
     return _trace.level[0]
 
+
 ndarray = np.ndarray
 F64, F32 = np.dtype(np.float64), np.dtype(np.float32)
 FLOAT_TYPES = (F32, F64)
@@ -90,6 +91,7 @@ ARRAY_LIST = _Form("a list of arrays")
 
 
 # ---------------------------------------------------------------- argument structures
+
 
 def _box(x, leaves, new_node, Node, where):
     """``x`` with every array and float replaced by a new leaf (appended to ``leaves``)."""
@@ -286,13 +288,209 @@ def _check_argnum(argnum, op):
                     f"not {argnum!r}")
 
 
-# ---------------------------------------------------------------- the functions, per backend
+# ---------------------------------------------------------------- the functions (active backend)
 
-_made = {}
+_bk = _backend.active
+Node = _bk.node.Node
+new_node = _bk.node.new_node
+toposort = _bk.toposort.toposort
+sweep = _bk.sweep.sweep
+rollback = _bk.sweep.rollback
+free_graph = _bk.sweep.free_graph
+grad_enabled = _bk.node.is_grad_enabled
+set_grad_enabled = _bk.node.set_grad_enabled
+finite_result = _bk.sweep.finite_result
 
-# grad's docstring, indented as a module-level function's would be (grad is made inside
-# functions(), whose deeper indentation would show in help())
-GRAD_DOC = """
+
+def box(x, where):
+    """(structure, leaves, boxed): ``x`` with its arrays and floats as new leaves.
+    ``structure`` says how to give the gradients back: ONE_ARRAY, ARRAY_LIST (the
+    common cases, handled without recursion) or ``x`` itself (rebuilt by _unbox)."""
+    t = type(x)
+    if t is ndarray:
+        dtype = x.dtype
+        if dtype is F64 or dtype is F32:
+            leaf = new_node(x, True)
+            return ONE_ARRAY, [leaf], leaf
+    elif t is list:
+        leaves = []
+        for v in x:
+            if type(v) is not ndarray:
+                break
+            dtype = v.dtype
+            if dtype is not F64 and dtype is not F32:
+                break
+            leaves.append(new_node(v, True))
+        else:
+            return ARRAY_LIST, leaves, list(leaves)  # a copy: fun may change its list
+    leaves = []
+    return x, leaves, _box(x, leaves, new_node, Node, where)
+
+
+def call(fun, args, kwargs, argnum, where):
+    """Box ``args[argnum]`` (an int or a tuple of ints) and call ``fun``:
+    (structure, leaves, fun's value, the trace level around the call)."""
+    if type(argnum) is int:
+        if not -len(args) <= argnum < len(args):
+            raise _argnum_error(fun, args, argnum, where)
+        structure, leaves, boxed = box(args[argnum], where)
+        if argnum == 0:
+            args = (boxed,) + args[1:]
+        else:
+            args = list(args)
+            args[argnum] = boxed
+    else:
+        for i in argnum:
+            if not -len(args) <= i < len(args):
+                raise _argnum_error(fun, args, i, where)
+        structure = tuple([args[i] for i in argnum])
+        leaves = []
+        args = list(args)
+        for i, xi in zip(argnum, structure):
+            args[i] = _box(xi, leaves, new_node, Node, where)
+    cell = _trace.level
+    level = cell[0]
+    enabled = grad_enabled()
+    if not enabled:
+        set_grad_enabled(True)  # grad() records even inside no_grad()
+    cell[0] = level + 1
+    try:
+        return structure, leaves, fun(*args, **kwargs), level
+    finally:
+        cell[0] = level
+        if not enabled:
+            set_grad_enabled(False)
+
+
+def is_nested(level, structure, args, argnum):
+    """True when this differentiation runs inside another (``level`` > 0) or on traced
+    arguments: its gradients must then be recorded (the op table's VJPs) instead of the
+    fast sweep."""
+    if level > 0:
+        return True
+    if structure is ONE_ARRAY or structure is ARRAY_LIST:  # plain arrays only
+        return False
+    if type(argnum) is int:
+        return _holds_traced(args[argnum])
+    return any(_holds_traced(args[i]) for i in argnum)
+
+
+def recorded_grads(ans, leaves, seed, where):
+    """The leaves' gradients as traced values (differentiable again)."""
+    if not (isinstance(ans, Node) and ans.requires_grad):
+        if seed is None:
+            scalar_seed(ans, where)
+        return zeros(leaves)
+    if seed is None:
+        scalar_seed(ans, where)
+    enabled = grad_enabled()
+    if not enabled:
+        set_grad_enabled(True)
+    try:
+        return recorded.gradients(ans, leaves, seed, create_graph=True)
+    finally:
+        if not enabled:
+            set_grad_enabled(False)
+
+
+def inner_grads(ans, leaves, seed, where):
+    """recorded_grads, then the leaves released (see _release)."""
+    try:
+        return recorded_grads(ans, leaves, seed, where)
+    finally:
+        _release(leaves)
+
+
+def traced(ans, where, bool_ok=False):
+    """True when ``ans`` is a Tensor that depends on the leaves; warn if it does not.
+    A boolean value raises, unless ``bool_ok`` (make_vjp: autograd's gives zeros)."""
+    if isinstance(ans, Node) and ans.requires_grad:
+        return True
+    if bool_ok:
+        pass
+    elif isinstance(ans, (bool, np.bool_)) or getattr(ans, "dtype", None) == np.bool_:
+        raise TypeError(f"{where}: the function returns a boolean ({type(ans).__name__}), "
+                        f"which has no gradient")
+    if not (_is_numeric(ans) or isinstance(ans, Node)):
+        raise TypeError(f"{where}: the function must return a float or an array, "
+                        f"not a {type(ans).__name__}")
+    warnings.warn("Output seems independent of input.", stacklevel=3)
+    return False
+
+
+def backprop(order, seed, leaves, where):
+    """One sweep from ``seed``; the leaves' gradients, zeros where none arrived."""
+    touched = sweep(order, seed)
+    grads = []
+    arrived = 0
+    for leaf in leaves:
+        g = leaf.grad
+        if g is None:
+            g = np.zeros_like(leaf.data)
+        else:
+            arrived += 1
+        grads.append(g)
+    if len(touched) > 2 * arrived:  # a leaf that is not ours received a gradient
+        rollback(order, touched)
+        raise _foreign_error(where)
+    if not finite_result(order, touched):
+        engine.check_finite_sweep(_bk, order, seed, touched)  # raises naming the op, unless checks are off
+    return grads
+
+
+def zeros(leaves):
+    return [np.zeros_like(leaf.data) for leaf in leaves]
+
+
+def result(structure, grads):
+    """The gradients in the argument's structure."""
+    if structure is ONE_ARRAY:
+        return grads[0]
+    if structure is ARRAY_LIST:
+        return grads
+    return _unbox(structure, iter(grads))
+
+
+def scalar_grads(ans, leaves, where):
+    """The leaves' gradients of a single-element result (zeros if it does not depend on
+    them)."""
+    if type(ans) is Tensor and ans.requires_grad:
+        data = ans.data
+        if data.ndim == 0:
+            dtype = data.dtype
+            seed = ONE64 if dtype is F64 else ONE32 if dtype is F32 else scalar_seed(ans, where)
+        else:
+            seed = scalar_seed(ans, where)
+        return backprop(toposort(ans), seed, leaves, where)
+    if _is_numeric(ans):
+        scalar_seed(ans, where)  # a bool or non-scalar value raises before the warning
+    if traced(ans, where):  # a Tensor of a subclass
+        return backprop(toposort(ans), scalar_seed(ans, where), leaves, where)
+    return zeros(leaves)
+
+
+def scalar_seed(ans, where):
+    data = ans.data if isinstance(ans, Node) else np.asarray(ans)
+    if data.dtype.kind == "b":
+        raise TypeError(f"{where}: the function returns a boolean ({type(ans).__name__}), "
+                        f"which has no gradient")
+    if data.dtype.kind == "c":
+        raise TypeError(f"{where}: the function returns {data.dtype} values; {where} "
+                        f"differentiates real-valued functions (take np.real or np.abs "
+                        f"of the result, or use holomorphic_grad)")
+    if data.dtype.kind not in "fiu":
+        raise TypeError(f"{where}: the function returned {data.dtype} values; it must "
+                        f"return a real float (for complex results use holomorphic_grad, "
+                        f"or take the real part)")
+    if data.size != 1:
+        raise TypeError(f"{where} only applies to functions with a single-element "
+                        f"(scalar) result, but this one has shape {data.shape}; try "
+                        f"jacobian or elementwise_grad")
+    return _ones(data.dtype, data.shape)
+
+
+def grad(fun, argnum=0):
+    """
     Returns a function which computes the gradient of ``fun`` (scalar-valued) with respect
     to positional argument ``argnum``, taking the same arguments as ``fun``.
 
@@ -311,456 +509,259 @@ GRAD_DOC = """
         ``gradfun(*args, **kwargs)`` returns the gradient in the argument's structure and
         dtype (a tuple of them when ``argnum`` is a tuple), as plain numpy data.
     """
+    argnum = _check_argnum(argnum, "grad")
+
+    @_wraps(fun, "grad", argnum)
+    def gradfun(*args, **kwargs):
+        structure, leaves, ans, level = call(fun, args, kwargs, argnum, "grad")
+        if level or (structure is not ARRAY_LIST and structure is not ONE_ARRAY
+                     and is_nested(level, structure, args, argnum)):
+            return result(structure, inner_grads(ans, leaves, None, "grad"))
+        return result(structure, scalar_grads(ans, leaves, "grad"))
+
+    return gradfun
 
 
-def functions(bk):
-    """The autodiff functions bound to backend ``bk`` (a dict: grad, value_and_grad, ...)."""
-    if bk.name in _made:
-        return _made[bk.name]
-    from .tensor import tensor_class
+def value_and_grad(fun, argnum=0):
+    """Like :func:`grad`, but the function returns ``(value, gradient)``; the value is
+    what ``fun`` returns, as plain numpy data."""
+    argnum = _check_argnum(argnum, "value_and_grad")
 
-    Tensor = tensor_class(bk)
-    Node = bk.node.Node
-    new_node = bk.node.new_node
-    toposort = bk.toposort.toposort
-    sweep = bk.sweep.sweep
-    rollback = bk.sweep.rollback
-    free_graph = bk.sweep.free_graph
-    grad_enabled = bk.node.is_grad_enabled
-    set_grad_enabled = bk.node.set_grad_enabled
-    finite_result = bk.sweep.finite_result
-    check = engine.check_finite_sweep
+    @_wraps(fun, "value_and_grad", argnum)
+    def value_and_gradfun(*args, **kwargs):
+        structure, leaves, ans, level = call(fun, args, kwargs, argnum, "value_and_grad")
+        if level or (structure is not ARRAY_LIST and structure is not ONE_ARRAY
+                     and is_nested(level, structure, args, argnum)):
+            grads = inner_grads(ans, leaves, None, "value_and_grad")
+            return ans, result(structure, grads)
+        grads = scalar_grads(ans, leaves, "value_and_grad")
+        return plain(ans), result(structure, grads)
 
-    def box(x, where):
-        """(structure, leaves, boxed): ``x`` with its arrays and floats as new leaves.
-        ``structure`` says how to give the gradients back: ONE_ARRAY, ARRAY_LIST (the
-        common cases, handled without recursion) or ``x`` itself (rebuilt by _unbox)."""
-        t = type(x)
-        if t is ndarray:
-            dtype = x.dtype
-            if dtype is F64 or dtype is F32:
-                leaf = new_node(x, True)
-                return ONE_ARRAY, [leaf], leaf
-        elif t is list:
-            leaves = []
-            for v in x:
-                if type(v) is not ndarray:
-                    break
-                dtype = v.dtype
-                if dtype is not F64 and dtype is not F32:
-                    break
-                leaves.append(new_node(v, True))
-            else:
-                return ARRAY_LIST, leaves, list(leaves)  # a copy: fun may change its list
-        leaves = []
-        return x, leaves, _box(x, leaves, new_node, Node, where)
+    return value_and_gradfun
 
-    def call(fun, args, kwargs, argnum, where):
-        """Box ``args[argnum]`` (an int or a tuple of ints) and call ``fun``:
-        (structure, leaves, fun's value, the trace level around the call)."""
-        if type(argnum) is int:
-            if not -len(args) <= argnum < len(args):
-                raise _argnum_error(fun, args, argnum, where)
-            structure, leaves, boxed = box(args[argnum], where)
-            if argnum == 0:
-                args = (boxed,) + args[1:]
-            else:
-                args = list(args)
-                args[argnum] = boxed
-        else:
-            for i in argnum:
-                if not -len(args) <= i < len(args):
-                    raise _argnum_error(fun, args, i, where)
-            structure = tuple([args[i] for i in argnum])
-            leaves = []
-            args = list(args)
-            for i, xi in zip(argnum, structure):
-                args[i] = _box(xi, leaves, new_node, Node, where)
-        cell = _trace.level
-        level = cell[0]
-        enabled = grad_enabled()
-        if not enabled:
-            set_grad_enabled(True)  # grad() records even inside no_grad()
-        cell[0] = level + 1
-        try:
-            return structure, leaves, fun(*args, **kwargs), level
-        finally:
-            cell[0] = level
-            if not enabled:
-                set_grad_enabled(False)
 
-    def is_nested(level, structure, args, argnum):
-        """True when this differentiation runs inside another (``level`` > 0) or on traced
-        arguments: its gradients must then be recorded (the op table's VJPs) instead of the
-        fast sweep."""
-        if level > 0:
-            return True
-        if structure is ONE_ARRAY or structure is ARRAY_LIST:  # plain arrays only
-            return False
-        if type(argnum) is int:
-            return _holds_traced(args[argnum])
-        return any(_holds_traced(args[i]) for i in argnum)
+def grad_and_aux(fun, argnum=0):
+    """For ``fun`` returning ``(value, aux)``: a function returning ``(gradient of value,
+    aux)``, aux as plain numpy data."""
+    argnum = _check_argnum(argnum, "grad_and_aux")
 
-    def recorded_grads(ans, leaves, seed, where):
-        """The leaves' gradients as traced values (differentiable again)."""
-        if not (isinstance(ans, Node) and ans.requires_grad):
-            if seed is None:
-                scalar_seed(ans, where)
-            return zeros(leaves)
-        if seed is None:
-            scalar_seed(ans, where)
-        enabled = grad_enabled()
-        if not enabled:
-            set_grad_enabled(True)
-        try:
-            return recorded.gradients(ans, leaves, seed, create_graph=True)
-        finally:
-            if not enabled:
-                set_grad_enabled(False)
+    @_wraps(fun, "grad_and_aux", argnum)
+    def grad_and_auxfun(*args, **kwargs):
+        structure, leaves, out, level = call(fun, args, kwargs, argnum, "grad_and_aux")
+        inner = is_nested(level, structure, args, argnum)
+        if not (isinstance(out, (tuple, list)) and len(out) == 2):
+            raise TypeError("grad_and_aux: the function must return a pair (value, aux)")
+        ans, aux = out
+        if inner:
+            return result(structure, inner_grads(ans, leaves, None, "grad_and_aux")), aux
+        grads = scalar_grads(ans, leaves, "grad_and_aux")
+        return result(structure, grads), plain(aux)
 
-    def inner_grads(ans, leaves, seed, where):
-        """recorded_grads, then the leaves released (see _release)."""
-        try:
-            return recorded_grads(ans, leaves, seed, where)
-        finally:
+    return grad_and_auxfun
+
+
+def elementwise_grad(fun, argnum=0):
+    """The gradient of ``sum(fun(...))``: the sum of each column of the Jacobian (its
+    diagonal when the function works elementwise), in one backward sweep."""
+    argnum = _check_argnum(argnum, "elementwise_grad")
+
+    @_wraps(fun, "elementwise_grad", argnum)
+    def elementwise_gradfun(*args, **kwargs):
+        structure, leaves, ans, level = call(fun, args, kwargs, argnum, "elementwise_grad")
+        inner = is_nested(level, structure, args, argnum)
+        if inner:
+            if isinstance(ans, Node) and ans.requires_grad:
+                seed = np.ones(ans.data.shape, ans.data.dtype)
+                return result(structure, inner_grads(ans, leaves, seed,
+                                                     "elementwise_grad"))
             _release(leaves)
+            return result(structure, zeros(leaves))
+        if traced(ans, "elementwise_grad"):
+            seed = _ones(ans.data.dtype, ans.data.shape)
+            grads = backprop(toposort(ans), seed, leaves, "elementwise_grad")
+        else:
+            grads = zeros(leaves)
+        return result(structure, grads)
 
-    def traced(ans, where, bool_ok=False):
-        """True when ``ans`` is a Tensor that depends on the leaves; warn if it does not.
-        A boolean value raises, unless ``bool_ok`` (make_vjp: autograd's gives zeros)."""
-        if isinstance(ans, Node) and ans.requires_grad:
-            return True
-        if bool_ok:
-            pass
-        elif isinstance(ans, (bool, np.bool_)) or getattr(ans, "dtype", None) == np.bool_:
-            raise TypeError(f"{where}: the function returns a boolean ({type(ans).__name__}), "
-                            f"which has no gradient")
-        if not (_is_numeric(ans) or isinstance(ans, Node)):
-            raise TypeError(f"{where}: the function must return a float or an array, "
-                            f"not a {type(ans).__name__}")
-        warnings.warn("Output seems independent of input.", stacklevel=3)
-        return False
+    return elementwise_gradfun
 
-    def backprop(order, seed, leaves, where):
-        """One sweep from ``seed``; the leaves' gradients, zeros where none arrived."""
-        touched = sweep(order, seed)
-        grads = []
-        arrived = 0
-        for leaf in leaves:
-            g = leaf.grad
-            if g is None:
-                g = np.zeros_like(leaf.data)
-            else:
-                arrived += 1
-            grads.append(g)
-        if len(touched) > 2 * arrived:  # a leaf that is not ours received a gradient
-            rollback(order, touched)
-            raise _foreign_error(where)
-        if not finite_result(order, touched):
-            check(bk, order, seed, touched)  # raises naming the op, unless checks are off
-        return grads
 
-    def zeros(leaves):
-        return [np.zeros_like(leaf.data) for leaf in leaves]
+def make_vjp(fun, argnum=0):
+    """``make_vjp(fun)(*args)`` returns ``(vjp, value)``: ``vjp(g)`` is the gradient of
+    ``sum(g * fun(*args))`` with respect to the argument; it may be called many times
+    (the graph is kept until ``vjp`` is dropped)."""
+    argnum = _check_argnum(argnum, "make_vjp")
 
-    def result(structure, grads):
-        """The gradients in the argument's structure."""
-        if structure is ONE_ARRAY:
-            return grads[0]
-        if structure is ARRAY_LIST:
-            return grads
-        return _unbox(structure, iter(grads))
+    @_wraps(fun, "make_vjp", argnum)
+    def make_vjpfun(*args, **kwargs):
+        structure, leaves, ans, level = call(fun, args, kwargs, argnum, "make_vjp")
+        inner = is_nested(level, structure, args, argnum)
+        if _is_structure(ans):
+            return structured_vjp(ans, structure, leaves, inner), (
+                ans if inner else plain(ans))
+        if inner:
+            own = [leaf for leaf in leaves if leaf._op == OP_LEAF]
+            _release(own)
 
-    def scalar_grads(ans, leaves, where):
-        """The leaves' gradients of a single-element result (zeros if it does not depend on
-        them)."""
-        if type(ans) is Tensor and ans.requires_grad:
-            data = ans.data
-            if data.ndim == 0:
-                dtype = data.dtype
-                seed = ONE64 if dtype is F64 else ONE32 if dtype is F32 else scalar_seed(ans, where)
-            else:
-                seed = scalar_seed(ans, where)
-            return backprop(toposort(ans), seed, leaves, where)
-        if _is_numeric(ans):
-            scalar_seed(ans, where)  # a bool or non-scalar value raises before the warning
-        if traced(ans, where):  # a Tensor of a subclass
-            return backprop(toposort(ans), scalar_seed(ans, where), leaves, where)
-        return zeros(leaves)
-
-    def scalar_seed(ans, where):
-        data = ans.data if isinstance(ans, Node) else np.asarray(ans)
-        if data.dtype.kind == "b":
-            raise TypeError(f"{where}: the function returns a boolean ({type(ans).__name__}), "
-                            f"which has no gradient")
-        if data.dtype.kind == "c":
-            raise TypeError(f"{where}: the function returns {data.dtype} values; {where} "
-                            f"differentiates real-valued functions (take np.real or np.abs "
-                            f"of the result, or use holomorphic_grad)")
-        if data.dtype.kind not in "fiu":
-            raise TypeError(f"{where}: the function returned {data.dtype} values; it must "
-                            f"return a real float (for complex results use holomorphic_grad, "
-                            f"or take the real part)")
-        if data.size != 1:
-            raise TypeError(f"{where} only applies to functions with a single-element "
-                            f"(scalar) result, but this one has shape {data.shape}; try "
-                            f"jacobian or elementwise_grad")
-        return _ones(data.dtype, data.shape)
-
-    def grad(fun, argnum=0):  # the docstring is GRAD_DOC
-        argnum = _check_argnum(argnum, "grad")
-
-        @_wraps(fun, "grad", argnum)
-        def gradfun(*args, **kwargs):
-            structure, leaves, ans, level = call(fun, args, kwargs, argnum, "grad")
-            if level or (structure is not ARRAY_LIST and structure is not ONE_ARRAY
-                         and is_nested(level, structure, args, argnum)):
-                return result(structure, inner_grads(ans, leaves, None, "grad"))
-            return result(structure, scalar_grads(ans, leaves, "grad"))
-
-        return gradfun
-
-    grad.__doc__ = GRAD_DOC
-
-    def value_and_grad(fun, argnum=0):
-        """Like :func:`grad`, but the function returns ``(value, gradient)``; the value is
-        what ``fun`` returns, as plain numpy data."""
-        argnum = _check_argnum(argnum, "value_and_grad")
-
-        @_wraps(fun, "value_and_grad", argnum)
-        def value_and_gradfun(*args, **kwargs):
-            structure, leaves, ans, level = call(fun, args, kwargs, argnum, "value_and_grad")
-            if level or (structure is not ARRAY_LIST and structure is not ONE_ARRAY
-                         and is_nested(level, structure, args, argnum)):
-                grads = inner_grads(ans, leaves, None, "value_and_grad")
-                return ans, result(structure, grads)
-            grads = scalar_grads(ans, leaves, "value_and_grad")
-            return plain(ans), result(structure, grads)
-
-        return value_and_gradfun
-
-    def grad_and_aux(fun, argnum=0):
-        """For ``fun`` returning ``(value, aux)``: a function returning ``(gradient of value,
-        aux)``, aux as plain numpy data."""
-        argnum = _check_argnum(argnum, "grad_and_aux")
-
-        @_wraps(fun, "grad_and_aux", argnum)
-        def grad_and_auxfun(*args, **kwargs):
-            structure, leaves, out, level = call(fun, args, kwargs, argnum, "grad_and_aux")
-            inner = is_nested(level, structure, args, argnum)
-            if not (isinstance(out, (tuple, list)) and len(out) == 2):
-                raise TypeError("grad_and_aux: the function must return a pair (value, aux)")
-            ans, aux = out
-            if inner:
-                return result(structure, inner_grads(ans, leaves, None, "grad_and_aux")), aux
-            grads = scalar_grads(ans, leaves, "grad_and_aux")
-            return result(structure, grads), plain(aux)
-
-        return grad_and_auxfun
-
-    def elementwise_grad(fun, argnum=0):
-        """The gradient of ``sum(fun(...))``: the sum of each column of the Jacobian (its
-        diagonal when the function works elementwise), in one backward sweep."""
-        argnum = _check_argnum(argnum, "elementwise_grad")
-
-        @_wraps(fun, "elementwise_grad", argnum)
-        def elementwise_gradfun(*args, **kwargs):
-            structure, leaves, ans, level = call(fun, args, kwargs, argnum, "elementwise_grad")
-            inner = is_nested(level, structure, args, argnum)
-            if inner:
-                if isinstance(ans, Node) and ans.requires_grad:
-                    seed = np.ones(ans.data.shape, ans.data.dtype)
-                    return result(structure, inner_grads(ans, leaves, seed,
-                                                         "elementwise_grad"))
-                _release(leaves)
-                return result(structure, zeros(leaves))
-            if traced(ans, "elementwise_grad"):
-                seed = _ones(ans.data.dtype, ans.data.shape)
-                grads = backprop(toposort(ans), seed, leaves, "elementwise_grad")
-            else:
-                grads = zeros(leaves)
-            return result(structure, grads)
-
-        return elementwise_gradfun
-
-    def make_vjp(fun, argnum=0):
-        """``make_vjp(fun)(*args)`` returns ``(vjp, value)``: ``vjp(g)`` is the gradient of
-        ``sum(g * fun(*args))`` with respect to the argument; it may be called many times
-        (the graph is kept until ``vjp`` is dropped)."""
-        argnum = _check_argnum(argnum, "make_vjp")
-
-        @_wraps(fun, "make_vjp", argnum)
-        def make_vjpfun(*args, **kwargs):
-            structure, leaves, ans, level = call(fun, args, kwargs, argnum, "make_vjp")
-            inner = is_nested(level, structure, args, argnum)
-            if _is_structure(ans):
-                return structured_vjp(ans, structure, leaves, inner), (
-                    ans if inner else plain(ans))
-            if inner:
-                own = [leaf for leaf in leaves if leaf._op == OP_LEAF]
-                _release(own)
-
-                def recorded_vjp(g):
-                    for leaf in own:  # traced again while this VJP runs
-                        leaf.requires_grad = True
-                    try:
-                        return result(structure, recorded_grads(ans, leaves, g, "make_vjp"))
-                    finally:
-                        _release(own)
-                return recorded_vjp, ans
-            if not traced(ans, "make_vjp", bool_ok=True):
-                return (lambda g: result(structure, zeros(leaves))), plain(ans)
-            order = toposort(ans)
-            shape, dtype = ans.data.shape, ans.data.dtype
-
-            def vjp(g):
-                seed = np.asarray(g)
-                if seed.shape != shape:
-                    raise ValueError(f"vjp: the cotangent has shape {seed.shape} but the "
-                                     f"function's value has shape {shape}")
-                for leaf in leaves:
-                    leaf.grad = None
-                return result(structure, backprop(order, seed.astype(dtype, copy=False),
-                                                  leaves, "make_vjp"))
-
-            return vjp, plain(ans)
-
-        return make_vjpfun
-
-    def structured_vjp(ans, structure, leaves, inner):
-        """The VJP of a function whose value is a list, tuple or dict (of arrays): the
-        cotangent comes in the same structure; runs the recorded path (the outputs as many
-        roots)."""
-        outs = _leaves_of(ans, [])
-        own = [leaf for leaf in leaves if leaf._op == OP_LEAF] if inner else []
-        _release(own)
+            def recorded_vjp(g):
+                for leaf in own:  # traced again while this VJP runs
+                    leaf.requires_grad = True
+                try:
+                    return result(structure, recorded_grads(ans, leaves, g, "make_vjp"))
+                finally:
+                    _release(own)
+            return recorded_vjp, ans
+        if not traced(ans, "make_vjp", bool_ok=True):
+            return (lambda g: result(structure, zeros(leaves))), plain(ans)
+        order = toposort(ans)
+        shape, dtype = ans.data.shape, ans.data.dtype
 
         def vjp(g):
-            gs = _leaves_of(g, [])
-            if len(gs) != len(outs):
-                raise ValueError(f"vjp: the cotangent holds {len(gs)} values but the "
-                                 f"function's value holds {len(outs)}")
-            roots, seeds = [], []
-            for out, gi in zip(outs, gs):
-                if isinstance(out, Node) and out.requires_grad:
-                    roots.append(out)
-                    seeds.append(gi)
-            if not roots:
-                return result(structure, zeros(leaves))
-            for leaf in own:
-                leaf.requires_grad = True
+            seed = np.asarray(g)
+            if seed.shape != shape:
+                raise ValueError(f"vjp: the cotangent has shape {seed.shape} but the "
+                                 f"function's value has shape {shape}")
+            for leaf in leaves:
+                leaf.grad = None
+            return result(structure, backprop(order, seed.astype(dtype, copy=False),
+                                              leaves, "make_vjp"))
+
+        return vjp, plain(ans)
+
+    return make_vjpfun
+
+
+def structured_vjp(ans, structure, leaves, inner):
+    """The VJP of a function whose value is a list, tuple or dict (of arrays): the
+    cotangent comes in the same structure; runs the recorded path (the outputs as many
+    roots)."""
+    outs = _leaves_of(ans, [])
+    own = [leaf for leaf in leaves if leaf._op == OP_LEAF] if inner else []
+    _release(own)
+
+    def vjp(g):
+        gs = _leaves_of(g, [])
+        if len(gs) != len(outs):
+            raise ValueError(f"vjp: the cotangent holds {len(gs)} values but the "
+                             f"function's value holds {len(outs)}")
+        roots, seeds = [], []
+        for out, gi in zip(outs, gs):
+            if isinstance(out, Node) and out.requires_grad:
+                roots.append(out)
+                seeds.append(gi)
+        if not roots:
+            return result(structure, zeros(leaves))
+        for leaf in own:
+            leaf.requires_grad = True
+        try:
+            grads = recorded.gradients(roots, leaves, seeds, create_graph=inner)
+        finally:
+            _release(own)
+        return result(structure, grads if inner else [x.data for x in grads])
+    return vjp
+
+
+def jacobian(fun, argnum=0):
+    """The Jacobian of ``fun``: for a value of shape ``out`` and an argument array of
+    shape ``in``, an array of shape ``out + in`` (one backward sweep per element of the
+    value). Structured arguments give the same structure of Jacobians."""
+    argnum = _check_argnum(argnum, "jacobian")
+
+    @_wraps(fun, "jacobian", argnum)
+    def jacobianfun(*args, **kwargs):
+        structure, leaves, ans, level = call(fun, args, kwargs, argnum, "jacobian")
+        inner = is_nested(level, structure, args, argnum)
+        if inner and isinstance(ans, Node) and ans.requires_grad:
             try:
-                grads = recorded.gradients(roots, leaves, seeds, create_graph=inner)
+                return result(structure, recorded_jacobian(ans, leaves))
             finally:
-                _release(own)
-            return result(structure, grads if inner else [x.data for x in grads])
-        return vjp
-
-    def jacobian(fun, argnum=0):
-        """The Jacobian of ``fun``: for a value of shape ``out`` and an argument array of
-        shape ``in``, an array of shape ``out + in`` (one backward sweep per element of the
-        value). Structured arguments give the same structure of Jacobians."""
-        argnum = _check_argnum(argnum, "jacobian")
-
-        @_wraps(fun, "jacobian", argnum)
-        def jacobianfun(*args, **kwargs):
-            structure, leaves, ans, level = call(fun, args, kwargs, argnum, "jacobian")
-            inner = is_nested(level, structure, args, argnum)
-            if inner and isinstance(ans, Node) and ans.requires_grad:
-                try:
-                    return result(structure, recorded_jacobian(ans, leaves))
-                finally:
-                    _release(leaves)
-            if not traced(ans, "jacobian"):
-                shape = np.shape(ans)
-                return result(structure, [np.zeros(shape + leaf.data.shape, leaf.data.dtype)
-                                          for leaf in leaves])
-            data = ans.data
-            jac = [np.empty((data.size,) + leaf.data.shape, leaf.data.dtype)
-                   for leaf in leaves]
-            order = toposort(ans)
-            seed = np.zeros(data.size, data.dtype)
-            for i in range(data.size):
-                seed[i] = 1
-                for leaf in leaves:
-                    leaf.grad = None
-                grads = backprop(order, seed.reshape(data.shape), leaves, "jacobian")
-                seed[i] = 0
-                for rows, g in zip(jac, grads):
-                    rows[i] = g
-            free_graph(order)
-            return result(structure, [rows.reshape(data.shape + leaf.data.shape)
-                                      for rows, leaf in zip(jac, leaves)])
-
-        return jacobianfun
-
-    def recorded_jacobian(ans, leaves):
-        """The Jacobian as traced values: one recorded VJP per element of the value."""
-        from .ops import kernels
+                _release(leaves)
+        if not traced(ans, "jacobian"):
+            shape = np.shape(ans)
+            return result(structure, [np.zeros(shape + leaf.data.shape, leaf.data.dtype)
+                                      for leaf in leaves])
         data = ans.data
-        rows = [[] for _ in leaves]
+        jac = [np.empty((data.size,) + leaf.data.shape, leaf.data.dtype)
+               for leaf in leaves]
+        order = toposort(ans)
         seed = np.zeros(data.size, data.dtype)
         for i in range(data.size):
             seed[i] = 1
-            grads = recorded_grads(ans, leaves, seed.reshape(data.shape).copy(), "jacobian")
+            for leaf in leaves:
+                leaf.grad = None
+            grads = backprop(order, seed.reshape(data.shape), leaves, "jacobian")
             seed[i] = 0
-            for r, g in zip(rows, grads):
-                r.append(g)
-        return [kernels.reshape(kernels.stack(r, 0), data.shape + leaf.data.shape)
-                for r, leaf in zip(rows, leaves)]
+            for rows, g in zip(jac, grads):
+                rows[i] = g
+        free_graph(order)
+        return result(structure, [rows.reshape(data.shape + leaf.data.shape)
+                                  for rows, leaf in zip(jac, leaves)])
 
-    def make_jvp(fun, argnum=0):
-        """``make_jvp(fun)(*args)`` returns ``jvp(v)``, which returns ``(value, tangent)``:
-        fun's value and its directional derivative along ``v`` (in the argument's
-        structure), in forward mode from the op table's JVP rules. Nests with the reverse
-        functions (``make_jvp(grad(f))`` is a Hessian-vector product)."""
-        argnum = _check_argnum(argnum, "make_jvp")
+    return jacobianfun
 
-        @_wraps(fun, "make_jvp", argnum)
-        def make_jvpfun(*args, **kwargs):
-            def jvp(v):
-                structure, leaves, ans, level = call(fun, args, kwargs, argnum, "make_jvp")
-                inner = is_nested(level, structure, args, argnum)
-                vs = _leaves_of(v, []) if not (len(leaves) == 1 and not isinstance(
-                    v, (list, tuple, dict))) else [v]
-                if len(vs) != len(leaves):
-                    raise ValueError(f"make_jvp: the tangent holds {len(vs)} arrays but the "
-                                     f"argument holds {len(leaves)}")
-                outs = _leaves_of(ans, []) if _is_structure(ans) else [ans]
-                roots = [out for out in outs if isinstance(out, Node) and out.requires_grad]
-                if not roots:
-                    if inner:
-                        _release(leaves)
-                    if not _is_structure(ans):
-                        return (ans if inner else plain(ans)), np.zeros(np.shape(plain(ans)))
-                    return (ans if inner else plain(ans)), _unbox(ans, iter(
-                        [np.zeros(np.shape(plain(out))) for out in outs]))
+
+def recorded_jacobian(ans, leaves):
+    """The Jacobian as traced values: one recorded VJP per element of the value."""
+    from .ops import kernels
+    data = ans.data
+    rows = [[] for _ in leaves]
+    seed = np.zeros(data.size, data.dtype)
+    for i in range(data.size):
+        seed[i] = 1
+        grads = recorded_grads(ans, leaves, seed.reshape(data.shape).copy(), "jacobian")
+        seed[i] = 0
+        for r, g in zip(rows, grads):
+            r.append(g)
+    return [kernels.reshape(kernels.stack(r, 0), data.shape + leaf.data.shape)
+            for r, leaf in zip(rows, leaves)]
+
+
+def make_jvp(fun, argnum=0):
+    """``make_jvp(fun)(*args)`` returns ``jvp(v)``, which returns ``(value, tangent)``:
+    fun's value and its directional derivative along ``v`` (in the argument's
+    structure), in forward mode from the op table's JVP rules. Nests with the reverse
+    functions (``make_jvp(grad(f))`` is a Hessian-vector product)."""
+    argnum = _check_argnum(argnum, "make_jvp")
+
+    @_wraps(fun, "make_jvp", argnum)
+    def make_jvpfun(*args, **kwargs):
+        def jvp(v):
+            structure, leaves, ans, level = call(fun, args, kwargs, argnum, "make_jvp")
+            inner = is_nested(level, structure, args, argnum)
+            vs = _leaves_of(v, []) if not (len(leaves) == 1 and not isinstance(
+                v, (list, tuple, dict))) else [v]
+            if len(vs) != len(leaves):
+                raise ValueError(f"make_jvp: the tangent holds {len(vs)} arrays but the "
+                                 f"argument holds {len(leaves)}")
+            outs = _leaves_of(ans, []) if _is_structure(ans) else [ans]
+            roots = [out for out in outs if isinstance(out, Node) and out.requires_grad]
+            if not roots:
                 if inner:
-                    try:
-                        found = recorded.tangents(roots, leaves, vs)
-                    finally:
-                        _release(leaves)
-                else:
-                    enabled = set_grad_enabled(False)  # nothing to record at level 0
-                    try:
-                        found = [plain(t) for t in recorded.tangents(roots, leaves, vs)]
-                    finally:
-                        set_grad_enabled(enabled)
+                    _release(leaves)
                 if not _is_structure(ans):
-                    return (ans if inner else plain(ans)), found[0]
-                found = iter(found)
-                tangents = [next(found) if isinstance(out, Node) and out.requires_grad
-                            else np.zeros(np.shape(plain(out))) for out in outs]
-                return (ans if inner else plain(ans)), _unbox(ans, iter(tangents))
-            return jvp
+                    return (ans if inner else plain(ans)), np.zeros(np.shape(plain(ans)))
+                return (ans if inner else plain(ans)), _unbox(ans, iter(
+                    [np.zeros(np.shape(plain(out))) for out in outs]))
+            if inner:
+                try:
+                    found = recorded.tangents(roots, leaves, vs)
+                finally:
+                    _release(leaves)
+            else:
+                enabled = set_grad_enabled(False)  # nothing to record at level 0
+                try:
+                    found = [plain(t) for t in recorded.tangents(roots, leaves, vs)]
+                finally:
+                    set_grad_enabled(enabled)
+            if not _is_structure(ans):
+                return (ans if inner else plain(ans)), found[0]
+            found = iter(found)
+            tangents = [next(found) if isinstance(out, Node) and out.requires_grad
+                        else np.zeros(np.shape(plain(out))) for out in outs]
+            return (ans if inner else plain(ans)), _unbox(ans, iter(tangents))
+        return jvp
 
-        return make_jvpfun
-
-    made = {"grad": grad, "value_and_grad": value_and_grad, "elementwise_grad": elementwise_grad,
-            "jacobian": jacobian, "grad_and_aux": grad_and_aux, "make_vjp": make_vjp,
-            "make_jvp": make_jvp}
-    _made[bk.name] = made
-    return made
+    return make_jvpfun
 
 
 def _is_numeric(x):
@@ -782,16 +783,6 @@ def _ones(dtype, shape):
         if len(_ONES) < 64:
             _ONES[key] = ones
     return ones
-
-
-_active = functions(_backend.active)
-grad = _active["grad"]
-value_and_grad = _active["value_and_grad"]
-elementwise_grad = _active["elementwise_grad"]
-jacobian = _active["jacobian"]
-grad_and_aux = _active["grad_and_aux"]
-make_vjp = _active["make_vjp"]
-make_jvp = _active["make_jvp"]
 
 
 def jvp(fun, primals, tangents):

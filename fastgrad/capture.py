@@ -1119,7 +1119,6 @@ def capture_value_and_grad(loss, params, lr, *, verify=0, retrace=0):
     rate may be changed between steps (``step.optimizer.lr = ...``) without a recapture. A loss that uses an op a
     tape does not hold raises CaptureError when recorded (call 2), as capture does.
     """
-    from .tensor import tensor_class
     params = list(params)
     for i, p in enumerate(params):
         if not (isinstance(p, np.ndarray) and p.dtype in (np.float32, np.float64)
@@ -1127,7 +1126,7 @@ def capture_value_and_grad(loss, params, lr, *, verify=0, retrace=0):
             raise TypeError(f"capture_value_and_grad: params[{i}] must be a writeable "
                             f"C-contiguous float32/float64 numpy array (updated in place), got "
                             f"{getattr(p, 'dtype', type(p).__name__)}")
-    Tensor = tensor_class(_backend.active)
+    from .tensor import Tensor
     leaves = []
     for p in params:
         t = Tensor(p, requires_grad=True)

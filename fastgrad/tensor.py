@@ -1,9 +1,8 @@
 """Tensor: a numpy array that records the ops applied to it, for reverse-mode differentiation.
 
-The class is built on a backend's Node (the compiled one, or its Python twin): its operators
-are that backend's op functions themselves, so ``a * b`` runs no Python code of ours on the
-compiled backend. ``fastgrad.Tensor`` is the active backend's class; ``tensor_class(bk)`` gives
-the other one, for tests that compare the two in one process.
+The class is built, once at import, on the active backend's Node (the compiled one, or its
+Python twin under FASTGRAD_NO_EXTENSIONS=1): its operators are that backend's op functions
+themselves, so ``a * b`` runs no Python code of ours on the compiled backend.
 """
 import numpy as np
 
@@ -45,8 +44,6 @@ _SHAPE_FUNCTIONS = {np.shape: lambda a: np.shape(a.data), np.ndim: lambda a: a.d
 _COMPARISONS = {np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal,
                 np.isfinite, np.isnan, np.isinf, np.sign, np.signbit}
 
-_classes = {}
-
 
 def _refuse_traced(tensor, what):
     """Raise when ``what`` would take the value of a traced tensor inside a differentiated
@@ -75,307 +72,309 @@ def op_name(node):
             return primitive.__name__
     return OP_NAMES[node._op]
 
+# ---------------------------------------------------------------- the active backend's Tensor
 
-def tensor_class(bk):
-    """The Tensor class on backend ``bk`` (made once per backend)."""
-    if bk.name in _classes:
-        return _classes[bk.name]
-    ew, rd, sh, la, nd = bk.elementwise, bk.reduce, bk.shape, bk.linalg, bk.node
 
-    def data_of(x):
-        return x.data if isinstance(x, nd.Node) else x
+ew, rd, sh, la, nd = (active.elementwise, active.reduce, active.shape, active.linalg,
+                      active.node)
 
-    ufuncs = {
-        np.add: ew.add, np.subtract: ew.sub, np.multiply: ew.mul, np.true_divide: ew.div,
-        np.power: ew.power, np.maximum: ew.maximum, np.minimum: ew.minimum,
-        np.matmul: la.matmul, np.negative: ew.neg, np.positive: lambda x: x,
-        np.exp: ew.exp, np.log: ew.log, np.tanh: ew.tanh, np.sqrt: ew.sqrt,
-        np.absolute: ew.absolute, np.log1p: ew.log1p, np.sin: ew.sin, np.cos: ew.cos,
-        np.square: lambda x: ew.power(x, 2.0)}
-    for name, fn in ops.ufunc_functions(bk).items():  # every table op numpy has as a ufunc
-        ufuncs.setdefault(getattr(np, name), fn)
 
-    def reduction(fn):
-        def call(a, axis=None, dtype=None, out=None, keepdims=False, **unsupported):
-            if dtype is not None or out is not None or unsupported:
-                raise TypeError(f"{fn.__name__}: dtype=, out=, initial= and where= are not "
-                                f"supported on Tensors")
-            return fn(a, axis, keepdims)
-        return call
+def data_of(x):
+    return x.data if isinstance(x, nd.Node) else x
 
-    functions = {
-        np.sum: reduction(rd.sum), np.mean: reduction(rd.mean), np.max: reduction(rd.max),
-        np.min: reduction(rd.min),
-        np.reshape: lambda a, shape=None, **kw: sh.reshape(a, kw.get("newshape", shape)),
-        np.transpose: lambda a, axes=None: sh.transpose(a, axes),
-        np.concatenate: lambda arrays, axis=0: sh.concatenate(arrays, axis),
-        np.stack: lambda arrays, axis=0: sh.stack(arrays, axis),
-        np.where: ew.where, np.dot: la.dot, np.matmul: la.matmul,
-        np.clip: lambda a, a_min=None, a_max=None: ew.clip(a, a_min, a_max),
-        np.broadcast_to: lambda a, shape: sh.broadcast_to(a, shape),
-        **_SHAPE_FUNCTIONS}
 
-    class Tensor(nd.Node):
-        """An n-dimensional float32/float64 array that records the graph of ops applied to it.
+_UFUNCS = {
+    np.add: ew.add, np.subtract: ew.sub, np.multiply: ew.mul, np.true_divide: ew.div,
+    np.power: ew.power, np.maximum: ew.maximum, np.minimum: ew.minimum,
+    np.matmul: la.matmul, np.negative: ew.neg, np.positive: lambda x: x,
+    np.exp: ew.exp, np.log: ew.log, np.tanh: ew.tanh, np.sqrt: ew.sqrt,
+    np.absolute: ew.absolute, np.log1p: ew.log1p, np.sin: ew.sin, np.cos: ew.cos,
+    np.square: lambda x: ew.power(x, 2.0)}
+for name, fn in ops.UFUNC_FUNCTIONS.items():  # every table op numpy has as a ufunc
+    _UFUNCS.setdefault(getattr(np, name), fn)
 
-        Parameters
-        ----------
-        data : array_like
-            Copied into a new array. Integers and booleans become float64; other dtypes than
-            float32/float64 are refused.
-        requires_grad : bool
-            Make this a leaf whose ``.grad`` backward() fills.
-        dtype : numpy dtype, optional
-            float32 or float64.
+
+def _reduction(fn):
+    def call(a, axis=None, dtype=None, out=None, keepdims=False, **unsupported):
+        if dtype is not None or out is not None or unsupported:
+            raise TypeError(f"{fn.__name__}: dtype=, out=, initial= and where= are not "
+                            f"supported on Tensors")
+        return fn(a, axis, keepdims)
+    return call
+
+
+# numpy functions that, called on a Tensor (``__array_function__``), run the op
+_FUNCTIONS = {
+    np.sum: _reduction(rd.sum), np.mean: _reduction(rd.mean), np.max: _reduction(rd.max),
+    np.min: _reduction(rd.min),
+    np.reshape: lambda a, shape=None, **kw: sh.reshape(a, kw.get("newshape", shape)),
+    np.transpose: lambda a, axes=None: sh.transpose(a, axes),
+    np.concatenate: lambda arrays, axis=0: sh.concatenate(arrays, axis),
+    np.stack: lambda arrays, axis=0: sh.stack(arrays, axis),
+    np.where: ew.where, np.dot: la.dot, np.matmul: la.matmul,
+    np.clip: lambda a, a_min=None, a_max=None: ew.clip(a, a_min, a_max),
+    np.broadcast_to: lambda a, shape: sh.broadcast_to(a, shape),
+    **_SHAPE_FUNCTIONS}
+
+
+class Tensor(nd.Node):
+    """An n-dimensional float32/float64 array that records the graph of ops applied to it.
+
+    Parameters
+    ----------
+    data : array_like
+        Copied into a new array. Integers and booleans become float64; other dtypes than
+        float32/float64 are refused.
+    requires_grad : bool
+        Make this a leaf whose ``.grad`` backward() fills.
+    dtype : numpy dtype, optional
+        float32 or float64.
+    """
+
+    __slots__ = ("__weakref__",)  # a captured step holds its parameters weakly
+    _backend = active
+
+    def __init__(self, data, requires_grad=False, dtype=None):
+        self._born = self._version = 0  # (versions: see node.mark_modified)
+        self.data = as_float_array(data_of(data), dtype)
+        self.grad = None
+        self._prev = None
+        self._ctx = None
+        self._op = OP_LEAF
+        self.requires_grad = bool(requires_grad)
+        self._retain = False
+        self._mark = 0
+        self._gown = 0
+
+    # -------------------------------------------------- operators (the backend's ops)
+    __add__ = __radd__ = ew.add
+    __sub__ = ew.sub
+    __rsub__ = ew.rsub
+    __mul__ = __rmul__ = ew.mul
+    __truediv__ = ew.div
+    __rtruediv__ = ew.rdiv
+    __pow__ = ew.power
+    __rpow__ = ew.rpower
+    __matmul__ = la.matmul
+    __rmatmul__ = la.rmatmul
+    __neg__ = ew.neg
+    __abs__ = ew.absolute
+    __getitem__ = sh.getitem
+
+    def __pos__(self):
+        return self
+
+    # comparisons look at values only: they give plain boolean arrays, not tensors
+    def __lt__(self, other):
+        _recording.refuse("comparing a tensor (<)")
+        return self.data < data_of(other)
+
+    def __le__(self, other):
+        _recording.refuse("comparing a tensor (<=)")
+        return self.data <= data_of(other)
+
+    def __gt__(self, other):
+        _recording.refuse("comparing a tensor (>)")
+        return self.data > data_of(other)
+
+    def __ge__(self, other):
+        _recording.refuse("comparing a tensor (>=)")
+        return self.data >= data_of(other)
+
+    def __eq__(self, other):
+        _recording.refuse("comparing a tensor (==)")
+        return self.data == data_of(other)
+
+    def __ne__(self, other):
+        _recording.refuse("comparing a tensor (!=)")
+        return self.data != data_of(other)
+
+    __hash__ = object.__hash__  # identity, so tensors can be dict keys and set members
+
+    # -------------------------------------------------- numpy interoperability
+    def __array__(self, dtype=None, copy=None):
+        _recording.refuse("np.asarray(tensor)")
+        if dtype is None or np.dtype(dtype).kind in "fc":
+            _refuse_traced(self, "numpy.asarray (or numpy.array)")
+        if copy:
+            return np.array(self.data, dtype=dtype)
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
+    def __array_function__(self, func, types, args, kwargs):
+        fn = _FUNCTIONS.get(func)
+        if fn is None:
+            fn = numpy_face_function(func)  # fastgrad.numpy's, if it has one
+        if fn is None:
+            raise TypeError(
+                f"numpy.{func.__name__} has no gradient in fastgrad; use the fastgrad "
+                f"function, or apply numpy to .data to leave the graph")
+        return fn(*args, **kwargs)
+
+    # -------------------------------------------------- what it is
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def size(self):
+        return self.data.size
+
+    @property
+    def is_leaf(self):
+        """True for tensors not computed by a recorded op."""
+        return self._op == OP_LEAF
+
+    @property
+    def op(self):
+        """The name of the op that computed this tensor, or None for a leaf."""
+        return op_name(self)
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (sh.getitem(self, i) for i in range(len(self.data)))
+
+    def __float__(self):
+        _recording.refuse("float(tensor)")
+        _refuse_traced(self, "float()")
+        return float(self.data)
+
+    def __int__(self):
+        _recording.refuse("int(tensor)")
+        return int(self.data)
+
+    def __bool__(self):
+        _recording.refuse("bool(tensor) (a Python branch on a tensor)")
+        return bool(self.data)
+
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        extras = ""
+        if self.data.dtype != np.float64:
+            extras += f", dtype={self.data.dtype}"
+        if self._op != OP_LEAF:
+            extras += f", op={op_name(self)}"
+        elif self.requires_grad:
+            extras += ", requires_grad=True"
+        return f"Tensor({body}{extras})"
+
+    def numpy(self):
+        """The data (not a copy)."""
+        _recording.refuse("tensor.numpy()")
+        return self.data
+
+    def item(self):
+        _recording.refuse("tensor.item()")
+        return self.data.item()
+
+    def tolist(self):
+        _recording.refuse("tensor.tolist()")
+        return self.data.tolist()
+
+    # -------------------------------------------------- gradients
+    def backward(self, gradient=None, retain_graph=False, create_graph=False):
+        """Add d(self)/d(leaf) (times ``gradient`` if given) into every leaf's ``.grad``.
+
+        ``gradient`` is required unless the tensor has one element. The graph is freed
+        afterwards unless ``retain_graph`` is true. With ``create_graph`` the gradients
+        are recorded Tensors (differentiable again) and the graph is kept. See
+        fastgrad.engine for the rules.
         """
+        engine.backward(active, self, gradient, retain_graph, create_graph)
 
-        __slots__ = ("__weakref__",)  # a captured step holds its parameters weakly
-        _backend = bk
+    def zero_grad(self):
+        """Forget the accumulated gradient (``.grad`` becomes None)."""
+        recorder = _recording.active()
+        if recorder is not None:  # fastgrad.capture: the step clears this gradient
+            recorder.zero_grad((self,))
+        self.grad = None
 
-        def __init__(self, data, requires_grad=False, dtype=None):
-            self._born = self._version = 0  # (versions: see node.mark_modified)
-            self.data = as_float_array(data_of(data), dtype)
-            self.grad = None
-            self._prev = None
-            self._ctx = None
-            self._op = OP_LEAF
-            self.requires_grad = bool(requires_grad)
-            self._retain = False
-            self._mark = 0
-            self._gown = 0
+    def detach(self):
+        """A new leaf sharing this tensor's data, outside any graph."""
+        return nd.new_node(self.data, False)
 
-        # -------------------------------------------------- operators (the backend's ops)
-        __add__ = __radd__ = ew.add
-        __sub__ = ew.sub
-        __rsub__ = ew.rsub
-        __mul__ = __rmul__ = ew.mul
-        __truediv__ = ew.div
-        __rtruediv__ = ew.rdiv
-        __pow__ = ew.power
-        __rpow__ = ew.rpower
-        __matmul__ = la.matmul
-        __rmatmul__ = la.rmatmul
-        __neg__ = ew.neg
-        __abs__ = ew.absolute
-        __getitem__ = sh.getitem
+    def retain_grad(self):
+        """Keep ``.grad`` on this interior tensor after backward (leaves always keep it)."""
+        self._retain = True
 
-        def __pos__(self):
-            return self
+    # -------------------------------------------------- ops as methods
+    def sum(self, axis=None, keepdims=False):
+        return rd.sum(self, axis, keepdims)
 
-        # comparisons look at values only: they give plain boolean arrays, not tensors
-        def __lt__(self, other):
-            _recording.refuse("comparing a tensor (<)")
-            return self.data < data_of(other)
+    def mean(self, axis=None, keepdims=False):
+        return rd.mean(self, axis, keepdims)
 
-        def __le__(self, other):
-            _recording.refuse("comparing a tensor (<=)")
-            return self.data <= data_of(other)
+    def max(self, axis=None, keepdims=False):
+        return rd.max(self, axis, keepdims)
 
-        def __gt__(self, other):
-            _recording.refuse("comparing a tensor (>)")
-            return self.data > data_of(other)
+    def min(self, axis=None, keepdims=False):
+        return rd.min(self, axis, keepdims)
 
-        def __ge__(self, other):
-            _recording.refuse("comparing a tensor (>=)")
-            return self.data >= data_of(other)
+    def logsumexp(self, axis=None, keepdims=False):
+        return rd.logsumexp(self, axis, keepdims)
 
-        def __eq__(self, other):
-            _recording.refuse("comparing a tensor (==)")
-            return self.data == data_of(other)
+    def softmax(self, axis=-1):
+        return rd.softmax(self, axis)
 
-        def __ne__(self, other):
-            _recording.refuse("comparing a tensor (!=)")
-            return self.data != data_of(other)
+    def log_softmax(self, axis=-1):
+        return rd.log_softmax(self, axis)
 
-        __hash__ = object.__hash__  # identity, so tensors can be dict keys and set members
+    def reshape(self, *shape):
+        return sh.reshape(self, _shape_args(shape))
 
-        # -------------------------------------------------- numpy interoperability
-        def __array__(self, dtype=None, copy=None):
-            _recording.refuse("np.asarray(tensor)")
-            if dtype is None or np.dtype(dtype).kind in "fc":
-                _refuse_traced(self, "numpy.asarray (or numpy.array)")
-            if copy:
-                return np.array(self.data, dtype=dtype)
-            return self.data if dtype is None else self.data.astype(dtype, copy=False)
+    def flatten(self):
+        return sh.reshape(self, (-1,))
 
-        def __array_function__(self, func, types, args, kwargs):
-            fn = functions.get(func)
-            if fn is None:
-                fn = numpy_face_function(bk, func)  # fastgrad.numpy's, if it has one
-            if fn is None:
-                raise TypeError(
-                    f"numpy.{func.__name__} has no gradient in fastgrad; use the fastgrad "
-                    f"function, or apply numpy to .data to leave the graph")
-            return fn(*args, **kwargs)
+    def transpose(self, *axes):
+        return sh.transpose(self, _shape_args(axes) if axes else None)
 
-        # -------------------------------------------------- what it is
-        @property
-        def shape(self):
-            return self.data.shape
+    @property
+    def T(self):
+        return sh.transpose(self, None)
 
-        @property
-        def dtype(self):
-            return self.data.dtype
+    def astype(self, dtype):
+        return sh.astype(self, dtype)
 
-        @property
-        def ndim(self):
-            return self.data.ndim
+    tanh = ew.tanh
+    relu = ew.relu
+    sigmoid = ew.sigmoid
+    exp = ew.exp
+    log = ew.log
+    sqrt = ew.sqrt
+    abs = ew.absolute
 
-        @property
-        def size(self):
-            return self.data.size
-
-        @property
-        def is_leaf(self):
-            """True for tensors not computed by a recorded op."""
-            return self._op == OP_LEAF
-
-        @property
-        def op(self):
-            """The name of the op that computed this tensor, or None for a leaf."""
-            return op_name(self)
-
-        def __len__(self):
-            if self.data.ndim == 0:
-                raise TypeError("len() of a 0-d tensor")
-            return len(self.data)
-
-        def __iter__(self):
-            if self.data.ndim == 0:
-                raise TypeError("iteration over a 0-d tensor")
-            return (sh.getitem(self, i) for i in range(len(self.data)))
-
-        def __float__(self):
-            _recording.refuse("float(tensor)")
-            _refuse_traced(self, "float()")
-            return float(self.data)
-
-        def __int__(self):
-            _recording.refuse("int(tensor)")
-            return int(self.data)
-
-        def __bool__(self):
-            _recording.refuse("bool(tensor) (a Python branch on a tensor)")
-            return bool(self.data)
-
-        def __repr__(self):
-            body = np.array2string(self.data, separator=", ", prefix="Tensor(")
-            extras = ""
-            if self.data.dtype != np.float64:
-                extras += f", dtype={self.data.dtype}"
-            if self._op != OP_LEAF:
-                extras += f", op={op_name(self)}"
-            elif self.requires_grad:
-                extras += ", requires_grad=True"
-            return f"Tensor({body}{extras})"
-
-        def numpy(self):
-            """The data (not a copy)."""
-            _recording.refuse("tensor.numpy()")
-            return self.data
-
-        def item(self):
-            _recording.refuse("tensor.item()")
-            return self.data.item()
-
-        def tolist(self):
-            _recording.refuse("tensor.tolist()")
-            return self.data.tolist()
-
-        # -------------------------------------------------- gradients
-        def backward(self, gradient=None, retain_graph=False, create_graph=False):
-            """Add d(self)/d(leaf) (times ``gradient`` if given) into every leaf's ``.grad``.
-
-            ``gradient`` is required unless the tensor has one element. The graph is freed
-            afterwards unless ``retain_graph`` is true. With ``create_graph`` the gradients
-            are recorded Tensors (differentiable again) and the graph is kept. See
-            fastgrad.engine for the rules.
-            """
-            engine.backward(bk, self, gradient, retain_graph, create_graph)
-
-        def zero_grad(self):
-            """Forget the accumulated gradient (``.grad`` becomes None)."""
-            recorder = _recording.active()
-            if recorder is not None:  # fastgrad.capture: the step clears this gradient
-                recorder.zero_grad((self,))
-            self.grad = None
-
-        def detach(self):
-            """A new leaf sharing this tensor's data, outside any graph."""
-            return nd.new_node(self.data, False)
-
-        def retain_grad(self):
-            """Keep ``.grad`` on this interior tensor after backward (leaves always keep it)."""
-            self._retain = True
-
-        # -------------------------------------------------- ops as methods
-        def sum(self, axis=None, keepdims=False):
-            return rd.sum(self, axis, keepdims)
-
-        def mean(self, axis=None, keepdims=False):
-            return rd.mean(self, axis, keepdims)
-
-        def max(self, axis=None, keepdims=False):
-            return rd.max(self, axis, keepdims)
-
-        def min(self, axis=None, keepdims=False):
-            return rd.min(self, axis, keepdims)
-
-        def logsumexp(self, axis=None, keepdims=False):
-            return rd.logsumexp(self, axis, keepdims)
-
-        def softmax(self, axis=-1):
-            return rd.softmax(self, axis)
-
-        def log_softmax(self, axis=-1):
-            return rd.log_softmax(self, axis)
-
-        def reshape(self, *shape):
-            return sh.reshape(self, _shape_args(shape))
-
-        def flatten(self):
-            return sh.reshape(self, (-1,))
-
-        def transpose(self, *axes):
-            return sh.transpose(self, _shape_args(axes) if axes else None)
-
-        @property
-        def T(self):
-            return sh.transpose(self, None)
-
-        def astype(self, dtype):
-            return sh.astype(self, dtype)
-
-        tanh = ew.tanh
-        relu = ew.relu
-        sigmoid = ew.sigmoid
-        exp = ew.exp
-        log = ew.log
-        sqrt = ew.sqrt
-        abs = ew.absolute
-
-        def clip(self, lo=None, hi=None):
-            return ew.clip(self, lo, hi)
-
-    def other_ufuncs(ufunc, method, inputs, kwargs):
-        """numpy ufuncs without a gradient: comparisons give plain arrays, others refuse."""
-        if method == "__call__" and not kwargs and ufunc in _COMPARISONS:
-            return ufunc(*[data_of(x) for x in inputs])
-        raise TypeError(
-            f"numpy.{ufunc.__name__}{'' if method == '__call__' else '.' + method} has no "
-            f"gradient in fastgrad; use the fastgrad function, or apply numpy to .data "
-            f"to leave the graph")
-
-    # the table's ops marked as methods, where the class does not define its own
-    for op in ops.OPS.values():
-        if op.method and not hasattr(Tensor, op.function):
-            setattr(Tensor, op.function, ops.functions(bk)[op.function])
-    add_numpy_methods(Tensor, bk)  # ravel, squeeze, dot, var, real, ... (fastgrad.numpy's)
-    Tensor.__module__ = "fastgrad"
-    nd.set_tensor_type(Tensor)
-    nd.set_ufunc_table(ufuncs, other_ufuncs)
-    _classes[bk.name] = Tensor
-    return Tensor
+    def clip(self, lo=None, hi=None):
+        return ew.clip(self, lo, hi)
 
 
-Tensor = tensor_class(active)
+def _other_ufuncs(ufunc, method, inputs, kwargs):
+    """numpy ufuncs without a gradient: comparisons give plain arrays, others refuse."""
+    if method == "__call__" and not kwargs and ufunc in _COMPARISONS:
+        return ufunc(*[data_of(x) for x in inputs])
+    raise TypeError(
+        f"numpy.{ufunc.__name__}{'' if method == '__call__' else '.' + method} has no "
+        f"gradient in fastgrad; use the fastgrad function, or apply numpy to .data "
+        f"to leave the graph")
+
+
+# the table's ops marked as methods, where the class does not define its own
+for op in ops.OPS.values():
+    if op.method and not hasattr(Tensor, op.function):
+        setattr(Tensor, op.function, ops.PUBLIC[op.function])
+add_numpy_methods(Tensor)  # ravel, squeeze, dot, var, real, ... (fastgrad.numpy's)
+Tensor.__module__ = "fastgrad"
+nd.set_tensor_type(Tensor)
+nd.set_ufunc_table(_UFUNCS, _other_ufuncs)

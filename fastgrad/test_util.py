@@ -59,10 +59,10 @@ def _numeric_jvp(f, x, v):
     return y_vs.scalar_mul(y_vs.add(up, y_vs.scalar_mul(down, -1.0)), 1.0 / EPS)
 
 
-def _check_jvp(fns, f, x, rng):
+def _check_jvp(f, x, rng):
     x_vs = vspace(x)
     v = x_vs.randn(rng)
-    _, exact = fns["make_jvp"](f)(x)(v)
+    _, exact = autodiff.make_jvp(f)(x)(v)
     numeric = _numeric_jvp(f, x, v)
     y_vs = vspace(numeric)
     w = y_vs.randn(rng)
@@ -74,9 +74,9 @@ def _check_jvp(fns, f, x, rng):
             f"{_number(a)!r} and {_number(b)!r})")
 
 
-def _check_vjp(fns, f, x, rng):
+def _check_vjp(f, x, rng):
     x_vs = vspace(x)
-    vjp, y = fns["make_vjp"](f)(x)
+    vjp, y = autodiff.make_vjp(f)(x)
     y_vs = vspace(y)
     v = x_vs.randn(rng)  # x's direction first, then y's: autograd's order of draws
     u = y_vs.randn(rng)
@@ -89,22 +89,22 @@ def _check_vjp(fns, f, x, rng):
             f"{_number(exact)!r} but finite differences give <u, J v> = {_number(numeric)!r}")
 
 
-def _check(fns, f, x, modes, order, rng):
+def _check(f, x, modes, order, rng):
     if "fwd" in modes:
-        _check_jvp(fns, f, x, rng)
+        _check_jvp(f, x, rng)
         if order > 1:
             def jvp_f(xv):
-                return fns["make_jvp"](f)(xv[0])(xv[1])[1]
+                return autodiff.make_jvp(f)(xv[0])(xv[1])[1]
             jvp_f.__name__ = f"jvp_{get_name(f)}"
-            _check(fns, jvp_f, (x, vspace(x).randn(rng)), modes, order - 1, rng)
+            _check(jvp_f, (x, vspace(x).randn(rng)), modes, order - 1, rng)
     if "rev" in modes:
-        _check_vjp(fns, f, x, rng)
+        _check_vjp(f, x, rng)
         if order > 1:
             def vjp_f(xu):
-                return fns["make_vjp"](f)(xu[0])[0](xu[1])
+                return autodiff.make_vjp(f)(xu[0])[0](xu[1])
             vjp_f.__name__ = f"vjp_{get_name(f)}"
             u = vspace(f(x)).randn(rng)
-            _check(fns, vjp_f, (x, u), modes, order - 1, rng)
+            _check(vjp_f, (x, u), modes, order - 1, rng)
 
 
 def check_grads(f, argnum=0, modes=("fwd", "rev"), order=2, *, seed=None, backend=None):
@@ -114,7 +114,8 @@ def check_grads(f, argnum=0, modes=("fwd", "rev"), order=2, *, seed=None, backen
     ``seed`` seeds the random directions (default None: numpy's global generator, drawn in
     autograd's order, so that a script seeded with ``npr.seed`` checks along autograd's
     directions);
-    ``backend`` ("cython" or "python") checks on that backend instead of the active one."""
+    ``backend`` ("cython" or "python"), if given, must be the active one (fastgrad binds one
+    backend per process; ``FASTGRAD_NO_EXTENSIONS=1`` selects the twins)."""
     modes = tuple(modes)
     if not modes or any(m not in ("fwd", "rev") for m in modes):
         raise ValueError(f"check_grads: modes must be 'fwd' and/or 'rev', got {modes!r}")
@@ -122,8 +123,10 @@ def check_grads(f, argnum=0, modes=("fwd", "rev"), order=2, *, seed=None, backen
         raise ValueError(f"check_grads: order must be at least 1, got {order!r}")
     if type(argnum) is not int:
         argnum = tuple(argnum)
-    bk = _backend.active if backend is None else _backend.load(backend)
-    fns = autodiff.functions(bk)
+    if backend is not None and backend != _backend.active.name:
+        raise ValueError(f"check_grads: backend={backend!r}, but this process runs "
+                         f"{_backend.active.name!r} (fastgrad binds one backend per process; "
+                         f"FASTGRAD_NO_EXTENSIONS=1 selects the Python twins)")
 
     def checker(*args, **kwargs):
         if type(argnum) is int:
@@ -138,7 +141,7 @@ def check_grads(f, argnum=0, modes=("fwd", "rev"), order=2, *, seed=None, backen
                 return f(*subvals(args, zip(argnum, x)), **kwargs)
         unary.__name__ = get_name(f)
         rng = None if seed is None else np.random.default_rng(seed)
-        _check(fns, unary, x, modes, order, rng)
+        _check(unary, x, modes, order, rng)
     return checker
 
 

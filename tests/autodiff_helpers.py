@@ -4,17 +4,20 @@ import types
 import numpy as np
 from conftest import BACKENDS, IDS
 
+import fastgrad.numpy
 from fastgrad import _backend, autodiff
-from fastgrad.numpy import namespace
 
 
 def face_of(name):
-    """One backend's autograd face: ``.np`` (fastgrad.numpy on it), ``.grad``, ...."""
-    bk = _backend.load(name)
-    return types.SimpleNamespace(name=name, bk=bk, np=namespace(bk), **autodiff.functions(bk))
+    """The active backend's autograd face: ``.np`` (fastgrad.numpy), ``.grad``, ...."""
+    bk = _backend.active
+    assert name == bk.name, f"{name}: this process runs {bk.name} (see conftest.BACKENDS)"
+    return types.SimpleNamespace(name=name, bk=bk, np=fastgrad.numpy, **{
+        f: getattr(autodiff, f) for f in ("grad", "value_and_grad", "elementwise_grad",
+                                          "jacobian", "grad_and_aux", "make_vjp", "make_jvp")})
 
 
-# A test module's fixture ``ag`` takes these: one run per backend (ids py / cy).
+# A test module's fixture ``ag`` takes these: one run, on the active backend (id py or cy).
 PER_BACKEND = {"params": BACKENDS, "ids": [IDS[b] for b in BACKENDS]}
 
 

@@ -27,13 +27,13 @@ def summed_back(front, g, shape, dtype):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 @pytest.mark.parametrize("g_shape,shape", BROADCASTS, ids=[f"{g}->{s}" for g, s in BROADCASTS])
 def test_summed_back_bit_for_bit(both, g_shape, shape, dtype):
-    py, cy = both
+    twin, cy = both
     g = np.random.default_rng(sum(g_shape)).standard_normal(g_shape).astype(dtype)
     lead = len(g_shape) - len(shape)
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
                                       if n == 1 and g_shape[lead + i] != 1)
     want = np.add.reduce(g, axis=axes, keepdims=True).reshape(shape)
-    got_py = summed_back(py, g, shape, dtype)
+    got_py = twin.call(summed_back, g, shape, dtype)
     got_cy = summed_back(cy, g, shape, dtype)
     assert got_cy.dtype == got_py.dtype == dtype
     np.testing.assert_array_equal(got_py, want, strict=True)
@@ -41,10 +41,10 @@ def test_summed_back_bit_for_bit(both, g_shape, shape, dtype):
 
 
 def test_summed_back_non_contiguous_gradient(both):
-    py, cy = both
+    twin, cy = both
     g = np.random.default_rng(0).standard_normal((4, 6))[:, ::2]
     np.testing.assert_array_equal(summed_back(cy, g, (3,), np.float64),
-                                  summed_back(py, g, (3,), np.float64))
+                                  twin.call(summed_back, g, (3,), np.float64))
 
 
 # Binary ops whose second operand holds one value (a sum, a max, a 0-d weight): the compiled
@@ -64,19 +64,23 @@ ONE_VALUE = [
 ]
 
 
+def one_value_result(front, name, dtype):
+    """Case ``name``'s output and gradients on ``front`` (arrays; run on both sides)."""
+    _, fn, shapes = next(c for c in ONE_VALUE if c[0] == name)
+    rng = np.random.default_rng(5)
+    arrays = [rng.uniform(0.5, 2.0, s).astype(dtype) for s in shapes]
+    leaves = [front.Tensor(x, requires_grad=True) for x in arrays]
+    out = fn(*leaves)
+    w = np.linspace(-1, 1, out.data.size).reshape(out.shape).astype(dtype)
+    (out * w).sum().backward()
+    return [out.data] + [leaf.grad for leaf in leaves]
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 @pytest.mark.parametrize("case", ONE_VALUE, ids=[c[0] for c in ONE_VALUE])
 def test_one_value_operand_matches_twin(both, case, dtype):
-    _, fn, shapes = case
-    rng = np.random.default_rng(5)
-    arrays = [rng.uniform(0.5, 2.0, s).astype(dtype) for s in shapes]
-    results = []
-    for front in both:
-        leaves = [front.Tensor(x, requires_grad=True) for x in arrays]
-        out = fn(*leaves)
-        w = np.linspace(-1, 1, out.data.size).reshape(out.shape).astype(dtype)
-        (out * w).sum().backward()
-        results.append([out.data] + [leaf.grad for leaf in leaves])
+    twin, cy = both
+    results = [twin.call(one_value_result, case[0], dtype), one_value_result(cy, case[0], dtype)]
     for got, want in zip(*results):
         assert got.dtype == want.dtype == dtype
         if "exp" in case[0] or "softmax" in case[0]:  # exp: C library vs numpy's SIMD

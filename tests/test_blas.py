@@ -145,22 +145,25 @@ def test_dense_products_take_no_copies(rng, dtype):
     assert within_rounding(GW, X64.T, gz) and within_rounding(GX, gz, W64.T)
 
 
+def matmul_result(front, A, B):
+    """matmul's value and its VJP of sum(out^2) on ``front`` (arrays; run on both sides)."""
+    a = front.Tensor(A, requires_grad=True)
+    b = front.Tensor(B, requires_grad=True)
+    out = front.matmul(a, b)
+    (out * out).sum().backward()
+    return out.data, a.grad, b.grad
+
+
 def test_matmul_node_all_ranks_agree_with_the_twin(both, rng):
     """matmul and its VJP on 1-D and 2-D operands above the typed-loop crossover (BLAS's
     gemm and gemv) against the twin (numpy)."""
     compiled_blas()
-    py, cy = both
+    twin, cy = both
     for shape_a, shape_b in (((40, 50), (50, 30)), ((50,), (50, 30)), ((40, 50), (50,)),
                              ((50,), (50,))):
         A = rng.standard_normal(shape_a)
         B = rng.standard_normal(shape_b)
-        results = []
-        for front in (py, cy):
-            a = front.Tensor(A, requires_grad=True)
-            b = front.Tensor(B, requires_grad=True)
-            out = front.matmul(a, b)
-            (out * out).sum().backward()
-            results.append((out.data, a.grad, b.grad))
+        results = [twin.call(matmul_result, A, B), matmul_result(cy, A, B)]
         for x, y in zip(*results):
             np.testing.assert_allclose(x, y, rtol=1e-10, atol=1e-10)
 

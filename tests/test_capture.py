@@ -314,9 +314,9 @@ def generic_run(backend, captured, dtype, batch, hidden, act, steps=25):
     """A step written with generic ops: dense without bias, + a bias row, an activation,
     (x·0.1).exp, a scalar ops chain, mean of squares plus an L2 sum."""
     from fastgrad.nn.functional import resolve_backend
-    from fastgrad.tensor import tensor_class
+    from fastgrad.tensor import Tensor as T
     bk = resolve_backend(backend)
-    ew, rd, T = bk.elementwise, bk.reduce, tensor_class(bk)
+    ew, rd = bk.elementwise, bk.reduce
     rng = np.random.default_rng(0)
     W1 = T(rng.standard_normal((4, hidden)).astype(dtype) * 0.5, requires_grad=True)
     b1 = T(np.zeros(hidden, dtype), requires_grad=True)
@@ -365,9 +365,8 @@ def test_generic_ops_replay_bit_for_bit(backend, dtype, size, act):
 def test_matmul_mlp_replays_bit_for_bit(backend, dtype, size):
     """The demo's way of writing an MLP: tanh(x @ W + b) @ W2 + b2, fused cross-entropy."""
     from fastgrad.nn.functional import resolve_backend
-    from fastgrad.tensor import tensor_class
+    from fastgrad.tensor import Tensor as T
     bk = resolve_backend(backend)
-    T = tensor_class(bk)
     batch, n_in, hidden, classes = size
 
     def run(captured):

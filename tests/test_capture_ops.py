@@ -18,9 +18,8 @@ def backend(request):
 
 def ops_of(backend):
     from fastgrad.nn.functional import resolve_backend
-    from fastgrad.tensor import tensor_class
-    bk = resolve_backend(backend)
-    return bk, tensor_class(bk)
+    from fastgrad.tensor import Tensor
+    return resolve_backend(backend), Tensor
 
 
 def loss_of(case, bk, z, h, y, onehot, row):

@@ -10,8 +10,7 @@ from conftest import BACKENDS, IDS
 import fastgrad
 import fastgrad.numpy as fnp
 import fastgrad.scipy.linalg as fspla
-from fastgrad import _backend, autodiff
-from fastgrad.numpy import namespace
+from fastgrad import autodiff
 from fastgrad.ops import kernels
 from fastgrad.ops.table import OPS
 from fastgrad.test_util import check_grads
@@ -198,8 +197,6 @@ def test_plain_arrays_exactly(ours, theirs, args):
 
 def test_traced_values_match_numpys_values(backend):
     """The forwards on traced values give numpy's numbers (the eigenvector signs included)."""
-    F = autodiff.functions(_backend.load(backend))
-    N = namespace(_backend.load(backend))
     a = normal(4, 4)
     seen = {}
 
@@ -208,9 +205,9 @@ def test_traced_values_match_numpys_values(backend):
         u, s, vh = la.svd(x[:, :3], full_matrices=False)
         seen.update(w=w.data, v=v.data, u=u.data, s=s.data, vh=vh.data, n=la.norm(x, 2).data,
                     c=la.cholesky(x @ x.T + 4 * np.eye(4)).data)
-        return N.sum(w)
+        return fnp.sum(w)
 
-    F["grad"](f)(a)
+    autodiff.grad(f)(a)
     w, v = np.linalg.eigh(a, "U")
     u, s, vh = np.linalg.svd(a[:, :3], full_matrices=False)
     for got, expected in ((seen["w"], w), (seen["v"], v), (seen["u"], u), (seen["s"], s),
@@ -223,53 +220,46 @@ def test_traced_values_match_numpys_values(backend):
 
 def test_norm_of_a_list_of_traced_values(backend):
     """d/dx sqrt(x^2 + (x + 2)^2) at 0 is 1 (a list or tuple is stacked, not dropped)."""
-    F = autodiff.functions(_backend.load(backend))
-    assert F["grad"](lambda x: la.norm([x, x + 2]))(0.0) == 1.0
-    assert F["grad"](lambda x: la.norm((x, x + 2)))(0.0) == 1.0
-    assert F["grad"](lambda x: la.norm([[x, 1.0], [x * x, 2.0]], "fro"))(1.0) == \
+    assert autodiff.grad(lambda x: la.norm([x, x + 2]))(0.0) == 1.0
+    assert autodiff.grad(lambda x: la.norm((x, x + 2)))(0.0) == 1.0
+    assert autodiff.grad(lambda x: la.norm([[x, 1.0], [x * x, 2.0]], "fro"))(1.0) == \
         pytest.approx(3 / np.sqrt(7))
 
 
 def test_repeated_eigenvalues_for_a_function_of_the_eigenvalues(backend):
     """sum(eigvalsh(a)) = trace: gradient I, even where every eigenvalue is the same; and
     sum(svd(a).s) at I (all singular values 1): gradient U V^T = I."""
-    F = autodiff.functions(_backend.load(backend))
-    N = namespace(_backend.load(backend))
     eye = np.eye(3)
-    np.testing.assert_allclose(F["grad"](lambda a: N.sum(la.eigvalsh(a)))(eye), eye,
+    np.testing.assert_allclose(autodiff.grad(lambda a: fnp.sum(la.eigvalsh(a)))(eye), eye,
                                atol=1e-12)
-    np.testing.assert_allclose(F["grad"](lambda a: N.sum(la.eigh(a)[0] ** 2))(2 * eye),
+    np.testing.assert_allclose(autodiff.grad(lambda a: fnp.sum(la.eigh(a)[0] ** 2))(2 * eye),
                                4 * eye, atol=1e-12)
-    np.testing.assert_allclose(F["grad"](lambda a: la.norm(a, "nuc"))(eye), eye, atol=1e-12)
+    np.testing.assert_allclose(autodiff.grad(lambda a: la.norm(a, "nuc"))(eye), eye, atol=1e-12)
 
 
 def test_eigh_and_cholesky_read_one_triangle(backend):
     """numpy reads only the lower (upper) triangle; so do the gradients."""
-    F = autodiff.functions(_backend.load(backend))
-    N = namespace(_backend.load(backend))
     a = spd(3, 3) + np.triu(normal(3, 3), 1)
-    g = F["grad"](lambda x: N.sum(la.eigh(x)[0] ** 3))(a)
+    g = autodiff.grad(lambda x: fnp.sum(la.eigh(x)[0] ** 3))(a)
     assert np.all(np.triu(g, 1) == 0)
-    g = F["grad"](lambda x: N.sum(la.cholesky(x, upper=True)))(a.T)
+    g = autodiff.grad(lambda x: fnp.sum(la.cholesky(x, upper=True)))(a.T)
     assert np.all(np.tril(g, -1) == 0)
 
 
 def test_hessian_of_log_det(backend):
     """d^2 log det A [E, F] = -tr(A^-1 E A^-1 F): the Hessian through slogdet's rule."""
-    F = autodiff.functions(_backend.load(backend))
     a = spd(3, 3)
-    h = F["jacobian"](F["grad"](lambda x: la.slogdet(x)[1]))(a)
+    h = autodiff.jacobian(autodiff.grad(lambda x: la.slogdet(x)[1]))(a)
     ai = np.linalg.inv(a)
     np.testing.assert_allclose(h, -np.einsum("li,jk->ijkl", ai, ai), rtol=1e-9, atol=1e-12)
 
 
 def test_first_order_backward_matches_recorded_path(backend):
     """Tensor.backward (the numpy VJPs run on constants) equals the recorded path."""
-    Tensor = fastgrad.tensor.tensor_class(_backend.load(backend))
-    N = namespace(_backend.load(backend))
+    Tensor = fastgrad.Tensor
     a = Tensor(well(3, 3), requires_grad=True)
     b = Tensor(normal(3, 2), requires_grad=True)
-    out = N.sum(la.solve(a, b) ** 2) + la.norm(la.inv(a), "nuc") + la.slogdet(a)[1]
+    out = fnp.sum(la.solve(a, b) ** 2) + la.norm(la.inv(a), "nuc") + la.slogdet(a)[1]
     recorded = fastgrad.gradients(out, [a, b])
     out.backward()
     np.testing.assert_allclose(recorded[0].data, a.grad, rtol=1e-12)
@@ -278,9 +268,8 @@ def test_first_order_backward_matches_recorded_path(backend):
 
 # ---------------------------------------------------------------- bad input
 
-def traced(x, backend="python"):
-    return fastgrad.tensor.tensor_class(_backend.load(backend))(np.asarray(x, float),
-                                                                requires_grad=True)
+def traced(x):
+    return fastgrad.Tensor(np.asarray(x, float), requires_grad=True)
 
 
 BAD = [

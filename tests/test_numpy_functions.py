@@ -141,7 +141,7 @@ def test_plain_arrays_give_numpys_result(name, fun, arrays):
 @pytest.mark.parametrize("name,fun,arrays", CASES, ids=[c[0] for c in CASES])
 def test_traced_values_and_derivatives(ag, name, fun, arrays):
     expected = fun(np, *arrays)
-    leaves = [fastgrad.tensor.tensor_class(ag.bk)(a, requires_grad=True) for a in arrays]
+    leaves = [fastgrad.Tensor(a, requires_grad=True) for a in arrays]
     value = fun(ag.np, *leaves)
     np.testing.assert_allclose(getattr(value, "data", value), expected, rtol=1e-13, atol=1e-13)
     check_grads(lambda *xs: fun(ag.np, *xs), tuple(range(len(arrays))), modes=("fwd", "rev"),
@@ -169,7 +169,7 @@ def test_split_gives_pieces_whose_gradients_meet(ag):
 
 def test_remainder_operators_and_methods(ag):
     x = normal(3, 2)
-    Tensor = fastgrad.tensor.tensor_class(ag.bk)
+    Tensor = fastgrad.Tensor
     t = Tensor(x, requires_grad=True)
     np.testing.assert_allclose((t % 0.7).data, x % 0.7)
     np.testing.assert_allclose((2.5 % (t * t + 1)).data, 2.5 % (x * x + 1))
@@ -191,7 +191,7 @@ METHODS = [
 @pytest.mark.parametrize("name,fun", METHODS, ids=[m[0] for m in METHODS])
 def test_ndarray_methods_on_traced_values(ag, name, fun):
     x = normal(3, 1, 3) + 2.0
-    Tensor = fastgrad.tensor.tensor_class(ag.bk)
+    Tensor = fastgrad.Tensor
     np.testing.assert_allclose(fun(Tensor(x)).data, fun(x), rtol=1e-13)
     check_grads(fun, backend=ag.name)(x)
 
@@ -227,7 +227,7 @@ def test_taking_a_traced_value_out_of_the_graph_raises(ag):
         ag.grad(lambda x: np.sum(np.asarray(x) * 2.0))(np.ones(2))
     # integer values are taken on purpose (indices), and outside grad values are free
     assert ag.grad(lambda x: x[np.int64(x[0])] * 2.0)(np.array([1.0, 3.0])).tolist() == [0, 2]
-    Tensor = fastgrad.tensor.tensor_class(ag.bk)
+    Tensor = fastgrad.Tensor
     assert float(Tensor(2.0, requires_grad=True) * 2) == 4.0
 
 
@@ -253,7 +253,7 @@ def test_traced_options_without_meaning_are_refused(ag):
 
 
 def test_multiple_results_come_in_numpys_containers(ag):
-    Tensor = fastgrad.tensor.tensor_class(ag.bk)
+    Tensor = fastgrad.Tensor
     x = Tensor(normal(4, 4), requires_grad=True)
     calls = [(lambda np, x: np.split(x, 2)), (lambda np, x: np.array_split(x, 3)),
              (lambda np, x: np.gradient(x)), (lambda np, x: np.atleast_3d(x, x))]

@@ -3,10 +3,11 @@ broadcast, reduce and reshape give the same values and gradients on both backend
 gradients match finite differences."""
 import numpy as np
 import pytest
+from helpers import analytic_grads, numeric_grads
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import analytic_grads, numeric_grads
+import fastgrad
 
 # Smooth, bounded ops, so that finite differences are reliable anywhere.
 UNARY = {
@@ -84,21 +85,33 @@ def draw_inputs(seed, shapes):
     return [rng.standard_normal(shape) for shape in shapes]
 
 
+def program_result(fg, steps, arrays):
+    """The program's output and gradients on Front ``fg`` (arrays; run on both sides)."""
+    out, grads = analytic_grads(fg, lambda fg, *xs: run(fg, steps, *xs), arrays)
+    return out.data, grads
+
+
+@pytest.fixture(scope="module")
+def twin_and_compiled(request):
+    """(the twins' worker process, the compiled Front); skipped when this process runs the
+    twins (see conftest.both)."""
+    from conftest import Front
+    if fastgrad.BACKEND != "cython":
+        pytest.skip("the compiled modules are not the active backend")
+    return request.getfixturevalue("twin_worker"), Front("cython")
+
+
 @settings(max_examples=60, deadline=None)
 @given(programs(), st.integers(0, 2**31 - 1))
-def test_random_graphs_agree_across_backends(program, seed):
-    from conftest import BACKENDS, Front
-    if "cython" not in BACKENDS:
-        pytest.skip("the compiled modules are not available")
+def test_random_graphs_agree_across_backends(twin_and_compiled, program, seed):
+    twin, cy = twin_and_compiled
     shapes, steps = program
-    py, cy = Front("python"), Front("cython")
     for dtype, tol in ((np.float64, 1e-12), (np.float32, 2e-5)):
         arrays = [a.astype(dtype) for a in draw_inputs(seed, shapes)]
-        fn = lambda fg, *xs: run(fg, steps, *xs)  # noqa: E731
-        out_py, g_py = analytic_grads(py, fn, arrays)
-        out_cy, g_cy = analytic_grads(cy, fn, arrays)
+        out_py, g_py = twin.call(program_result, steps, arrays)
+        out_cy, g_cy = program_result(cy, steps, arrays)
         assert out_cy.dtype == out_py.dtype == dtype
-        np.testing.assert_allclose(out_cy.data, out_py.data, rtol=tol, atol=tol)
+        np.testing.assert_allclose(out_cy, out_py, rtol=tol, atol=tol)
         for a, b, x in zip(g_cy, g_py, arrays):
             assert (a is None) == (b is None)  # an unused leaf gets no gradient on either
             if a is not None:
@@ -112,7 +125,7 @@ def test_random_graphs_match_finite_differences(program, seed):
     from conftest import BACKENDS, Front
     shapes, steps = program
     arrays = draw_inputs(seed, shapes)
-    fn = lambda fg, *xs: run(fg, steps, *xs)  # noqa: E731
+    fn = lambda fg, *xs: run(fg, steps, *xs)
     for name in BACKENDS:
         fg = Front(name)
         _, grads = analytic_grads(fg, fn, arrays)

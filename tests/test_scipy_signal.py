@@ -6,9 +6,8 @@ import pytest
 import scipy.signal as ss
 from conftest import BACKENDS, IDS
 
-from fastgrad import _backend
+import fastgrad
 from fastgrad.scipy.signal import convolve
-from fastgrad.tensor import tensor_class
 from fastgrad.test_util import check_grads
 
 rng = np.random.default_rng(3)
@@ -22,7 +21,7 @@ def backend(request):
 
 
 def traced(backend, x):
-    return tensor_class(_backend.load(backend))(x)
+    return fastgrad.Tensor(x)
 
 
 @pytest.mark.parametrize("mode", MODES)

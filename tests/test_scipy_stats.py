@@ -6,11 +6,11 @@ import pytest
 import scipy.stats as sst
 from conftest import BACKENDS, IDS
 
+import fastgrad
 import fastgrad.scipy.stats.multivariate_normal as mvn
-from fastgrad import _backend, grad
+from fastgrad import grad
 from fastgrad.ops import kernels as k
 from fastgrad.scipy import stats
-from fastgrad.tensor import tensor_class
 from fastgrad.test_util import check_grads
 
 rng = np.random.default_rng(7)
@@ -53,7 +53,7 @@ def backend(request):
 
 
 def traced(backend, x):
-    return tensor_class(_backend.load(backend))(np.asarray(x, dtype=np.float64))
+    return fastgrad.Tensor(np.asarray(x, dtype=np.float64))
 
 
 def ours(dist, method):

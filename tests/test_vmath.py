@@ -249,31 +249,40 @@ def test_twin_is_numpy():
 ENGINE_OPS = ("exp", "log", "log1p", "tanh", "sigmoid")
 
 
+def op_values(front, name, x):
+    """The element-wise op ``name`` of Tensor(x) on ``front`` (an array; run on both sides)."""
+    return getattr(front, name)(front.Tensor(x)).data
+
+
+def dense_values(front, X, W, b, act):
+    """The fused dense op's value on ``front`` (an array; run on both sides)."""
+    return front.bk.dense.dense(front.Tensor(X), front.Tensor(W), front.Tensor(b), act).data
+
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
 @pytest.mark.parametrize("name", ENGINE_OPS)
 def test_engine_ops_use_the_kernels(both, name, dtype):
     """The compiled element-wise ops compute with the kernels at every size and layout (their
     values are the kernels', bit for bit), and the twin's with numpy."""
-    py, cy = both
+    twin, cy = both
     vm = compiled()
     rng = np.random.default_rng(6)
     for shape in [(3,), (0, 4), (40, 30), (200, 300)]:
         x = (np.abs(rng.standard_normal(shape)) + 0.1).astype(dtype)
         for view in (x, x[..., ::-2]):
-            got = getattr(cy, name)(cy.Tensor(view)).data
+            got = op_values(cy, name, view)
             np.testing.assert_array_equal(got, getattr(vm, name)(view))
-            np.testing.assert_array_equal(getattr(py, name)(py.Tensor(view)).data,
-                                          NUMPY[name](view))
+            np.testing.assert_array_equal(twin.call(op_values, name, view), NUMPY[name](view))
 
 
 @pytest.mark.parametrize("act", ["tanh", "sigmoid"])
 def test_dense_activation_uses_the_kernels(both, act):
-    py, cy = both
+    twin, cy = both
     vm = compiled()
     rng = np.random.default_rng(7)
     X, W, b = rng.standard_normal((33, 20)), rng.standard_normal((20, 17)), rng.standard_normal(17)
-    y = cy.bk.dense.dense(cy.Tensor(X), cy.Tensor(W), cy.Tensor(b), act).data
-    z = py.bk.dense.dense(py.Tensor(X), py.Tensor(W), py.Tensor(b), None).data
+    y = dense_values(cy, X, W, b, act)
+    z = twin.call(dense_values, X, W, b, None)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         want = getattr(vm, act)(z)

@@ -40,12 +40,12 @@ def _rebuild(value, pieces):
 
 
 def _face_for(items):
-    """fastgrad.numpy's functions for the backend of the first traced item, or None."""
+    """fastgrad.numpy's functions when an item is traced, or None."""
     nodes = node_types()
     for item in items:
         if isinstance(item, nodes):
-            from ..numpy._face import build
-            return build(type(item)._backend)
+            from ..numpy._face import FUNCTIONS
+            return FUNCTIONS
     return None
 
 

@@ -1,7 +1,7 @@
 """Functional forms of the layers and losses (like ``torch.nn.functional``).
 
-Each function runs on the backend of the tensors it is given (the compiled engine, or the
-Python twins when a model was built with ``backend="python"``); plain arrays use the active one.
+Each function runs on the active backend's kernels (the compiled engine, or the Python twins
+under ``FASTGRAD_NO_EXTENSIONS=1``).
 
 >>> import fastgrad.nn.functional as F
 >>> F.dense(x, W, b, activation="tanh")          # y = tanh(x @ W + b), one graph node
@@ -11,14 +11,20 @@ from .. import _backend
 
 
 def resolve_backend(backend=None):
-    """A Backend from None (the active one), a name ("cython", "python") or a Backend."""
-    if backend is None:
-        return _backend.active
+    """The active Backend, from None, its name ("cython" or "python") or itself. fastgrad binds
+    one backend per process, at import: naming the other one raises."""
+    active = _backend.active
+    if backend is None or backend is active:
+        return active
     if isinstance(backend, str):
         if backend not in _backend.PACKAGES:
             raise ValueError(f"unknown backend {backend!r}; expected 'cython' or 'python'")
-        return _backend.load(backend)
-    return backend
+        if backend == active.name:
+            return active
+    name = getattr(backend, "name", backend)
+    raise ValueError(f"backend={name!r}: this process runs the {active.name!r} backend, bound "
+                     f"once at import (FASTGRAD_NO_EXTENSIONS=1 selects the Python twins, in "
+                     f"a process of their own)")
 
 
 def backend_of(*values):
@@ -80,6 +86,16 @@ def hinge_loss(scores, target, reduction="mean"):
     return backend_of(scores).losses.hinge_loss(scores, target, reduction)
 
 
-__all__ = ["dense", "relu", "tanh", "sigmoid", "softmax", "log_softmax",
-           "softmax_cross_entropy", "cross_entropy", "binary_cross_entropy_with_logits",
-           "mse_loss", "hinge_loss"]
+__all__ = [
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "dense",
+    "hinge_loss",
+    "log_softmax",
+    "mse_loss",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "softmax_cross_entropy",
+    "tanh",
+]

@@ -4,12 +4,14 @@ Weights are stored (in, out), so that a layer computes ``y = act(x @ weight + bi
 (PyTorch stores (out, in); transpose when moving weights across). ``nn.MLP`` is micrograd's
 scalar MLP; the Tensor MLP is made by the factory :func:`mlp`.
 
-Every layer builds its parameters on one backend (the active one unless ``backend=`` names
-"cython" or "python", which tests use to compare the two) and runs that backend's kernels.
+Every layer builds its parameters on the active backend (fastgrad binds one per process, at
+import; ``backend=``, if given, must name it) and runs that backend's kernels.
 """
+import itertools
+
 import numpy as np
 
-from ..tensor import tensor_class
+from ..tensor import Tensor
 from . import init as _init
 from .functional import resolve_backend
 from .module import Module
@@ -66,7 +68,6 @@ class Linear(Module):
         self.activation = activation_name(activation, "Linear")
         dtype = float_dtype(dtype, "Linear")
         bk = resolve_backend(backend)
-        Tensor = tensor_class(bk)
         self._dense = bk.dense.dense
         self.weight = Tensor(np.empty((self.in_features, self.out_features), dtype),
                              requires_grad=True)
@@ -183,4 +184,4 @@ def mlp(sizes, activation="tanh", output_activation=None, bias=True, init=None,
     return Sequential(*[
         Linear(n_in, n_out, activation if i < last else output_activation, bias=bias,
                init=init, dtype=dtype, rng=rng, backend=backend)
-        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]))])
+        for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes))])

@@ -6,8 +6,7 @@ returns exactly what numpy returns, so the same code runs inside and outside ``g
 Everything else numpy has (array creation, ``random``, dtypes, constants) is numpy's own; a numpy
 function without a gradient, called on a traced value, raises a TypeError naming it.
 
-The functions are bound to the active backend (``fastgrad.BACKEND``);
-``fastgrad.numpy.namespace(backend)`` gives them for another one.
+The functions are bound to the active backend (``fastgrad.BACKEND``) once, at import.
 
 Differences from ``autograd.numpy`` worth knowing:
 
@@ -24,33 +23,17 @@ import types as _types
 
 import numpy as _np
 
-from .. import _backend
 from ..extend import node_types as _node_types
-from . import _complex, _face
+from . import _complex, _face, _functions  # noqa: F401  (_functions completes _face.FUNCTIONS)
 
 _MODULE_TYPES = (_types.ModuleType, type, _np.ufunc, _np.dtype)
 
 
-class _Namespace(_types.SimpleNamespace):
-    """fastgrad.numpy's functions for one backend; other names as in the module."""
+globals().update(_face.FUNCTIONS)
+globals().update(_complex.FUNCTIONS)
+__all__ = sorted(set(_np.__all__) | set(_face.FUNCTIONS))  # noqa: PLE0605
 
-    def __getattr__(self, name):
-        return __getattr__(name)
-
-
-def namespace(bk):
-    """A module-like namespace of fastgrad.numpy bound to backend ``bk`` (for tests that
-    compare backends in one process)."""
-    face = _face.build(bk)
-    return _Namespace(**{**face, **_complex.build(bk, face)}, random=random, linalg=linalg,
-                      fft=fft)
-
-
-globals().update(_face.build(_backend.active))
-globals().update(_complex.build(_backend.active, _face.build(_backend.active)))
-__all__ = sorted(set(_np.__all__) | set(_face.build(_backend.active)))  # noqa: PLE0605
-
-from . import fft, linalg, random
+from . import fft, linalg, random  # noqa: F401  (fastgrad.numpy.fft, ...)
 
 
 def __getattr__(name):

@@ -27,7 +27,6 @@ from numpy.lib.array_utils import normalize_axis_tuple
 from ..extend import node_types as _node_types
 from ..ops import kernels as _k
 from ..ops import linalg_ops as _ops
-from ..ops.table import backend_of as _backend_of
 from . import _face
 
 LinAlgError = _linalg.LinAlgError
@@ -73,7 +72,7 @@ def _lift(x):
     first = _first_node(x, nodes)
     if first is None:
         return _np.asarray(x)
-    return _face.build(_backend_of(first))["array"](x)
+    return _face.FUNCTIONS["array"](x)
 
 
 def _values(x):

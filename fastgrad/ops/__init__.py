@@ -1,8 +1,8 @@
 """The op table: every primitive, one entry each, and the public functions made from it.
 
 Each public function (``fastgrad.tanh``, ``fastgrad.tan``, ...) is either the active backend's
-compiled kernel (or its Python twin) named by the entry, or, for an entry without a kernel, a
-function that runs the entry's numpy forward and records it. ``dot`` is the one composite
+compiled kernel (or its Python twin) named by the entry, bound once at import, or, for an entry
+without a kernel, a function that runs the entry's numpy forward and records it. ``dot`` is the one composite
 (matmul, or multiply for scalars). Each accepts Tensors, arrays and Python scalars, broadcasts
 like numpy and returns a Tensor.
 
@@ -24,19 +24,16 @@ from . import special_ops as _special_ops  # noqa: F401  (scipy.special's entrie
 from .table import BY_CODE, FUNCTIONS, OPS, Op, register  # noqa: F401
 
 
-def _public(op, bk):
+def _public(op):
     if op.kernel is not None:
         module, attr = op.kernel
-        return getattr(getattr(bk, module), attr)
+        return getattr(getattr(_backend.active, module), attr)
     return _python.FUNCTIONS_BY_NAME[op.function]
 
 
-def functions(bk):
-    """name -> public function, on backend ``bk`` (derived from the table)."""
-    made = {name: _public(op, bk) for name, op in FUNCTIONS.items()}
-    made["dot"] = bk.linalg.dot
-    return made
-
+# name -> public function on the active backend (derived from the table)
+PUBLIC = {name: _public(op) for name, op in FUNCTIONS.items()}
+PUBLIC["dot"] = _backend.active.linalg.dot
 
 # numpy ufunc name -> entry, for the entries numpy has as a ufunc of the same arity: the numpy
 # face and ``np.<ufunc>(tensor)`` route to them
@@ -45,13 +42,9 @@ UFUNC_OPS = {op.numpy: op for op in OPS.values()
              and isinstance(getattr(_np, op.numpy, None), _np.ufunc)
              and getattr(_np, op.numpy).nin == op.nargs}
 
+# numpy ufunc name -> the public function (from UFUNC_OPS)
+UFUNC_FUNCTIONS = {name: PUBLIC[op.function] for name, op in UFUNC_OPS.items()}
 
-def ufunc_functions(bk):
-    """numpy ufunc name -> the public function on backend ``bk`` (from UFUNC_OPS)."""
-    made = functions(bk)
-    return {name: made[op.function] for name, op in UFUNC_OPS.items()}
+globals().update(PUBLIC)
 
-
-globals().update(functions(_backend.active))
-
-__all__ = sorted(functions(_backend.active))  # noqa: PLE0605
+__all__ = sorted(PUBLIC)  # noqa: PLE0605

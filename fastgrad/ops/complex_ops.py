@@ -8,7 +8,7 @@ A contribution that reaches a real input is its real part.
 
 Compiled kernels take float32/float64 only (a complex operand raises, naming the op): complex
 values flow through nodes made by the table's entries run on their numpy forwards (OP_CUSTOM),
-whose rules run again on complex Tensors. A complex Tensor (:func:`complex_class`) is a
+whose rules run again on complex Tensors. A complex Tensor (fastgrad/complex_tensor.py) is a
 Tensor subclass whose operators and methods take that path; ``_backend`` of the class is a
 view of the backend whose kernels (``k.*`` in the rules) take it too.
 """
@@ -59,7 +59,7 @@ def promote(node):
     """``node`` as an instance of its backend's complex Tensor class when it holds complex
     data (the same object, re-classed)."""
     if node.data.dtype.kind == "c":
-        cls = complex_class(type(node)._backend)
+        cls = complex_class()
         if type(node) is not cls:
             node.__class__ = cls
             cls._backend.node.note_complex()  # the kernels start checking for complex values
@@ -308,98 +308,10 @@ _ufuncs = {
     np.absolute: absolute, np.conjugate: conj,
 }
 
-_classes = {}
-
-
-def complex_class(bk):
-    """The complex Tensor class of backend ``bk``."""
-    bk = getattr(bk, "real_backend", bk)
-    cls = _classes.get(bk.name)
-    if cls is not None:
-        return cls
-    from ..tensor import tensor_class
-    Tensor = tensor_class(bk)
-    ew, sh = COMPLEX_KERNELS["elementwise"], COMPLEX_KERNELS["shape"]
-
-    class ComplexTensor(Tensor):
-        """A Tensor holding complex64/complex128 values, made on the numpy face (by a complex
-        argument of ``grad``, or an op with a complex result); its operators and methods run
-        the table's rules on the Python path."""
-
-        __slots__ = ()
-        _backend = ComplexBackend(bk)
-
-        __add__ = ew["add"]
-        __sub__ = ew["sub"]
-        __mul__ = ew["mul"]
-        __truediv__ = ew["div"]
-        __pow__ = ew["power"]
-        __matmul__ = COMPLEX_KERNELS["linalg"]["matmul"]
-        __neg__ = ew["neg"]
-        __getitem__ = sh["getitem"]
-        __abs__ = absolute
-        sum = _sum
-        mean = _mean
-        transpose = _transpose
-        astype = as_dtype
-
-        def __radd__(self, other):
-            return call(OPS["add"], [other, self])
-
-        def __rsub__(self, other):
-            return call(OPS["sub"], [other, self])
-
-        def __rmul__(self, other):
-            return call(OPS["mul"], [other, self])
-
-        def __rtruediv__(self, other):
-            return call(OPS["div"], [other, self])
-
-        def __rpow__(self, other):
-            return call(OPS["pow"], [other, self])
-
-        def __rmatmul__(self, other):
-            return call(OPS["matmul"], [other, self])
-
-        def __pos__(self):
-            return self
-
-        def reshape(self, *shape):
-            if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
-                shape = shape[0]
-            return _reshape(self, shape)
-
-        def dot(self, other):
-            return _dot(self, other)
-
-        @property
-        def T(self):
-            return _transpose(self)
-
-        @property
-        def real(self):
-            return real(self)
-
-        @property
-        def imag(self):
-            return imag(self)
-
-        def conj(self):
-            return conj(self)
-
-        conjugate = conj
-
-        def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-            fn = _ufuncs.get(ufunc)
-            if fn is None or method != "__call__" or kwargs:
-                raise TypeError(f"{ufunc.__name__}: not supported on complex traced values")
-            return fn(*inputs)
-
-        def __repr__(self):
-            return f"ComplexTensor({self.data!r})"
-
-    ComplexTensor.__name__ = ComplexTensor.__qualname__ = "ComplexTensor"
-    _classes[bk.name] = ComplexTensor
+def complex_class():
+    """The complex Tensor class (fastgrad/complex_tensor.py: imported when first needed, as the
+    Tensor class it extends is built on this table)."""
+    from ..complex_tensor import ComplexTensor
     return ComplexTensor
 
 
@@ -438,7 +350,7 @@ def kernel_fallback(code, prev, ctx, data):
     entry = BY_CODE[code]
     name = entry.name
     bk = _backend_of(prev)
-    cls = complex_class(bk)
+    cls = complex_class()
     if trace_level() == 0 and not any(type(p) is cls for p in prev):
         # a complex constant met a real Tensor outside any differentiation: the Tensor face
         # stays real (inside grad, the numpy face takes complex constants)
