@@ -427,7 +427,8 @@ def _build(bk):
         if isinstance(a, Node) or isinstance(b, Node):
             if out is not None:
                 raise unsupported("dot", "out=")
-            na, nb = np.ndim(values(a)), np.ndim(values(b))
+            na = a.data.ndim if isinstance(a, Node) else np.ndim(values(a))
+            nb = b.data.ndim if isinstance(b, Node) else np.ndim(values(b))
             if na >= 1 and nb >= 1 and max(na, nb) > 2:
                 # numpy's N-d dot: a's last axis against b's second-to-last (its only, for 1-D)
                 return fns["tensordot"](a, b, ([na - 1], [max(nb - 2, 0)]))
