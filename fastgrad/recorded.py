@@ -14,7 +14,7 @@ The first-order ``backward()`` does not come here: it runs the compiled kernels.
 import numpy as np
 
 from . import engine
-from ._py.opcodes import OP_CUSTOM, OP_LEAF, OP_NAMES
+from ._py.opcodes import OP_CUSTOM, OP_DIV, OP_LEAF, OP_NAMES
 from .ops import complex_ops
 from .ops import kernels as k
 from .ops.table import BY_CODE, TableCall, backend_of
@@ -93,11 +93,24 @@ def _table_rule(op):
     """(the VJP, how to read the node's parameters) of the table entry with op code ``op``:
     looked up once per code."""
     entry = BY_CODE[op]
-    rule = _RULES[op] = (entry, entry.vjp, entry.params)
+    rule = _RULES[op] = (entry.vjp, entry.params)
     return rule
 
 
 _RULES = {}  # op code -> _table_rule's answer
+
+
+def _div_vjps(g, y, a, b):
+    """y = a / b: (g / b, -(g / b) y), the table's two rules sharing g / b (one node fewer,
+    which compounds with every order a graph is differentiated again)."""
+    ga = g / b
+    return ga, -(ga * y)
+
+
+# op code -> one rule giving every argument's contribution, used when all of them are needed:
+# the same derivatives as the table's rules (tests/test_recorded_fused.py checks them against
+# the table), written in fastgrad ops so that they nest
+FUSED = {OP_DIV: _div_vjps}
 
 
 def _rule(node):
@@ -238,7 +251,7 @@ def _reverse(outputs, inputs, grad_outputs):
         if prev is None:  # an input whose own graph was freed: nothing behind it is needed
             continue
         if op != OP_CUSTOM:
-            entry, vjp, params = rules.get(op) or _table_rule(op)
+            vjp, params = rules.get(op) or _table_rule(op)
             if vjp is None:
                 raise NotDifferentiableError(f"gradients: {_describe(node)} has no VJP")
             params = _NO_PARAMS if params is None else params(node._ctx)
@@ -251,13 +264,22 @@ def _reverse(outputs, inputs, grad_outputs):
                     raise NotDifferentiableError(f"gradients: {_describe(node)} has no VJP")
                 custom = None
         many = custom is None and type(vjp) is not tuple
+        fused = None
+        if custom is None and op in FUSED:
+            for parent in prev:
+                if not parent.requires_grad or id(parent) not in reach:
+                    break
+            else:
+                fused = FUSED[op](g, node, *prev, **params)
         for i, parent in enumerate(prev):
             if not parent.requires_grad:
                 continue
             pkey = id(parent)
             if pkey not in reach:
                 continue
-            if custom is not None:
+            if fused is not None:
+                c = fused[i]
+            elif custom is not None:
                 c = custom.vjp_traced(i, g, node)
             elif many:
                 c = vjp(i, g, node, *prev, **params)
