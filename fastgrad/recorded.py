@@ -14,7 +14,7 @@ The first-order ``backward()`` does not come here: it runs the compiled kernels.
 import numpy as np
 
 from . import engine
-from ._py.opcodes import OP_CUSTOM, OP_LEAF, OP_NAMES
+from ._py.opcodes import OP_CUSTOM, OP_DIV, OP_LEAF, OP_NAMES
 from .ops import complex_ops
 from .ops import kernels as k
 from .ops.table import BY_CODE, TableCall, backend_of
@@ -71,16 +71,46 @@ def _reaching(order, wanted):
     """The ids of the nodes of ``order`` from which an input (``wanted``) can be reached: the
     only ones whose gradients are needed."""
     reach = set()
+    add = reach.add
     for node in order:
         key = id(node)
         if key in wanted:
-            reach.add(key)
-        elif node._prev is not None and node._op != OP_LEAF:
-            for p in node._prev:
+            add(key)
+            continue
+        prev = node._prev
+        if prev is not None and node._op != OP_LEAF:
+            for p in prev:
                 if id(p) in reach:
-                    reach.add(key)
+                    add(key)
                     break
     return reach
+
+
+_NO_PARAMS = {}  # shared by the rules of ops without parameters (** copies it: never written)
+
+
+def _table_rule(op):
+    """(the VJP, how to read the node's parameters) of the table entry with op code ``op``:
+    looked up once per code."""
+    entry = BY_CODE[op]
+    rule = _RULES[op] = (entry.vjp, entry.params)
+    return rule
+
+
+_RULES = {}  # op code -> _table_rule's answer
+
+
+def _div_vjps(g, y, a, b):
+    """y = a / b: (g / b, -(g / b) y), the table's two rules sharing g / b (one node fewer,
+    which compounds with every order a graph is differentiated again)."""
+    ga = g / b
+    return ga, -(ga * y)
+
+
+# op code -> one rule giving every argument's contribution, used when all of them are needed:
+# the same derivatives as the table's rules (tests/test_recorded_fused.py checks them against
+# the table), written in fastgrad ops so that they nest
+FUSED = {OP_DIV: _div_vjps}
 
 
 def _rule(node):
@@ -205,31 +235,63 @@ def _reverse(outputs, inputs, grad_outputs):
         if out.requires_grad:
             g = _fit(_seed(out, g, "gradients"), out)
             grads[id(out)] = grads[id(out)] + g if id(out) in grads else g
+    rules = _RULES
+    pop = grads.pop
     for node in reversed(order):
         key = id(node)
-        if key not in reach or node._op == OP_LEAF:
+        if key not in reach:
             continue
-        g = grads.get(key) if key in wanted else grads.pop(key, None)
+        op = node._op
+        if op == OP_LEAF:
+            continue
+        g = grads.get(key) if key in wanted else pop(key, None)
         if g is None:
             continue
         prev = node._prev
         if prev is None:  # an input whose own graph was freed: nothing behind it is needed
             continue
-        rule, params = _rule(node)
-        for i, parent in enumerate(prev):
-            if not parent.requires_grad or id(parent) not in reach:
-                continue
-            if params is None:
-                c = rule.vjp_traced(i, g, node)
-            else:
-                if rule.vjp is None:
+        if op != OP_CUSTOM:
+            vjp, params = rules.get(op) or _table_rule(op)
+            if vjp is None:
+                raise NotDifferentiableError(f"gradients: {_describe(node)} has no VJP")
+            params = _NO_PARAMS if params is None else params(node._ctx)
+            custom = None
+        else:
+            custom, params = _rule(node)
+            if params is not None:  # a table entry without a kernel
+                vjp = custom.vjp
+                if vjp is None:
                     raise NotDifferentiableError(f"gradients: {_describe(node)} has no VJP")
-                c = rule.vjp_of(i, g, node, prev, params)
+                custom = None
+        many = custom is None and type(vjp) is not tuple
+        fused = None
+        if custom is None and op in FUSED:
+            for parent in prev:
+                if not parent.requires_grad or id(parent) not in reach:
+                    break
+            else:
+                fused = FUSED[op](g, node, *prev, **params)
+        for i, parent in enumerate(prev):
+            if not parent.requires_grad:
+                continue
+            pkey = id(parent)
+            if pkey not in reach:
+                continue
+            if fused is not None:
+                c = fused[i]
+            elif custom is not None:
+                c = custom.vjp_traced(i, g, node)
+            elif many:
+                c = vjp(i, g, node, *prev, **params)
+            else:
+                c = vjp[i](g, node, *prev, **params)
             if c is None:
                 continue
-            c = _fit(c, parent)
-            pkey = id(parent)
-            grads[pkey] = grads[pkey] + c if pkey in grads else c
+            if type(c) is not type(parent) or c.data.shape != parent.data.shape or \
+                    c.data.dtype != parent.data.dtype:
+                c = _fit(c, parent)
+            old = grads.get(pkey)
+            grads[pkey] = c if old is None else old + c
     result = []
     for x in inputs:
         g = grads.get(id(x))

@@ -68,9 +68,21 @@ def stacked(arrays, axis):
         raise ValueError(f"stack: all arrays must have the same shape, got {shapes}") from None
 
 
+# elements below which broadcast() copies: np.broadcast_to's view costs microseconds of Python
+# (nditer), a small copy a fraction of one; the recorded rules broadcast small gradients often
+SMALL_BROADCAST = 1024
+
+
 def broadcast(X, shape):
-    """np.broadcast_to(X, shape) (a read-only view), or a ValueError naming both shapes."""
+    """X broadcast to ``shape``, read-only (np.broadcast_to's view; a copy when small), or a
+    ValueError naming both shapes."""
     try:
+        if type(shape) is tuple and X.size <= SMALL_BROADCAST and len(shape) >= X.ndim:
+            out = np.empty(shape, X.dtype)
+            if out.size <= SMALL_BROADCAST:
+                np.copyto(out, X)
+                out.flags.writeable = False
+                return out
         return np.broadcast_to(X, shape)
     except ValueError:
         raise ValueError(f"broadcast_to: cannot broadcast shape {X.shape} "

@@ -200,9 +200,22 @@ def _count(a, axes):
     return count
 
 
-def _spread(g, a, axes):
+def _leading(axes, g):
+    """True when g (a reduction's gradient) broadcasts against its input as it is: the reduced
+    axes were all leading ones (or every axis), or were kept."""
+    return axes is None or g.data.ndim == 0 or axes == tuple(range(len(axes)))
+
+
+def _regrown(g, a, axes, keepdims):
+    """g with the reduced axes given back as 1s, where broadcasting needs them."""
+    if keepdims or _leading(axes, g):
+        return g
+    return k.reshape(g, _kept(a, axes))
+
+
+def _spread(g, a, axes, keepdims=True):
     """g given back the reduced axes and broadcast over them: the adjoint of a sum."""
-    return k.broadcast_to(k.reshape(g, _kept(a, axes)), a.data.shape)
+    return k.broadcast_to(_regrown(g, a, axes, keepdims), a.data.shape)
 
 
 def _extreme_weights(y, a, axes):
@@ -219,21 +232,22 @@ def reduction(name, code, forward, vjp, jvp, *, numpy=None, doc=""):
 
 
 reduction("sum", oc.OP_SUM, lambda a, axes, keepdims: np.sum(a, axes, keepdims=keepdims),
-          lambda g, y, a, axes, keepdims: _spread(g, a, axes),
+          lambda g, y, a, axes, keepdims: _spread(g, a, axes, keepdims),
           lambda t, y, a, axes, keepdims: k.sum(t, axes, keepdims),
           numpy="sum", doc="y = sum of a over axes")
 reduction("mean", oc.OP_MEAN, lambda a, axes, keepdims: np.mean(a, axes, keepdims=keepdims),
-          lambda g, y, a, axes, keepdims: _spread(g / float(_count(a, axes)), a, axes),
+          lambda g, y, a, axes, keepdims: _spread(g / float(_count(a, axes)), a, axes,
+                                                  keepdims),
           lambda t, y, a, axes, keepdims: k.mean(t, axes, keepdims),
           numpy="mean", doc="y = mean of a over axes")
 reduction("max", oc.OP_MAX, lambda a, axes, keepdims: np.max(a, axes, keepdims=keepdims),
-          lambda g, y, a, axes, keepdims: (k.reshape(g, _kept(a, axes))
+          lambda g, y, a, axes, keepdims: (_regrown(g, a, axes, keepdims)
                                            * _extreme_weights(y, a, axes)),
           lambda t, y, a, axes, keepdims: k.sum(t * _extreme_weights(y, a, axes), axes,
                                                 keepdims),
           numpy="max", doc="y = max of a over axes (ties share the gradient)")
 reduction("min", oc.OP_MIN, lambda a, axes, keepdims: np.min(a, axes, keepdims=keepdims),
-          lambda g, y, a, axes, keepdims: (k.reshape(g, _kept(a, axes))
+          lambda g, y, a, axes, keepdims: (_regrown(g, a, axes, keepdims)
                                            * _extreme_weights(y, a, axes)),
           lambda t, y, a, axes, keepdims: k.sum(t * _extreme_weights(y, a, axes), axes,
                                                 keepdims),
@@ -303,6 +317,20 @@ shape_op("transpose", oc.OP_TRANSPOSE, np.transpose,
 
 
 def _untake(g, index, a):
+    shape = a.data.shape
+    s = index[0] if type(index) is tuple and len(index) == 1 else index
+    if type(s) is slice and shape and s.step in (None, 1):
+        # a[start:stop]: g between blocks of zeros (a compiled concatenation, whose own VJP
+        # is a slice), instead of the general untake
+        start, stop, _ = s.indices(shape[0])
+        stop = max(stop, start)
+        dtype = g.data.dtype
+        parts = [g]
+        if start:
+            parts.insert(0, np.zeros((start,) + shape[1:], dtype))
+        if stop < shape[0]:
+            parts.append(np.zeros((shape[0] - stop,) + shape[1:], dtype))
+        return k.concatenate(parts, 0) if len(parts) > 1 else g
     from .python import untake
     return untake(g, index, a.data.shape)
 
@@ -352,6 +380,8 @@ def _matmul_vjp_a(g, y, a, b):
     A, B = a.data, b.data
     if A.ndim == 1 and B.ndim == 1:
         return g * b
+    if A.ndim == 1 and B.ndim == 2:   # (k,) @ (k, n) -> (n,): b @ g
+        return k.matmul(b, g)
     if A.ndim == 1:   # (k,) @ (..., k, n) -> (..., n)
         return k.getitem(k.matmul(k.getitem(g, (Ellipsis, None, slice(None))), k.swap_last(b)),
                          (Ellipsis, 0, slice(None)))
@@ -365,8 +395,9 @@ def _matmul_vjp_b(g, y, a, b):
     A, B = a.data, b.data
     if A.ndim == 1 and B.ndim == 1:
         return g * a
-    if A.ndim == 1:
-        return k.getitem(a, (slice(None), None)) * k.getitem(g, (Ellipsis, None, slice(None)))
+    if A.ndim == 1:   # the outer product a g (stacked over b's leading axes)
+        return k.reshape(a, (A.shape[0], 1)) * k.getitem(g, (Ellipsis, None, slice(None))) \
+            if g.data.ndim > 1 else k.reshape(a, (A.shape[0], 1)) * g
     if B.ndim == 1:
         return k.getitem(k.matmul(k.swap_last(a), k.getitem(g, (Ellipsis, slice(None), None))),
                          (Ellipsis, 0))

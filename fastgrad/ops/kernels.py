@@ -55,9 +55,12 @@ def reduced_like(x, shape):
     xs = x.data.shape
     if xs == tuple(shape):
         return x
+    shape = tuple(shape)
     lead = len(xs) - len(shape)
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
                                       if n == 1 and xs[lead + i] != 1)
+    if lead and len(axes) == lead:  # only the leading axes: one sum gives the shape
+        return sum(x, axes, False)
     if axes:
         x = sum(x, axes, True)
     return reshape(x, tuple(shape))

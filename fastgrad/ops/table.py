@@ -136,9 +136,21 @@ def backend_of(*xs):
 def kernel(module, attr):
     """The backend function ``module.attr`` of the arguments' backend, as one function."""
     by_backend = {}  # backend -> its function (looked up once)
+    # the first argument's Tensor class -> the function of its backend (the usual call: the
+    # rules run this for every op they record, so it skips the search below)
+    by_type = {}
 
     def run(*args, **kwargs):
+        if args:
+            fn = by_type.get(type(args[0]))
+            if fn is not None:
+                for a in args[1:]:
+                    if _complex_class(type(a)):
+                        break
+                else:
+                    return fn(*args, **kwargs)
         bk = getattr(type(args[0]), "_backend", None) if args else None
+        first = bk
         if bk is None:
             bk = backend_of(*args)
         for a in args[1:]:  # a complex Tensor among the operands: the complex path
@@ -149,9 +161,23 @@ def kernel(module, attr):
         fn = by_backend.get(bk)
         if fn is None:
             fn = by_backend[bk] = getattr(getattr(bk, module), attr)
+        if bk is first:
+            by_type[type(args[0])] = fn
         return fn(*args, **kwargs)
     run.__name__ = attr
     return run
+
+
+_COMPLEX_CLASSES = {}  # type -> True for a Tensor class of a complex backend
+
+
+def _complex_class(t):
+    """True when ``t`` is the Tensor class of a complex backend (one with ``real_backend``)."""
+    known = _COMPLEX_CLASSES.get(t)
+    if known is None:
+        bk = getattr(t, "_backend", None)
+        known = _COMPLEX_CLASSES[t] = bk is not None and hasattr(bk, "real_backend")
+    return known
 
 
 # ---------------------------------------------------------------- ops without a kernel
