@@ -11,9 +11,13 @@ The twin has no dispatch levels: numpy chooses its own.
 """
 import numpy as np
 
-from .elementwise import sigmoid_values
 from fastgrad._shared.vmath import (  # noqa: F401  (shared with the compiled module)
-    level_error, LEVELS, ULP_BOUNDS)
+    LEVELS,
+    ULP_BOUNDS,
+    level_error,
+)
+
+from .elementwise import sigmoid_values
 
 
 def supported_levels():
