@@ -10,9 +10,11 @@ BLAS call touches), for hunting errors in tests.
 import glob
 import os
 import sys
+import tempfile
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+from setuptools.errors import CompileError
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REQUIRE = os.environ.get("FASTGRAD_REQUIRE_EXTENSIONS", "").strip() not in ("", "0")
@@ -75,6 +77,29 @@ def extensions():
         return []
 
 
+# GCC's generic tuning never vectorises a table lookup into an AVX2/AVX-512 gather (it loads the
+# lanes one by one); vmath's table-driven exp and log run faster with the gathers (measured by
+# benchmarks/test_t1.py). A tuning option only: it assumes no instruction set. Compilers that
+# reject it (Clang, MSVC) build without it.
+VMATH_FLAGS = ["-mtune-ctrl=use_gather_2parts,use_gather_4parts,use_gather"]
+
+
+def accepted_flags(compiler, flags):
+    """The flags of `flags` that `compiler` compiles a trivial C file with."""
+    accepted = []
+    with tempfile.TemporaryDirectory() as tmp:
+        source = os.path.join(tmp, "probe.c")
+        with open(source, "w") as f:
+            f.write("int main(void) { return 0; }\n")
+        for flag in flags:
+            try:
+                compiler.compile([source], output_dir=tmp, extra_postargs=["-Werror", flag])
+            except CompileError:
+                continue
+            accepted.append(flag)
+    return accepted
+
+
 class OptionalBuildExt(build_ext):
     """build_ext that turns a compiler failure into a warning unless extensions are required."""
 
@@ -94,6 +119,9 @@ class OptionalBuildExt(build_ext):
             warn(f"compiling {names}", self.failed[0][1])
 
     def build_extension(self, ext):
+        if ext.name == "fastgrad._cy.vmath" and self.compiler.compiler_type == "unix":
+            ext.extra_compile_args = ext.extra_compile_args + accepted_flags(self.compiler,
+                                                                             VMATH_FLAGS)
         try:
             super().build_extension(ext)
         except Exception as e:

@@ -93,6 +93,8 @@ VM_INLINE float vm_from_bits_f(uint32_t u)
     return x;
 }
 
+#include "vmath_tables.h"
+
 /* ---- baseline: no target attribute, no FMA */
 #define VM_LEVEL(name) vm_base_##name
 #define VM_ATTR

@@ -111,17 +111,19 @@
 #undef VM_K_ONE_BITS
 #undef VM_K_SQRT_HALF_BITS
 #undef VM_K_INT_MAGIC_BITS
+#include "vmath_fast.h"
 #undef VM_MADD_D
 #undef VM_MADD_F
 
 /* The array loops: o[i] = f(x[i]); o may be x (in place), never a partial overlap. */
-#define VM_LOOPS(name)                                                                       \
+#define VM_F64_LOOP(name)                                                                    \
     static VM_ATTR void VM_LEVEL(name##_f64)(double* o, const double* x, ptrdiff_t n)        \
     {                                                                                        \
         VM_IVDEP                                                                             \
         for (ptrdiff_t i = 0; i < n; i++)                                                    \
             o[i] = VM_LEVEL(name##_d)(x[i]);                                                 \
-    }                                                                                        \
+    }
+#define VM_F32_LOOP(name)                                                                    \
     static VM_ATTR void VM_LEVEL(name##_f32)(float* o, const float* x, ptrdiff_t n)          \
     {                                                                                        \
         VM_IVDEP                                                                             \
@@ -129,12 +131,44 @@
             o[i] = VM_LEVEL(name##_f)(x[i]);                                                 \
     }
 
-VM_LOOPS(exp)
-VM_LOOPS(log)
-VM_LOOPS(log1p)
-VM_LOOPS(tanh)
-VM_LOOPS(sigmoid)
-#undef VM_LOOPS
+/* float64 by blocks: a block whose elements all lie in [LO, HI] runs the fast path name##_tab
+ * (vmath_fast.h), any other block the full element functions. (float32 keeps the element
+ * functions: computing it through the float64 fast paths measured slower.) */
+#define VM_BLOCK 512
+#define VM_F64_TAB_LOOP(name, LO, HI)                                                        \
+    static VM_ATTR void VM_LEVEL(name##_f64)(double* o, const double* x, ptrdiff_t n)        \
+    {                                                                                        \
+        for (ptrdiff_t s = 0; s < n; s += VM_BLOCK) {                                        \
+            ptrdiff_t m = n - s < VM_BLOCK ? n - s : VM_BLOCK;                               \
+            const double* xs = x + s;                                                        \
+            double* os = o + s;                                                              \
+            if (VM_LEVEL(all_in)(xs, m, LO, HI)) {                                           \
+                VM_IVDEP                                                                     \
+                for (ptrdiff_t i = 0; i < m; i++)                                            \
+                    os[i] = VM_LEVEL(name##_tab)(xs[i]);                                     \
+            } else {                                                                         \
+                VM_IVDEP                                                                     \
+                for (ptrdiff_t i = 0; i < m; i++)                                            \
+                    os[i] = VM_LEVEL(name##_d)(xs[i]);                                       \
+            }                                                                                \
+        }                                                                                    \
+    }
+
+/* the fast paths' ranges: e^x normal; log's argument normal; log1p's 1 + x and 2^-k normal */
+VM_F64_TAB_LOOP(exp, -704.0, 704.0)
+VM_F64_TAB_LOOP(log, 2.2250738585072014e-308, 1.7976931348623157e308)
+VM_F64_TAB_LOOP(log1p, -0.99999999999999989, 1.0715086071862673e301)
+VM_F64_TAB_LOOP(sigmoid, -704.0, 704.0)
+VM_F64_LOOP(tanh)
+VM_F32_LOOP(exp)
+VM_F32_LOOP(log)
+VM_F32_LOOP(log1p)
+VM_F32_LOOP(tanh)
+VM_F32_LOOP(sigmoid)
+#undef VM_F64_LOOP
+#undef VM_F32_LOOP
+#undef VM_F64_TAB_LOOP
+#undef VM_BLOCK
 
 static const vm_kernels VM_LEVEL(kernels) = {
     VM_LEVEL(exp_f64), VM_LEVEL(log_f64), VM_LEVEL(log1p_f64), VM_LEVEL(tanh_f64),

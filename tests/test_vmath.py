@@ -287,3 +287,27 @@ def test_dense_activation_uses_the_kernels(both, act):
         warnings.simplefilter("error")
         want = getattr(vm, act)(z)
     np.testing.assert_allclose(y, want, rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_blocks_holding_special_values(level, name):
+    """float64 runs blocks of 512 elements through a fast path only when all of a block is in
+    its range: a NaN, inf or zero in one block changes that block's path, not its values
+    (beyond the bound) nor any other block's."""
+    rng = np.random.default_rng(8)
+    x = rng.uniform(0.1, 5.0, 3000)
+    clean = getattr(level, name)(x)
+    y = x.copy()
+    y[[700, 1500, 2999]] = [np.nan, np.inf, 0.0]
+    got = getattr(level, name)(y)
+    with np.errstate(all="ignore"):
+        want = NUMPY[name](y)
+    special = [700, 1500, 2999]
+    np.testing.assert_array_equal(got[special], want[special])
+    rest = np.ones(3000, bool)
+    rest[special] = False
+    assert ulps(got[rest], clean[rest]).max() <= 2 * twin.ULP_BOUNDS[name]["float64"]
+    untouched = np.ones(3000, bool)
+    for i in special:
+        untouched[i // 512 * 512:(i // 512 + 1) * 512] = False
+    np.testing.assert_array_equal(got[untouched], clean[untouched])

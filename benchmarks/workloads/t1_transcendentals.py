@@ -1,10 +1,12 @@
-"""T1: tanh, exp and log of one 1797 x 64 array (the digits' shape), float64 and float32.
+"""T1: tanh, exp, log, log1p and sigmoid of one 1797 x 64 array (the digits' shape), float64 and
+float32.
 
 "fastgrad" is the backend's elementwise function on the array (fastgrad._cy.vmath's vectorised
 kernels at the dispatch level in use, FASTGRAD_SIMD lowering it; on the twin, numpy's ufunc);
 "fastgrad-avx2" forces the AVX2+FMA level (compiled only; skipped where the CPU lacks AVX2). The
-peers are numpy's ufuncs, torch's and jax.jit's (XLA). Inputs uniform in [-3, 3]; log takes
-|x| + 0.1. One call computes one array into a new one on every system.
+peers are numpy's ufuncs (for sigmoid, which numpy lacks, the twin's numpy formula), torch's and
+jax.jit's (XLA). Inputs uniform in [-3, 3]; log and log1p take |x| + 0.1. One call computes one
+array into a new one on every system (numpy allocates its result too: no out=).
 """
 
 import numpy as np
@@ -12,13 +14,13 @@ import numpy as np
 from .registry import register
 
 SHAPE = (1797, 64)
-FUNCTIONS = ("tanh", "exp", "log")
+FUNCTIONS = ("tanh", "exp", "log", "log1p", "sigmoid")
 DTYPES = {"f64": np.float64, "f32": np.float32}
 
 
 def argument(name, dtype):
     x = np.random.default_rng(0).uniform(-3, 3, SHAPE).astype(dtype)
-    return np.abs(x) + dtype(0.1) if name == "log" else x
+    return np.abs(x) + dtype(0.1) if name in ("log", "log1p") else x
 
 
 def kernels():
@@ -47,7 +49,11 @@ def fastgrad_call(name, dtype, level=None):
 
 
 def numpy_call(name, dtype):
-    f, x = getattr(np, name), argument(name, dtype)
+    if name == "sigmoid":
+        from fastgrad._shared.elementwise import sigmoid_values as f
+    else:
+        f = getattr(np, name)
+    x = argument(name, dtype)
     return lambda: f(x)
 
 
@@ -65,7 +71,7 @@ def jax_call(name, dtype):
     import jax.numpy as jnp
 
     jax.config.update("jax_enable_x64", True)  # float64 arrays stay float64
-    f = jax.jit(getattr(jnp, name))
+    f = jax.jit(jax.nn.sigmoid if name == "sigmoid" else getattr(jnp, name))
     x = jax.device_put(argument(name, dtype))
 
     def call():

@@ -3,7 +3,7 @@ whose vectorised kernels these are the reference for).
 
 ULP_BOUNDS holds the compiled kernels' largest error, in units in the last place, against the
 exact result rounded to the dtype (float64 results for float32; long double for float64), as
-measured over sweeps of 4 million points per function, dtype and level (0, ±tiny, subnormals, the
+measured over sweeps of millions of points per function, dtype and level (0, ±tiny, subnormals, the
 overflow and underflow thresholds, ±inf, NaN and their neighbours, dense ranges, all magnitudes).
 Against numpy itself add numpy's own error (up to 3 ulp seen, in its float32 SIMD loops).
 tests/test_vmath.py fails if a kernel exceeds a bound, or if a bound is looser than measured.
@@ -11,9 +11,13 @@ The twin has no dispatch levels: numpy chooses its own.
 """
 import numpy as np
 
-from .elementwise import sigmoid_values
 from fastgrad._shared.vmath import (  # noqa: F401  (shared with the compiled module)
-    level_error, LEVELS, ULP_BOUNDS)
+    LEVELS,
+    ULP_BOUNDS,
+    level_error,
+)
+
+from .elementwise import sigmoid_values
 
 
 def supported_levels():
