@@ -81,6 +81,7 @@ from ._py.opcodes import (
     OP_TANH,
 )
 from ._recording import CaptureError
+from ._shared.tape import SGD_DAMPENING, SGD_DECAY, SGD_MOMENTUM, SGD_NESTEROV
 
 __all__ = ["CaptureError", "Captured", "capture", "capture_value_and_grad"]
 
@@ -725,33 +726,15 @@ def _slot_values(opt, steps):
 
 
 def _sgd_program(rec, opt, grads, base):
-    """optim.SGD.update, operation by operation."""
-    lr, wd, mom, undamped = (Slot(base + k) for k in range(4))
+    """optim.SGD.update as one instruction per parameter (a one-pass kernel with update's
+    roundings, element by element; the slots base..base+3 are lr, wd, momentum, 1 -
+    dampening)."""
+    flags = ((SGD_DECAY if opt.weight_decay else 0) | (SGD_MOMENTUM if opt.momentum else 0)
+             | (SGD_DAMPENING if opt.momentum and opt.dampening else 0)
+             | (SGD_NESTEROV if opt.momentum and opt.nesterov else 0))
     for i, p in enumerate(opt.params):
-        data, grad = p.data, grads[i]
-        tmp = rec.state(opt, "scratch", i)
-        s1, s2 = rec.new(data.shape, data.dtype), rec.new(data.shape, data.dtype)
-        d = grad
-        if opt.weight_decay:
-            rec.ufunc(np.multiply, (wd, data), s1)
-            rec.ufunc(np.add, (grad, s1), s2)
-            d = s2
-        if opt.momentum:
-            buf = rec.state(opt, "buffers", i)
-            rec.ufunc(np.multiply, (buf, mom), buf)
-            if opt.dampening:
-                rec.ufunc(np.multiply, (undamped, d), s1)
-                rec.ufunc(np.add, (buf, s1), buf)
-            else:
-                rec.ufunc(np.add, (buf, d), buf)
-            if opt.nesterov:
-                rec.ufunc(np.multiply, (mom, buf), s1)
-                rec.ufunc(np.add, (d, s1), s2)
-                d = s2
-            else:
-                d = buf
-        rec.ufunc(np.multiply, (d, lr), tmp)
-        rec.ufunc(np.subtract, (data, tmp), data)
+        buf = rec.state(opt, "buffers", i) if opt.momentum else None
+        rec.program.append(("sgd", p.data, grads[i], buf, base, flags))
 
 
 def _adam_program(rec, opt, grads, base):

@@ -35,6 +35,9 @@ step; each names a kernel and the arrays it reads and writes:
   allreduce: fastgrad.distributed.DistributedOptimizer.sum_and_divide)
 - ``("bmatmul", A, B, out)``: out = A @ B for a stack (s, m, k) @ (k, n) or (s, k, n) (views
   with any strides, as numpy's matmul takes them)
+- ``("sgd", data, grad, buf, base, flags)``: optim.SGD.update of one parameter in place
+  (buf its momentum buffer or None; the slots base..base+3 hold lr, weight decay, momentum
+  and 1 - dampening; flags: fastgrad._shared.tape's SGD_*)
 - ``("ufunc", ufunc, operands, out)``: out = ufunc(*operands), an operand being an array or
   an int subclass naming a scalar slot (an optimizer's update, operation by operation)
 
@@ -45,7 +48,14 @@ import weakref
 
 import numpy as np
 
-from fastgrad._shared.tape import _guard_message, _not_finite_message
+from fastgrad._shared.tape import (
+    SGD_DAMPENING,
+    SGD_DECAY,
+    SGD_MOMENTUM,
+    SGD_NESTEROV,
+    _guard_message,
+    _not_finite_message,
+)
 
 from . import dense, losses
 from .elementwise import sigmoid_values
@@ -59,6 +69,20 @@ _UNARY = {"neg": np.negative, "exp": np.exp, "log": np.log, "tanh": np.tanh}
 def _ufunc(ins, slots):
     _, ufunc, operands, out = ins
     ufunc(*[slots[k] if type(k) is not np.ndarray else k for k in operands], out=out)
+
+
+def _sgd(ins, slots):
+    """optim.SGD.update's numpy operations, in its order."""
+    _, data, grad, buf, base, flags = ins
+    lr, wd, momentum, undamped = slots[base:base + 4]
+    d = grad
+    if flags & SGD_DECAY:
+        d = grad + wd * data
+    if flags & SGD_MOMENTUM:
+        buf *= momentum
+        buf += undamped * d if flags & SGD_DAMPENING else d
+        d = d + momentum * buf if flags & SGD_NESTEROV else buf
+    np.subtract(data, np.multiply(d, lr), out=data)
 
 
 def _labels(ins):
@@ -226,7 +250,7 @@ class Tape:
         self.gone = gone
         self.slots = [float(v) for v in scalars]
         self.arena_bytes = _nbytes(self.arena + self.inputs + [loss] + [
-            a for ins in self.program if ins[0] != "ufunc" for a in ins[1:]])
+            a for ins in self.program if ins[0] not in ("ufunc", "sgd") for a in ins[1:]])
 
     @property
     def params(self):
@@ -294,6 +318,8 @@ class Tape:
             for ins in self.program:
                 if ins[0] == "ufunc":
                     _ufunc(ins, slots)
+                elif ins[0] == "sgd":
+                    _sgd(ins, slots)
                 else:
                     _RUN[ins[0]](ins)
         except (_NotFinite, ValueError) as e:
