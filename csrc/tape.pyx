@@ -250,12 +250,24 @@ cdef void cast_from(real* out, const char* src, Py_ssize_t n, int typenum) noexc
 
 cdef bint all_finite(const real* x, Py_ssize_t n) noexcept nogil:
     """No NaN or ±Inf in x[:n]: x - x is 0 for every finite x and NaN otherwise, and a sum
-    of them (a loop the compiler vectorises, no branch per element) stays 0 only if all are"""
-    cdef Py_ssize_t i
-    cdef real acc = 0
-    for i in range(n):
-        acc = acc + (x[i] - x[i])
-    return acc == 0
+    of them stays 0 only if all are. Eight running sums, so that the additions do not wait
+    for each other (one sum is a chain of dependent additions) and the loop vectorises"""
+    cdef Py_ssize_t i, j
+    cdef real acc[8]
+    cdef real total = 0
+    for j in range(8):
+        acc[j] = 0
+    i = 0
+    while i + 8 <= n:
+        for j in range(8):
+            acc[j] = acc[j] + (x[i + j] - x[i + j])
+        i += 8
+    while i < n:
+        total = total + (x[i] - x[i])
+        i += 1
+    for j in range(8):
+        total = total + acc[j]
+    return total == 0
 
 
 cdef enum:  # K_SGD's flags: which terms optim.SGD.update has

@@ -1002,21 +1002,26 @@ class Captured:
             raise CaptureError(f"capture({self.__name__}): grad mode is off (inside no_grad()) "
                                f"but the step was captured with it on")
         values = []
-        optimizers = tape.live_optimizers()
-        for opt, base, structure in optimizers:
+        optimizers = []
+        for ref, base, structure in tape.optimizers:
+            opt = ref()
+            if opt is None:
+                raise CaptureError(_GONE)
             if _structure(opt) != structure:
                 raise CaptureError(f"capture: {type(opt).__name__}'s hyper-parameters changed "
                                    f"what its update does ({structure} -> {_structure(opt)}); "
                                    f"capture a new step")
             values += _slot_values(opt, opt.steps)
+            optimizers.append((opt, base))
         if self.verify and (self.replays + 1) % self.verify == 0:
             loss = self._verified(tape, args, values)
         else:
             loss = tape.compiled.replay(args, values)
-            for opt, base, _ in optimizers:
+            for opt, base in optimizers:
                 _commit(opt, values[base:])
-            for after in tape.after:
-                after()
+            if tape.after:
+                for after in tape.after:
+                    after()
         self.replays += 1  # (a replay refused by its guards is not counted)
         return loss
 
