@@ -70,7 +70,7 @@ cdef enum Kind:
     K_UNARY, K_UNARY_GRAD, K_COPY, K_FILL, K_SUM_LEADING, K_SUM_ALL, K_SMALL_GEMM,
     K_HINGE_LOSSES, K_HINGE_GRAD, K_CALL, K_ROW_SUMS, K_TILE, K_FILL_ROWS, K_SOFTMAX,
     K_LOG_SOFTMAX, K_SOFTMAX_BWD, K_LOG_SOFTMAX_BWD, K_BCE_LOSSES, K_BCE_GRAD, K_CAST,
-    K_SGD
+    K_SGD, K_HINGE_GRAD_G
 
 # element-wise op codes of K_BINARY / K_SCALAR / K_UNARY / K_UNARY_GRAD
 cdef enum:
@@ -341,6 +341,7 @@ cdef int run_op(Op* op) noexcept nogil:
 
 cdef void run_typed(Op* op, real like) noexcept nogil:
     cdef int k = op.kind
+    cdef double scale
     if k == K_GEMM_NN:
         gemm_nn(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], op.n[0], op.n[1], op.n[2])
     elif k == K_GEMM_TN:
@@ -412,6 +413,12 @@ cdef void run_typed(Op* op, real like) noexcept nogil:
                  <real>op.s, op.n[0])
     elif k == K_CAST:
         cast_from(<real*>op.p[0], op.p[1], op.n[0], <int>op.n[1])
+    elif k == K_HINGE_GRAD_G:  # losses.gradient_scale: float(g) (/ count), in double
+        scale = (<double*>op.p[3])[0] if op.f64 else <double>(<float*>op.p[3])[0]
+        if op.n[1]:
+            scale = scale / <double>op.n[0]
+        hinge_grad(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], NULL, <real>(-scale),
+                   op.n[0])
     elif k == K_SGD:
         sgd_update(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], <real*>op.p[3], op.n[0],
                    <int>op.n[1])
@@ -648,6 +655,12 @@ cdef class Tape:
     def add_hinge_bwd(self, T, M, scale, GS):
         # hinge_backward: s = -scale in double, then the kernel's precision
         self.op(K_HINGE_GRAD, is64(M), (GS, T, M), (M.size,), -float(scale))
+
+    def add_hinge_bwd_g(self, T, M, G, mean, GS):
+        if G.size != 1 or G.dtype != M.dtype:
+            raise self.error(f"capture: a hinge loss whose gradient is {G.dtype} {G.shape} is "
+                             f"not captured")
+        self.op(K_HINGE_GRAD_G, is64(M), (GS, T, M, G), (M.size, bool(mean)))
 
     def add_reduce(self, L, out, mean):
         if L.size > PAIRWISE_EXACT:
@@ -1059,7 +1072,7 @@ KIND_NAMES = ["labels_i64", "labels_i32", "gemm_nn", "gemm_tn", "gemm_nt", "blas
               "unary_grad", "copy", "fill", "sum_leading", "sum_all", "small_gemm",
               "hinge_losses", "hinge_grad", "call", "row_sums", "tile", "fill_rows", "softmax",
               "log_softmax", "softmax_bwd", "log_softmax_bwd", "bce_losses", "bce_grad", "cast",
-              "sgd"]
+              "sgd", "hinge_grad_g"]
 
 
 class _SlotView:

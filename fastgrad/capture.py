@@ -543,7 +543,8 @@ class _Recorder:
         self.reduction(node, L, reduction)
 
     def hinge_forward(self, node, is_root):
-        self.loss_is_root(node, is_root)
+        # (the one fused loss a tape also takes inside a larger loss, e.g. hinge + an L2 term:
+        # its backward reads the gradient it gets at replay)
         T, M, reduction = node._ctx
         S = self.contiguous(node._prev[0].data, "hinge_loss's scores")
         self.target_source(T, "hinge_loss's target")
@@ -590,11 +591,15 @@ class _Recorder:
             self.program.append(add)
 
     def hinge_backward(self, node, contributions):
-        T, M, _ = node._ctx
+        T, M, reduction = node._ctx
         GS, add = self.grad_buffer(node._prev[0], contributions, M.shape)
         if GS is None:
             return
-        self.program.append(("hinge_bwd", T, M, self.scale(node, M.size), GS))
+        G = contributions[id(node)]
+        if G is None:  # the root: the seed, 1, folded into a constant scale
+            self.program.append(("hinge_bwd", T, M, self.scale(node, M.size), GS))
+        else:  # inside a larger loss: the scale from the gradient G it gets
+            self.program.append(("hinge_bwd_g", T, M, G, reduction == "mean", GS))
         if add is not None:
             self.program.append(add)
 

@@ -7,7 +7,9 @@ step; each names a kernel and the arrays it reads and writes:
 - ``("dense_fwd", X, W, B, act, Y)`` / ``("dense_bwd", X, W, Y, G, act, GZ, GX, GW, GB)``
 - ``("ce_fwd", Z, labels, T, P, L)`` / ``("ce_bwd", P, labels, T, scale, GZ)``
 - ``("mse_fwd", P, T, D, L)`` / ``("mse_bwd", D, scale, GP)``
-- ``("hinge_fwd", S, T, M, L)`` / ``("hinge_bwd", T, M, scale, GS)``
+- ``("hinge_fwd", S, T, M, L)`` / ``("hinge_bwd", T, M, scale, GS)``; ``("hinge_bwd_g", T, M,
+  G, mean, GS)`` when the hinge loss is part of a larger loss: its scale from the 0-d gradient G
+  it gets (G, or G / M.size for a mean, as the eager VJP's gradient_scale)
 - ``("reduce", L, out, mean)``: out = Σ L (/ L.size when mean), as reduce_losses does it
 - ``("finite", x, k)``: stop (FloatingPointError, nothing updated) if x holds a NaN/Inf: the
   loss (k = -1), or parameter k's gradient before the update (eager backward checks both)
@@ -48,6 +50,7 @@ import weakref
 
 import numpy as np
 
+from fastgrad._shared.losses import gradient_scale
 from fastgrad._shared.tape import (
     SGD_DAMPENING,
     SGD_DECAY,
@@ -204,6 +207,8 @@ _RUN = {
     "mse_bwd": lambda ins: losses.mse_backward(*ins[1:]),
     "hinge_fwd": lambda ins: losses.hinge_forward(*ins[1:]),
     "hinge_bwd": lambda ins: losses.hinge_backward(*ins[1:]),
+    "hinge_bwd_g": lambda ins: losses.hinge_backward(
+        ins[1], ins[2], gradient_scale(ins[3], "mean" if ins[4] else "sum", ins[2].size), ins[5]),
     "reduce": _reduce,
     "finite": _finite,
     "add_into": lambda ins: np.add(ins[1], ins[2], out=ins[1]),
