@@ -543,14 +543,16 @@ cdef class Tape:
     cdef dict __dict__
 
     # -------------------------------------------------------- ops as tuples
-    def op(self, kind, f64, arrays=(), sizes=(), s=0.0, loop=None, dims=(), steps=()):
+    cdef int op(self, int kind, bint f64, object arrays=(), object sizes=(), double s=0.0,
+                object loop=None, object dims=(), object steps=()) except -1:
         self.pending.append((kind, f64, tuple(arrays), tuple(sizes), s, loop, tuple(dims),
                              tuple(steps)))
         for a in arrays:
             if cnp.PyArray_Check(a):
                 self.keep.append(a)
 
-    def loop(self, ufunc, arrays, n, steps=None, dims=None):
+    cdef int loop(self, object ufunc, object arrays, Py_ssize_t n, object steps=None,
+                  object dims=None) except -1:
         """numpy's inner loop of ``ufunc`` over arrays (slots as (array, 0-stride))."""
         typenum = arrays[-1].dtype.num
         index = loop_of(ufunc, typenum, len(arrays))[0]
@@ -560,7 +562,7 @@ cdef class Tape:
         self.op(K_LOOP, is64(arrays[-1]), arrays, (), 0.0, (ufunc, index),
                 dims, steps)
 
-    def matmul(self, A, B, C):
+    cdef int matmul(self, object A, object B, object C) except -1:
         """C = A @ B by numpy's matmul loop (2-D, strides as numpy passes them)."""
         dims = (1, A.shape[0], A.shape[1], B.shape[1])
         steps = (0, 0, 0) + A.strides + B.strides + C.strides
@@ -577,7 +579,7 @@ cdef class Tape:
                   C.strides[0]) + A.strides[-2:] + B.strides[-2:] + C.strides[-2:])
         self.loop(np.matmul, (A, B, C), 0, steps, dims)
 
-    def product(self, A, ta, B, tb, C):
+    cdef int product(self, object A, bint ta, object B, bint tb, object C) except -1:
         """C = op(A)·op(B) as blas.product_into(A, ta, B, tb, C) computes it: its BLAS call
         (planned in pack()), or numpy's matmul where BLAS is not loaded."""
         cdef Plan plan
@@ -723,7 +725,9 @@ cdef class Tape:
         # neg and relu: typed loops (exact, as numpy's); the others: the vectorised kernels
         self.op(K_UNARY, is64(out), (out, x), (out.size, FUNCTIONS[name]))
 
-    def small_gemm(self, C, A, a_row, a_col, B, b_row, b_col, m, k, n):
+    cdef int small_gemm(self, object C, object A, Py_ssize_t a_row, Py_ssize_t a_col, object B,
+                        Py_ssize_t b_row, Py_ssize_t b_col, Py_ssize_t m, Py_ssize_t k,
+                        Py_ssize_t n) except -1:
         self.op(K_SMALL_GEMM, is64(C), (C, A, B),
                 (a_row, a_col, b_row, b_col, m, k, n))
 
@@ -753,7 +757,7 @@ cdef class Tape:
     def add_unary_grad(self, name, g, y, out):
         self.op(K_UNARY_GRAD, is64(out), (out, g, y), (out.size, FUNCTIONS[name]))
 
-    def sum_all(self, out, x, mean):
+    cdef int sum_all(self, object out, object x, bint mean) except -1:
         if not 0 < x.size <= PAIRWISE_EXACT:
             raise self.error(f"capture: a sum over {x.size} elements is not captured (numpy "
                              f"sums more than {PAIRWISE_EXACT} in blocks)")
@@ -775,7 +779,7 @@ cdef class Tape:
             self.op(K_SUM_LEADING, is64(out), (out, full),
                     (full.size // out.size, out.size))
 
-    def rows_of(self, x, axis, what):
+    cdef tuple rows_of(self, object x, Py_ssize_t axis, str what):
         """(m, r): x as m rows of r along its last axis, as reduce.pyx's row paths take it;
         else error (eager would run numpy's own loops)."""
         if (axis != x.ndim - 1 or not contiguous(x) or x.dtype not in (np.float32, np.float64)
