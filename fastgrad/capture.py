@@ -783,9 +783,10 @@ def updates_taped(opt):
     return type(opt) in _UPDATES
 
 
-def _commit(opt, values):
-    """After a replay: the optimizer's Python state as its eager step() leaves it."""
-    opt.lr = values[0]
+def _commit(opt, values, base):
+    """After a replay: the optimizer's Python state as its eager step() leaves it (its slot
+    values start at values[base])."""
+    opt.lr = values[base]
     if not isinstance(opt, optim.SGD):
         opt.t = [opt.t[0] + 1] * len(opt.t)
     opt.steps += 1
@@ -838,6 +839,8 @@ class _Tape:
 
     def __init__(self, bk, rec, signature):
         self.signature = signature
+        # engine.is_grad_enabled without its lookups (the active backend is bound at import)
+        self.grad_enabled = _backend.active.node.is_grad_enabled
         self.optimizers = [(weakref.ref(opt), base, structure)
                            for opt, base, structure in rec.optimizers]
         self.after = rec.after              # Python calls after each replay
@@ -1003,7 +1006,7 @@ class Captured:
         return self._eager(args)
 
     def _replay(self, tape, args):
-        if not engine.is_grad_enabled():
+        if not tape.grad_enabled():
             raise CaptureError(f"capture({self.__name__}): grad mode is off (inside no_grad()) "
                                f"but the step was captured with it on")
         values = []
@@ -1023,7 +1026,7 @@ class Captured:
         else:
             loss = tape.compiled.replay(args, values)
             for opt, base in optimizers:
-                _commit(opt, values[base:])
+                _commit(opt, values, base)
             if tape.after:
                 for after in tape.after:
                     after()
@@ -1035,7 +1038,7 @@ class Captured:
         before = _snapshot(tape)
         loss = tape.compiled.replay(args, values)
         for opt, base, _ in tape.live_optimizers():
-            _commit(opt, values[base:])
+            _commit(opt, values, base)
         replayed = _snapshot(tape)
         _restore(tape, before)
         eager_loss = self._eager(args)
