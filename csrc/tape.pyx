@@ -27,6 +27,7 @@ from libc.math cimport isfinite
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
 from libc.stdint cimport int32_t, int64_t
+from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
 from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 
 from weakref import ReferenceType
@@ -68,7 +69,8 @@ cdef enum Kind:
     K_CE_GRAD, K_MSE_LOSSES, K_MSE_GRAD, K_REDUCE, K_FINITE, K_ADD_INTO, K_BINARY, K_SCALAR,
     K_UNARY, K_UNARY_GRAD, K_COPY, K_FILL, K_SUM_LEADING, K_SUM_ALL, K_SMALL_GEMM,
     K_HINGE_LOSSES, K_HINGE_GRAD, K_CALL, K_ROW_SUMS, K_TILE, K_FILL_ROWS, K_SOFTMAX,
-    K_LOG_SOFTMAX, K_SOFTMAX_BWD, K_LOG_SOFTMAX_BWD, K_BCE_LOSSES, K_BCE_GRAD, K_CAST
+    K_LOG_SOFTMAX, K_SOFTMAX_BWD, K_LOG_SOFTMAX_BWD, K_BCE_LOSSES, K_BCE_GRAD, K_CAST,
+    K_SGD, K_HINGE_GRAD_G
 
 # element-wise op codes of K_BINARY / K_SCALAR / K_UNARY / K_UNARY_GRAD
 cdef enum:
@@ -248,12 +250,59 @@ cdef void cast_from(real* out, const char* src, Py_ssize_t n, int typenum) noexc
 
 cdef bint all_finite(const real* x, Py_ssize_t n) noexcept nogil:
     """No NaN or ±Inf in x[:n]: x - x is 0 for every finite x and NaN otherwise, and a sum
-    of them (a loop the compiler vectorises, no branch per element) stays 0 only if all are"""
+    of them stays 0 only if all are. Eight running sums, so that the additions do not wait
+    for each other (one sum is a chain of dependent additions) and the loop vectorises"""
+    cdef Py_ssize_t i, j
+    cdef real acc[8]
+    cdef real total = 0
+    for j in range(8):
+        acc[j] = 0
+    i = 0
+    while i + 8 <= n:
+        for j in range(8):
+            acc[j] = acc[j] + (x[i + j] - x[i + j])
+        i += 8
+    while i < n:
+        total = total + (x[i] - x[i])
+        i += 1
+    for j in range(8):
+        total = total + acc[j]
+    return total == 0
+
+
+cdef enum:  # K_SGD's flags: which terms optim.SGD.update has
+    SGD_DECAY = 1
+    SGD_MOMENTUM = 2
+    SGD_DAMPENING = 4
+    SGD_NESTEROV = 8
+
+
+cdef void sgd_update(real* data, const real* grad, real* buf, const real* slot, Py_ssize_t n,
+                     int flags) noexcept nogil:
+    """optim.SGD.update in one pass: d = g (+ wd·p); b = μ·b + d (or + (1-dampening)·d);
+    d = b (or d + μ·b, Nesterov); p = p - d·lr. The slots are [lr, wd, μ, 1 - dampening]. Each
+    element goes through the same roundings as numpy's whole-array operations in update (one
+    IEEE operation at a time, no fused multiply-add: -ffp-contract=off), so the result is the
+    same to the bit"""
     cdef Py_ssize_t i
-    cdef real acc = 0
+    cdef real d, b
+    cdef real lr = slot[0], wd = slot[1], mom = slot[2], undamped = slot[3]
     for i in range(n):
-        acc = acc + (x[i] - x[i])
-    return acc == 0
+        d = grad[i]
+        if flags & SGD_DECAY:
+            d = d + wd * data[i]
+        if flags & SGD_MOMENTUM:
+            b = buf[i] * mom
+            if flags & SGD_DAMPENING:
+                b = b + undamped * d
+            else:
+                b = b + d
+            buf[i] = b
+            if flags & SGD_NESTEROV:
+                d = d + mom * b
+            else:
+                d = b
+        data[i] = data[i] - d * lr
 
 
 # ---------------------------------------------------------------- the walk
@@ -292,6 +341,7 @@ cdef int run_op(Op* op) noexcept nogil:
 
 cdef void run_typed(Op* op, real like) noexcept nogil:
     cdef int k = op.kind
+    cdef double scale
     if k == K_GEMM_NN:
         gemm_nn(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], op.n[0], op.n[1], op.n[2])
     elif k == K_GEMM_TN:
@@ -363,12 +413,26 @@ cdef void run_typed(Op* op, real like) noexcept nogil:
                  <real>op.s, op.n[0])
     elif k == K_CAST:
         cast_from(<real*>op.p[0], op.p[1], op.n[0], <int>op.n[1])
+    elif k == K_HINGE_GRAD_G:  # losses.gradient_scale: float(g) (/ count), in double
+        scale = (<double*>op.p[3])[0] if op.f64 else <double>(<float*>op.p[3])[0]
+        if op.n[1]:
+            scale = scale / <double>op.n[0]
+        hinge_grad(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], NULL, <real>(-scale),
+                   op.n[0])
+    elif k == K_SGD:
+        sgd_update(<real*>op.p[0], <real*>op.p[1], <real*>op.p[2], <real*>op.p[3], op.n[0],
+                   <int>op.n[1])
 
 
 # ---------------------------------------------------------------- building the ops
 
 cdef inline char* ptr(object a):
     return <char*>cnp.PyArray_DATA(<cnp.ndarray>a) if a is not None else NULL
+
+
+cdef inline bint is64(object a):
+    """a is a float64 array (a type-number test: comparing dtypes converts np.float64 anew)."""
+    return cnp.PyArray_Check(a) and cnp.PyArray_TYPE(<cnp.ndarray>a) == cnp.NPY_DOUBLE
 
 
 cdef inline bint contiguous(object a):
@@ -397,6 +461,31 @@ cdef object loop_of(object ufunc, int typenum, int nargs):
     raise TypeError(f"capture: numpy's {ufunc.__name__} has no loop for type {typenum}")
 
 
+cdef enum:
+    FIELD_OTHER = 0
+    FIELD_DATA = 1
+    FIELD_REQUIRES_GRAD = 2
+
+
+cdef list group_guards(list guards):
+    """[(obj, obj is a weak reference, attr, FIELD_*, ((index, expected), ...))]: the guards of
+    one (obj, attr) together, in the order each pair first appears, so that a replay reads each
+    attribute (and dereferences each weakly held object) once."""
+    cdef dict groups = {}
+    for obj, attr, index, expected in guards:
+        key = (id(obj), attr)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = (obj, attr, [])
+        (<list>group[2]).append((index, expected))
+    out = []
+    for obj, attr, entries in groups.values():
+        field = (FIELD_DATA if attr == "data" else FIELD_REQUIRES_GRAD if attr == "requires_grad"
+                 else FIELD_OTHER)
+        out.append((obj, type(obj) is ReferenceType, attr, field, tuple(entries)))
+    return out
+
+
 cdef class Tape:
     """A captured step compiled for replay (see the module docstring and fastgrad.capture)."""
 
@@ -405,7 +494,8 @@ cdef class Tape:
     cdef list keep             # every array the ops point into
     cdef list inputs
     cdef list param_info
-    cdef list guards
+    cdef list guards           # (obj, attr, index, expected), as given (for the twin's order)
+    cdef list guard_groups     # the guards grouped by (obj, attr): one read of each (see check)
     cdef cnp.ndarray slots64, slots32
     cdef object loss
     cdef object error
@@ -427,6 +517,7 @@ cdef class Tape:
         self.inputs = list(inputs)
         self.param_info = [tuple(p) for p in params]
         self.guards = [tuple(g) for g in guards]
+        self.guard_groups = group_guards(self.guards)
         self.loss = loss
         self.slots64 = np.array(scalars, dtype=np.float64)
         self.slots32 = self.slots64.astype(np.float32)
@@ -452,22 +543,26 @@ cdef class Tape:
     cdef dict __dict__
 
     # -------------------------------------------------------- ops as tuples
-    def op(self, kind, f64, arrays=(), sizes=(), s=0.0, loop=None, dims=(), steps=()):
+    cdef int op(self, int kind, bint f64, object arrays=(), object sizes=(), double s=0.0,
+                object loop=None, object dims=(), object steps=()) except -1:
         self.pending.append((kind, f64, tuple(arrays), tuple(sizes), s, loop, tuple(dims),
                              tuple(steps)))
-        self.keep.extend(a for a in arrays if isinstance(a, np.ndarray))
+        for a in arrays:
+            if cnp.PyArray_Check(a):
+                self.keep.append(a)
 
-    def loop(self, ufunc, arrays, n, steps=None, dims=None):
+    cdef int loop(self, object ufunc, object arrays, Py_ssize_t n, object steps=None,
+                  object dims=None) except -1:
         """numpy's inner loop of ``ufunc`` over arrays (slots as (array, 0-stride))."""
         typenum = arrays[-1].dtype.num
         index = loop_of(ufunc, typenum, len(arrays))[0]
         if dims is None:
             dims = (n,)
-            steps = tuple(0 if getattr(a, "_slot", False) else a.itemsize for a in arrays)
-        self.op(K_LOOP, arrays[-1].dtype == np.float64, arrays, (), 0.0, (ufunc, index),
+            steps = tuple([0 if type(a) is _SlotView else a.itemsize for a in arrays])
+        self.op(K_LOOP, is64(arrays[-1]), arrays, (), 0.0, (ufunc, index),
                 dims, steps)
 
-    def matmul(self, A, B, C):
+    cdef int matmul(self, object A, object B, object C) except -1:
         """C = A @ B by numpy's matmul loop (2-D, strides as numpy passes them)."""
         dims = (1, A.shape[0], A.shape[1], B.shape[1])
         steps = (0, 0, 0) + A.strides + B.strides + C.strides
@@ -484,12 +579,12 @@ cdef class Tape:
                   C.strides[0]) + A.strides[-2:] + B.strides[-2:] + C.strides[-2:])
         self.loop(np.matmul, (A, B, C), 0, steps, dims)
 
-    def product(self, A, ta, B, tb, C):
+    cdef int product(self, object A, bint ta, object B, bint tb, object C) except -1:
         """C = op(A)·op(B) as blas.product_into(A, ta, B, tb, C) computes it: its BLAS call
         (planned in pack()), or numpy's matmul where BLAS is not loaded."""
         cdef Plan plan
         if plan_product(A, ta, B, tb, C, &plan):
-            self.op(K_BLAS, C.dtype == np.float64, (A, B, C), (bool(ta), bool(tb)))
+            self.op(K_BLAS, is64(C), (A, B, C), (bool(ta), bool(tb)))
         elif not self.by_blas:
             self.matmul(A.T if ta else A, B.T if tb else B, C)
         else:
@@ -511,7 +606,7 @@ cdef class Tape:
     def add_dense_fwd(self, X, W, B, act, Y):
         m, k = X.shape
         n = W.shape[1]
-        f64 = Y.dtype == np.float64
+        f64 = is64(Y)
         if m * k * n <= self.opts["loop_max"] and contiguous(X) and contiguous(W):
             self.op(K_GEMM_NN, f64, (Y, X, W), (m, k, n))
         else:
@@ -521,7 +616,7 @@ cdef class Tape:
     def add_dense_bwd(self, X, W, Y, G, act, GZ, GX, GW, GB):
         m, k = X.shape
         n = W.shape[1]
-        f64 = Y.dtype == np.float64
+        f64 = is64(Y)
         loops = m * k * n <= self.opts["loop_max"] and contiguous(X) and contiguous(W)
         if GZ is None:
             GZ = G
@@ -543,41 +638,58 @@ cdef class Tape:
         if n == 0:
             return
         M = np.empty(n, Z.dtype)
-        self.op(K_CE_ROWS, Z.dtype == np.float64, (P, L, M, Z, labels, T), (n, c))
+        self.op(K_CE_ROWS, is64(Z), (P, L, M, Z, labels, T), (n, c))
 
     def add_ce_bwd(self, P, labels, T, scale, GZ):
         n, c = P.shape
-        self.op(K_CE_GRAD, P.dtype == np.float64, (GZ, P, labels, T), (n, c), float(scale))
+        self.op(K_CE_GRAD, is64(P), (GZ, P, labels, T), (n, c), float(scale))
 
     def add_mse_fwd(self, P, T, D, L):
-        self.op(K_MSE_LOSSES, P.dtype == np.float64, (D, L, P, T), (P.size,))
+        self.op(K_MSE_LOSSES, is64(P), (D, L, P, T), (P.size,))
 
     def add_mse_bwd(self, D, scale, GP):
         # mse_backward: s = 2·scale in double, then the kernel's precision
-        self.op(K_MSE_GRAD, D.dtype == np.float64, (GP, D), (D.size,), 2 * float(scale))
+        self.op(K_MSE_GRAD, is64(D), (GP, D), (D.size,), 2 * float(scale))
 
     def add_hinge_fwd(self, S, T, M, L):
-        self.op(K_HINGE_LOSSES, S.dtype == np.float64, (M, L, S, T), (S.size,))
+        self.op(K_HINGE_LOSSES, is64(S), (M, L, S, T), (S.size,))
 
     def add_hinge_bwd(self, T, M, scale, GS):
         # hinge_backward: s = -scale in double, then the kernel's precision
-        self.op(K_HINGE_GRAD, M.dtype == np.float64, (GS, T, M), (M.size,), -float(scale))
+        self.op(K_HINGE_GRAD, is64(M), (GS, T, M), (M.size,), -float(scale))
+
+    def add_hinge_bwd_g(self, T, M, G, mean, GS):
+        if G.size != 1 or G.dtype != M.dtype:
+            raise self.error(f"capture: a hinge loss whose gradient is {G.dtype} {G.shape} is "
+                             f"not captured")
+        self.op(K_HINGE_GRAD_G, is64(M), (GS, T, M, G), (M.size, bool(mean)))
 
     def add_reduce(self, L, out, mean):
         if L.size > PAIRWISE_EXACT:
             raise self.error(f"capture: a loss over {L.size} elements (more than "
                              f"{PAIRWISE_EXACT}) is not captured: numpy sums it in blocks")
-        self.op(K_REDUCE, L.dtype == np.float64, (out, L), (L.size, bool(mean)))
+        self.op(K_REDUCE, is64(L), (out, L), (L.size, bool(mean)))
 
     def add_finite(self, arr, index):
-        self.op(K_FINITE, arr.dtype == np.float64, (arr,), (arr.size, index))
+        self.op(K_FINITE, is64(arr), (arr,), (arr.size, index))
 
     def add_add_into(self, dst, src):
-        self.op(K_ADD_INTO, dst.dtype == np.float64, (dst, src), (dst.size,))
+        self.op(K_ADD_INTO, is64(dst), (dst, src), (dst.size,))
+
+    def add_sgd(self, data, grad, buf, base, flags):
+        """optim.SGD.update of one parameter (flags: SGD_* above; slots base..base+3)."""
+        slots = self.slots64 if is64(data) else self.slots32
+        for a in (data, grad, buf):
+            if a is not None and (a.shape != data.shape or a.dtype != data.dtype
+                                  or not contiguous(a)):
+                raise self.error("capture: an optimizer operand is not a contiguous array of "
+                                 "its parameter's shape")
+        self.op(K_SGD, is64(data), (data, grad, buf, slots[base:base + 4]),
+                (data.size, int(flags)))
 
     def add_ufunc(self, ufunc, operands, out):
         arrays = []
-        slots = self.slots64 if out.dtype == np.float64 else self.slots32
+        slots = self.slots64 if is64(out) else self.slots32
         for a in operands:
             if isinstance(a, np.ndarray):
                 arrays.append(a)
@@ -602,19 +714,21 @@ cdef class Tape:
             if x.ndim == 2 and x.shape[1] == 1:
                 return 1, 0  # a column repeated over out's columns
             return 0, 1  # a row repeated over out's rows
-        self.op(K_BINARY, out.dtype == np.float64, (out, a, b),
+        self.op(K_BINARY, is64(out), (out, a, b),
                 (m, n, FUNCTIONS[name]) + strides(a) + strides(b))
 
     def add_scalar(self, name, x, c, out):
-        self.op(K_SCALAR, out.dtype == np.float64, (out, x), (out.size, FUNCTIONS[name]),
+        self.op(K_SCALAR, is64(out), (out, x), (out.size, FUNCTIONS[name]),
                 float(c))
 
     def add_unary(self, name, x, out):
         # neg and relu: typed loops (exact, as numpy's); the others: the vectorised kernels
-        self.op(K_UNARY, out.dtype == np.float64, (out, x), (out.size, FUNCTIONS[name]))
+        self.op(K_UNARY, is64(out), (out, x), (out.size, FUNCTIONS[name]))
 
-    def small_gemm(self, C, A, a_row, a_col, B, b_row, b_col, m, k, n):
-        self.op(K_SMALL_GEMM, C.dtype == np.float64, (C, A, B),
+    cdef int small_gemm(self, object C, object A, Py_ssize_t a_row, Py_ssize_t a_col, object B,
+                        Py_ssize_t b_row, Py_ssize_t b_col, Py_ssize_t m, Py_ssize_t k,
+                        Py_ssize_t n) except -1:
+        self.op(K_SMALL_GEMM, is64(C), (C, A, B),
                 (a_row, a_col, b_row, b_col, m, k, n))
 
     def add_matmul(self, A, B, out):
@@ -641,31 +755,31 @@ cdef class Tape:
             self.product(A, True, G, False, GB)
 
     def add_unary_grad(self, name, g, y, out):
-        self.op(K_UNARY_GRAD, out.dtype == np.float64, (out, g, y), (out.size, FUNCTIONS[name]))
+        self.op(K_UNARY_GRAD, is64(out), (out, g, y), (out.size, FUNCTIONS[name]))
 
-    def sum_all(self, out, x, mean):
+    cdef int sum_all(self, object out, object x, bint mean) except -1:
         if not 0 < x.size <= PAIRWISE_EXACT:
             raise self.error(f"capture: a sum over {x.size} elements is not captured (numpy "
                              f"sums more than {PAIRWISE_EXACT} in blocks)")
-        self.op(K_SUM_ALL, out.dtype == np.float64, (out, x), (x.size, bool(mean)))
+        self.op(K_SUM_ALL, is64(out), (out, x), (x.size, bool(mean)))
 
     def add_reduce_all(self, kind, x, out):
         self.sum_all(out, x, kind == "mean")
 
     def add_fill(self, out, g, mean):
-        self.op(K_FILL, out.dtype == np.float64, (out, g), (out.size, bool(mean)))
+        self.op(K_FILL, is64(out), (out, g), (out.size, bool(mean)))
 
     def add_reduce_to(self, out, full):
         if out.size == 1:
             self.sum_all(out, full, False)
         elif out.ndim == 2 and out.shape[1] == 1 and full.ndim == 2:  # a column: row sums
-            self.op(K_ROW_SUMS, out.dtype == np.float64, (out, full),
+            self.op(K_ROW_SUMS, is64(out), (out, full),
                     self.rows_of(full, 1, "a column's gradient"))
         else:
-            self.op(K_SUM_LEADING, out.dtype == np.float64, (out, full),
+            self.op(K_SUM_LEADING, is64(out), (out, full),
                     (full.size // out.size, out.size))
 
-    def rows_of(self, x, axis, what):
+    cdef tuple rows_of(self, object x, Py_ssize_t axis, str what):
         """(m, r): x as m rows of r along its last axis, as reduce.pyx's row paths take it;
         else error (eager would run numpy's own loops)."""
         if (axis != x.ndim - 1 or not contiguous(x) or x.dtype not in (np.float32, np.float64)
@@ -676,7 +790,7 @@ cdef class Tape:
         return x.size // x.shape[-1], x.shape[-1]
 
     def add_reduce_axes(self, kind, x, axes, out):
-        f64 = out.dtype == np.float64
+        f64 = is64(out)
         if len(axes) == 1 and axes[0] == x.ndim - 1:
             m, r = self.rows_of(x, axes[0], kind)
             self.op(K_ROW_SUMS, f64, (out, x), (m, r))
@@ -694,7 +808,7 @@ cdef class Tape:
             self.op(K_SCALAR, f64, (out, out), (out.size, F_DIV), float(count))
 
     def add_expand(self, kind, g, axes, out):
-        f64 = out.dtype == np.float64
+        f64 = is64(out)
         if len(axes) == 1 and axes[0] == out.ndim - 1:
             m, r = self.rows_of(out, axes[0], kind)
             kind_of = K_FILL_ROWS
@@ -713,34 +827,34 @@ cdef class Tape:
 
     def add_softmax(self, x, axis, out):
         m, r = self.rows_of(x, axis, "softmax")
-        self.op(K_SOFTMAX, out.dtype == np.float64, (out, x, np.empty(m, x.dtype)), (m, r))
+        self.op(K_SOFTMAX, is64(out), (out, x, np.empty(m, x.dtype)), (m, r))
 
     def add_log_softmax(self, x, axis, out):
         m, r = self.rows_of(x, axis, "log_softmax")
-        self.op(K_LOG_SOFTMAX, out.dtype == np.float64,
+        self.op(K_LOG_SOFTMAX, is64(out),
                 (out, x, np.empty(m, x.dtype), np.empty_like(x), np.empty(m, x.dtype)), (m, r))
 
     def add_softmax_vjp(self, g, y, axis, out):
         m, r = self.rows_of(y, axis, "softmax's gradient")
-        self.op(K_SOFTMAX_BWD, out.dtype == np.float64, (out, g, y, np.empty(r, y.dtype)),
+        self.op(K_SOFTMAX_BWD, is64(out), (out, g, y, np.empty(r, y.dtype)),
                 (m, r))
 
     def add_log_softmax_vjp(self, g, y, axis, out):
         m, r = self.rows_of(y, axis, "log_softmax's gradient")
-        self.op(K_LOG_SOFTMAX_BWD, out.dtype == np.float64, (out, g, y), (m, r))
+        self.op(K_LOG_SOFTMAX_BWD, is64(out), (out, g, y), (m, r))
 
     def add_bce_fwd(self, Z, T, E, L):
-        self.op(K_BCE_LOSSES, Z.dtype == np.float64, (L, Z, T, E), (Z.size,))
+        self.op(K_BCE_LOSSES, is64(Z), (L, Z, T, E), (Z.size,))
 
     def add_bce_bwd(self, Z, T, E, scale, GZ):
-        self.op(K_BCE_GRAD, Z.dtype == np.float64, (GZ, Z, T, E), (Z.size,), float(scale))
+        self.op(K_BCE_GRAD, is64(Z), (GZ, Z, T, E), (Z.size,), float(scale))
 
     def add_cast(self, src, out):
         if src.dtype.num not in (cnp.NPY_INT64, cnp.NPY_INT32, cnp.NPY_DOUBLE, cnp.NPY_FLOAT) \
                 or src.dtype.byteorder not in "=|" or not contiguous(src):
             raise self.error(f"capture: a target of dtype {src.dtype} is not captured "
                              f"(int32, int64, float32 or float64 are)")
-        self.op(K_CAST, out.dtype == np.float64, (out, src), (out.size, src.dtype.num))
+        self.op(K_CAST, is64(out), (out, src), (out.size, src.dtype.num))
 
     def add_call(self, fn):
         # a Python call between two nogil runs of the ops (a distributed step's allreduce)
@@ -748,7 +862,7 @@ cdef class Tape:
         self.calls.append(fn)
 
     def add_copy(self, out, src):
-        self.op(K_COPY, out.dtype == np.float64, (out, src), (out.nbytes,))
+        self.op(K_COPY, is64(out), (out, src), (out.nbytes,))
 
     # -------------------------------------------------------- packing
     def pack(self):
@@ -822,25 +936,8 @@ cdef class Tape:
                                f"as {(<object>buf).dtype} {(<object>buf).shape}")
                 e.signature = True
                 raise e
-        for g in self.guards:
-            obj, attr, index, expected = <tuple>g
-            if type(obj) is ReferenceType:
-                obj = obj()
-                if obj is None:
-                    raise self.error(self.gone)
-            if type(expected) is ReferenceType:
-                expected = expected()
-                if expected is None:
-                    raise self.error(self.gone)
-            value = getattr(obj, attr) if attr is not None else obj
-            if index == -2:
-                ok = len(value) == expected
-            elif index >= 0:
-                ok = value[index] is expected
-            else:
-                ok = value is expected
-            if not ok:
-                raise self.error(_guard_message(obj, attr, index, expected, value))
+        for group in self.guard_groups:
+            self.check_group(<tuple>group)
         for i in range(len(params)):
             p = params[i]
             if not (<tuple>self.param_info[i])[2] and (<Node>p).grad is not None:
@@ -849,6 +946,44 @@ cdef class Tape:
                     f"before the step, which the captured step does not clear (eager backward "
                     f"would add into it); call zero_grad() first")
         return params
+
+    cdef int check_group(self, tuple group) except -1:
+        """One (obj, attr) group of guards: the attribute read once (a Node's data and
+        requires_grad straight from the struct), then each (index, expected) compared."""
+        cdef Py_ssize_t index, n
+        cdef int field = group[3]
+        obj = group[0]
+        if group[1]:
+            obj = obj()
+            if obj is None:
+                raise self.error(self.gone)
+        attr = group[2]
+        if field == FIELD_DATA and isinstance(obj, Node):
+            value = (<Node>obj).data
+        elif field == FIELD_REQUIRES_GRAD and isinstance(obj, Node):
+            value = True if (<Node>obj).requires_grad else False
+        else:
+            value = getattr(obj, attr) if attr is not None else obj
+        for entry in <tuple>group[4]:
+            index = (<tuple>entry)[0]
+            expected = (<tuple>entry)[1]
+            if type(expected) is ReferenceType:
+                expected = expected()
+                if expected is None:
+                    raise self.error(self.gone)
+            if index == -2:
+                ok = len(value) == expected
+            elif index >= 0:
+                if type(value) is list:
+                    n = PyList_GET_SIZE(value)
+                    ok = index < n and <object>PyList_GET_ITEM(value, index) is expected
+                else:
+                    ok = value[index] is expected
+            else:
+                ok = value is expected
+            if not ok:
+                raise self.error(_guard_message(obj, attr, index, expected, value))
+        return 0
 
     def replay(self, tuple args, slots):
         """Check the guards, copy the inputs in, run the ops without the GIL; the loss."""
@@ -940,7 +1075,8 @@ KIND_NAMES = ["labels_i64", "labels_i32", "gemm_nn", "gemm_tn", "gemm_nt", "blas
               "mse_grad", "reduce", "finite", "add_into", "binary", "scalar", "unary",
               "unary_grad", "copy", "fill", "sum_leading", "sum_all", "small_gemm",
               "hinge_losses", "hinge_grad", "call", "row_sums", "tile", "fill_rows", "softmax",
-              "log_softmax", "softmax_bwd", "log_softmax_bwd", "bce_losses", "bce_grad", "cast"]
+              "log_softmax", "softmax_bwd", "log_softmax_bwd", "bce_losses", "bce_grad", "cast",
+              "sgd", "hinge_grad_g"]
 
 
 class _SlotView:

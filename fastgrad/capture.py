@@ -81,6 +81,7 @@ from ._py.opcodes import (
     OP_TANH,
 )
 from ._recording import CaptureError
+from ._shared.tape import SGD_DAMPENING, SGD_DECAY, SGD_MOMENTUM, SGD_NESTEROV
 
 __all__ = ["CaptureError", "Captured", "capture", "capture_value_and_grad"]
 
@@ -542,7 +543,8 @@ class _Recorder:
         self.reduction(node, L, reduction)
 
     def hinge_forward(self, node, is_root):
-        self.loss_is_root(node, is_root)
+        # (the one fused loss a tape also takes inside a larger loss, e.g. hinge + an L2 term:
+        # its backward reads the gradient it gets at replay)
         T, M, reduction = node._ctx
         S = self.contiguous(node._prev[0].data, "hinge_loss's scores")
         self.target_source(T, "hinge_loss's target")
@@ -589,11 +591,15 @@ class _Recorder:
             self.program.append(add)
 
     def hinge_backward(self, node, contributions):
-        T, M, _ = node._ctx
+        T, M, reduction = node._ctx
         GS, add = self.grad_buffer(node._prev[0], contributions, M.shape)
         if GS is None:
             return
-        self.program.append(("hinge_bwd", T, M, self.scale(node, M.size), GS))
+        G = contributions[id(node)]
+        if G is None:  # the root: the seed, 1, folded into a constant scale
+            self.program.append(("hinge_bwd", T, M, self.scale(node, M.size), GS))
+        else:  # inside a larger loss: the scale from the gradient G it gets
+            self.program.append(("hinge_bwd_g", T, M, G, reduction == "mean", GS))
         if add is not None:
             self.program.append(add)
 
@@ -725,33 +731,15 @@ def _slot_values(opt, steps):
 
 
 def _sgd_program(rec, opt, grads, base):
-    """optim.SGD.update, operation by operation."""
-    lr, wd, mom, undamped = (Slot(base + k) for k in range(4))
+    """optim.SGD.update as one instruction per parameter (a one-pass kernel with update's
+    roundings, element by element; the slots base..base+3 are lr, wd, momentum, 1 -
+    dampening)."""
+    flags = ((SGD_DECAY if opt.weight_decay else 0) | (SGD_MOMENTUM if opt.momentum else 0)
+             | (SGD_DAMPENING if opt.momentum and opt.dampening else 0)
+             | (SGD_NESTEROV if opt.momentum and opt.nesterov else 0))
     for i, p in enumerate(opt.params):
-        data, grad = p.data, grads[i]
-        tmp = rec.state(opt, "scratch", i)
-        s1, s2 = rec.new(data.shape, data.dtype), rec.new(data.shape, data.dtype)
-        d = grad
-        if opt.weight_decay:
-            rec.ufunc(np.multiply, (wd, data), s1)
-            rec.ufunc(np.add, (grad, s1), s2)
-            d = s2
-        if opt.momentum:
-            buf = rec.state(opt, "buffers", i)
-            rec.ufunc(np.multiply, (buf, mom), buf)
-            if opt.dampening:
-                rec.ufunc(np.multiply, (undamped, d), s1)
-                rec.ufunc(np.add, (buf, s1), buf)
-            else:
-                rec.ufunc(np.add, (buf, d), buf)
-            if opt.nesterov:
-                rec.ufunc(np.multiply, (mom, buf), s1)
-                rec.ufunc(np.add, (d, s1), s2)
-                d = s2
-            else:
-                d = buf
-        rec.ufunc(np.multiply, (d, lr), tmp)
-        rec.ufunc(np.subtract, (data, tmp), data)
+        buf = rec.state(opt, "buffers", i) if opt.momentum else None
+        rec.program.append(("sgd", p.data, grads[i], buf, base, flags))
 
 
 def _adam_program(rec, opt, grads, base):
@@ -795,9 +783,10 @@ def updates_taped(opt):
     return type(opt) in _UPDATES
 
 
-def _commit(opt, values):
-    """After a replay: the optimizer's Python state as its eager step() leaves it."""
-    opt.lr = values[0]
+def _commit(opt, values, base):
+    """After a replay: the optimizer's Python state as its eager step() leaves it (its slot
+    values start at values[base])."""
+    opt.lr = values[base]
     if not isinstance(opt, optim.SGD):
         opt.t = [opt.t[0] + 1] * len(opt.t)
     opt.steps += 1
@@ -850,6 +839,8 @@ class _Tape:
 
     def __init__(self, bk, rec, signature):
         self.signature = signature
+        # engine.is_grad_enabled without its lookups (the active backend is bound at import)
+        self.grad_enabled = _backend.active.node.is_grad_enabled
         self.optimizers = [(weakref.ref(opt), base, structure)
                            for opt, base, structure in rec.optimizers]
         self.after = rec.after              # Python calls after each replay
@@ -1015,25 +1006,30 @@ class Captured:
         return self._eager(args)
 
     def _replay(self, tape, args):
-        if not engine.is_grad_enabled():
+        if not tape.grad_enabled():
             raise CaptureError(f"capture({self.__name__}): grad mode is off (inside no_grad()) "
                                f"but the step was captured with it on")
         values = []
-        optimizers = tape.live_optimizers()
-        for opt, base, structure in optimizers:
+        optimizers = []
+        for ref, base, structure in tape.optimizers:
+            opt = ref()
+            if opt is None:
+                raise CaptureError(_GONE)
             if _structure(opt) != structure:
                 raise CaptureError(f"capture: {type(opt).__name__}'s hyper-parameters changed "
                                    f"what its update does ({structure} -> {_structure(opt)}); "
                                    f"capture a new step")
             values += _slot_values(opt, opt.steps)
+            optimizers.append((opt, base))
         if self.verify and (self.replays + 1) % self.verify == 0:
             loss = self._verified(tape, args, values)
         else:
             loss = tape.compiled.replay(args, values)
-            for opt, base, _ in optimizers:
-                _commit(opt, values[base:])
-            for after in tape.after:
-                after()
+            for opt, base in optimizers:
+                _commit(opt, values, base)
+            if tape.after:
+                for after in tape.after:
+                    after()
         self.replays += 1  # (a replay refused by its guards is not counted)
         return loss
 
@@ -1042,7 +1038,7 @@ class Captured:
         before = _snapshot(tape)
         loss = tape.compiled.replay(args, values)
         for opt, base, _ in tape.live_optimizers():
-            _commit(opt, values[base:])
+            _commit(opt, values, base)
         replayed = _snapshot(tape)
         _restore(tape, before)
         eager_loss = self._eager(args)

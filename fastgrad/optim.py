@@ -268,4 +268,4 @@ class AdamW(Adam):
         super().__init__(params, lr, betas, eps, weight_decay, schedule)
 
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW"]
+__all__ = ["SGD", "Adam", "AdamW", "Optimizer"]

@@ -377,4 +377,4 @@ def evaluate(model, X, y, loss=None, batch_size=None, metrics=None):
     return scores
 
 
-__all__ = ["fit", "predict", "evaluate"]
+__all__ = ["evaluate", "fit", "predict"]

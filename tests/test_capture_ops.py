@@ -189,3 +189,37 @@ def test_stacked_matmul_replays_bit_for_bit(backend, dtype, shared):
     eager, replayed = train(False), train(True)
     assert replayed[2].replays == 10
     assert eager[0] == replayed[0] and eager[1] == replayed[1]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_hinge_inside_a_larger_loss_replays_bit_for_bit(backend, dtype, reduction):
+    """W1's step: the fused hinge loss plus an L2 term (the hinge node is not the root, so its
+    backward reads the gradient it gets), SGD with a schedule."""
+    import fastgrad.nn.functional as F
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((40, 2)).astype(dtype)
+    y = np.where(rng.standard_normal((40, 1)) > 0, 1.0, -1.0).astype(dtype)
+
+    def run(captured):
+        model = nn.mlp([2, 16, 16, 1], activation="relu", dtype=dtype, seed=0, backend=backend)
+        params = model.parameters()
+        opt = optim.SGD(params, 0.5, schedule=lambda k: 1.0 - 0.9 * (k % 100) / 100)
+
+        def step(x, y):
+            reg = 1e-4 * sum((p * p).sum() for p in params)
+            loss = F.hinge_loss(model(x), y, reduction=reduction) * 0.5 + reg
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+        if captured:
+            step = capture(step)
+        losses = [float(step(x, y)) for _ in range(100)]
+        return losses, [p.data.copy() for p in params], step
+    eager_losses, eager_params, _ = run(False)
+    losses, params, step = run(True)
+    assert step.replays == 98
+    assert losses == eager_losses
+    for a, b in zip(params, eager_params):
+        assert a.tobytes() == b.tobytes()

@@ -7,7 +7,9 @@ step; each names a kernel and the arrays it reads and writes:
 - ``("dense_fwd", X, W, B, act, Y)`` / ``("dense_bwd", X, W, Y, G, act, GZ, GX, GW, GB)``
 - ``("ce_fwd", Z, labels, T, P, L)`` / ``("ce_bwd", P, labels, T, scale, GZ)``
 - ``("mse_fwd", P, T, D, L)`` / ``("mse_bwd", D, scale, GP)``
-- ``("hinge_fwd", S, T, M, L)`` / ``("hinge_bwd", T, M, scale, GS)``
+- ``("hinge_fwd", S, T, M, L)`` / ``("hinge_bwd", T, M, scale, GS)``; ``("hinge_bwd_g", T, M,
+  G, mean, GS)`` when the hinge loss is part of a larger loss: its scale from the 0-d gradient G
+  it gets (G, or G / M.size for a mean, as the eager VJP's gradient_scale)
 - ``("reduce", L, out, mean)``: out = Σ L (/ L.size when mean), as reduce_losses does it
 - ``("finite", x, k)``: stop (FloatingPointError, nothing updated) if x holds a NaN/Inf: the
   loss (k = -1), or parameter k's gradient before the update (eager backward checks both)
@@ -35,6 +37,9 @@ step; each names a kernel and the arrays it reads and writes:
   allreduce: fastgrad.distributed.DistributedOptimizer.sum_and_divide)
 - ``("bmatmul", A, B, out)``: out = A @ B for a stack (s, m, k) @ (k, n) or (s, k, n) (views
   with any strides, as numpy's matmul takes them)
+- ``("sgd", data, grad, buf, base, flags)``: optim.SGD.update of one parameter in place
+  (buf its momentum buffer or None; the slots base..base+3 hold lr, weight decay, momentum
+  and 1 - dampening; flags: fastgrad._shared.tape's SGD_*)
 - ``("ufunc", ufunc, operands, out)``: out = ufunc(*operands), an operand being an array or
   an int subclass naming a scalar slot (an optimizer's update, operation by operation)
 
@@ -45,7 +50,15 @@ import weakref
 
 import numpy as np
 
-from fastgrad._shared.tape import _guard_message, _not_finite_message
+from fastgrad._shared.losses import gradient_scale
+from fastgrad._shared.tape import (
+    SGD_DAMPENING,
+    SGD_DECAY,
+    SGD_MOMENTUM,
+    SGD_NESTEROV,
+    _guard_message,
+    _not_finite_message,
+)
 
 from . import dense, losses
 from .elementwise import sigmoid_values
@@ -59,6 +72,20 @@ _UNARY = {"neg": np.negative, "exp": np.exp, "log": np.log, "tanh": np.tanh}
 def _ufunc(ins, slots):
     _, ufunc, operands, out = ins
     ufunc(*[slots[k] if type(k) is not np.ndarray else k for k in operands], out=out)
+
+
+def _sgd(ins, slots):
+    """optim.SGD.update's numpy operations, in its order."""
+    _, data, grad, buf, base, flags = ins
+    lr, wd, momentum, undamped = slots[base:base + 4]
+    d = grad
+    if flags & SGD_DECAY:
+        d = grad + wd * data
+    if flags & SGD_MOMENTUM:
+        buf *= momentum
+        buf += undamped * d if flags & SGD_DAMPENING else d
+        d = d + momentum * buf if flags & SGD_NESTEROV else buf
+    np.subtract(data, np.multiply(d, lr), out=data)
 
 
 def _labels(ins):
@@ -180,6 +207,8 @@ _RUN = {
     "mse_bwd": lambda ins: losses.mse_backward(*ins[1:]),
     "hinge_fwd": lambda ins: losses.hinge_forward(*ins[1:]),
     "hinge_bwd": lambda ins: losses.hinge_backward(*ins[1:]),
+    "hinge_bwd_g": lambda ins: losses.hinge_backward(
+        ins[1], ins[2], gradient_scale(ins[3], "mean" if ins[4] else "sum", ins[2].size), ins[5]),
     "reduce": _reduce,
     "finite": _finite,
     "add_into": lambda ins: np.add(ins[1], ins[2], out=ins[1]),
@@ -226,7 +255,7 @@ class Tape:
         self.gone = gone
         self.slots = [float(v) for v in scalars]
         self.arena_bytes = _nbytes(self.arena + self.inputs + [loss] + [
-            a for ins in self.program if ins[0] != "ufunc" for a in ins[1:]])
+            a for ins in self.program if ins[0] not in ("ufunc", "sgd") for a in ins[1:]])
 
     @property
     def params(self):
@@ -294,6 +323,8 @@ class Tape:
             for ins in self.program:
                 if ins[0] == "ufunc":
                     _ufunc(ins, slots)
+                elif ins[0] == "sgd":
+                    _sgd(ins, slots)
                 else:
                     _RUN[ins[0]](ins)
         except (_NotFinite, ValueError) as e:

@@ -1,4 +1,13 @@
-"""A captured step's guard messages, shared by fastgrad._cy.tape and its twin fastgrad._py.tape."""
+"""A captured step's guard messages and instruction flags, shared by fastgrad._cy.tape, its
+twin fastgrad._py.tape and fastgrad.capture."""
+
+# the flags of an ("sgd", ...) instruction: which terms of optim.SGD.update it has
+# (csrc/tape.pyx repeats them in an enum)
+SGD_DECAY = 1
+SGD_MOMENTUM = 2
+SGD_DAMPENING = 4
+SGD_NESTEROV = 8
+
 
 def _guard_message(obj, attr, index, expected, value):
     what = type(obj).__name__ + (f".{attr}" if attr else "")
