@@ -428,6 +428,10 @@ def test_deprecated_primitive_methods():
 # ---------------------------------------------------------------- test_util
 
 def test_check_grads_catches_wrong_rules_with_autograd_messages():
+    # check_grads draws its directions from numpy's global generator (as autograd's does); a 0.1%
+    # error along a direction near zero can fall under the tolerance, so fix the draws
+    onp.random.seed(0)
+
     @primitive
     def foo(x):
         return x * 2.0
