@@ -24,7 +24,7 @@ breaks this fails there.
 cimport cython
 cimport numpy as cnp
 from libc.math cimport isfinite
-from libc.stdlib cimport free, malloc
+from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy, memset
 from libc.stdint cimport int32_t, int64_t
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
@@ -501,12 +501,16 @@ cdef class Tape:
     cdef object error
     cdef bint by_blas          # products went to BLAS when recorded (else numpy's matmul)
     cdef list calls            # K_CALL's Python callables, by index
-    cdef readonly Py_ssize_t arena_bytes
+    cdef Py_ssize_t arena_total  # the arena's bytes (-1: not summed yet)
     cdef object gone           # the message when a weakly held object was collected
+    cdef Py_ssize_t capacity   # ops allocated (the builder grows the array as it goes)
+    cdef Py_ssize_t loop_max, matmul_loop_max  # the eager kernels' crossovers, at recording
 
     def __cinit__(self):
         self.ops = NULL
         self.n_ops = 0
+        self.capacity = 0
+        self.arena_total = -1
 
     def __dealloc__(self):
         free(self.ops)
@@ -525,34 +529,74 @@ cdef class Tape:
         self.calls = []
         # the eager kernels' choices, read once (as the module docstring says)
         self.by_blas = blas_loaded()
-        self.opts = {"loop_max": dense_loop_max(), "matmul_loop_max": matmul_loop_max()}
-        self.pending = []
-        for ins in program:
-            getattr(self, "add_" + ins[0])(*ins[1:])
-        self.pack()
-        del self.pending, self.opts
-        seen = set()
-        total = 0
-        for a in self.keep:
-            if isinstance(a, np.ndarray) and id(a) not in seen and a.base is None:
-                seen.add(id(a))
-                total += a.nbytes
-        self.arena_bytes = total
+        self.loop_max = dense_loop_max()
+        self.matmul_loop_max = matmul_loop_max()
+        self.grow(2 * len(program) + 8)
+        for ins in program:  # each instruction's builder (add_<name>), found in one lookup
+            (<object>BUILDERS[ins[0]])(self, *ins[1:])
 
-    # the builder's temporaries (dropped after __init__)
-    cdef dict __dict__
+    @property
+    def arena_bytes(self):
+        """The bytes of the distinct arrays the ops point into (summed when first asked)."""
+        if self.arena_total < 0:
+            seen = set()
+            total = 0
+            for a in self.keep:
+                if isinstance(a, np.ndarray) and id(a) not in seen and a.base is None:
+                    seen.add(id(a))
+                    total += a.nbytes
+            self.arena_total = total
+        return self.arena_total
 
-    # -------------------------------------------------------- ops as tuples
-    cdef int op(self, int kind, bint f64, object arrays=(), object sizes=(), double s=0.0,
-                object loop=None, object dims=(), object steps=()) except -1:
-        self.pending.append((kind, f64, tuple(arrays), tuple(sizes), s, loop, tuple(dims),
-                             tuple(steps)))
-        for a in arrays:
+    # -------------------------------------------------------- building the ops
+    cdef int grow(self, Py_ssize_t count) except -1:
+        """Room for at least ``count`` ops (new ones zeroed)."""
+        cdef Op* ops
+        if count <= self.capacity:
+            return 0
+        ops = <Op*>realloc(self.ops, count * sizeof(Op))
+        if ops == NULL:
+            raise MemoryError()
+        memset(ops + self.capacity, 0, (count - self.capacity) * sizeof(Op))
+        self.ops = ops
+        self.capacity = count
+        return 0
+
+    cdef Op* op(self, int kind, bint f64, tuple arrays=(), tuple sizes=(), double s=0.0,
+                object loop=None, tuple dims=(), tuple steps=()) except NULL:
+        """Append an op: its kind, precision, arrays (None: absent; a _SlotView: a scalar
+        slot), sizes, scalar, numpy loop (ufunc, index) with its dims and steps. The pointer
+        is valid until the next op is added."""
+        cdef Py_ssize_t j
+        cdef cnp.ufunc u
+        if self.n_ops == self.capacity:
+            self.grow(2 * self.capacity + 8)
+        cdef Op* o = &self.ops[self.n_ops]
+        o.kind = kind
+        o.f64 = f64
+        for j in range(len(arrays)):
+            a = arrays[j]
             if cnp.PyArray_Check(a):
-                self.keep.append(a)
+                o.p[j] = <char*>cnp.PyArray_DATA(<cnp.ndarray>a)
+                self.keep.append(a)  # the tape keeps every array its ops point into
+            elif a is not None:  # a scalar slot (its array is self.slots64/32)
+                o.p[j] = <char*>cnp.PyArray_DATA(<cnp.ndarray>a.array)
+        for j in range(len(sizes)):
+            o.n[j] = sizes[j]
+        o.s = s
+        for j in range(len(dims)):
+            o.dims[j] = dims[j]
+        for j in range(len(steps)):
+            o.steps[j] = steps[j]
+        if loop is not None:
+            u = <cnp.ufunc>loop[0]
+            o.loop = <loop_fn>u.functions[<Py_ssize_t>loop[1]]
+            o.loop_data = u.data[<Py_ssize_t>loop[1]]
+        self.n_ops += 1
+        return o
 
-    cdef int loop(self, object ufunc, object arrays, Py_ssize_t n, object steps=None,
-                  object dims=None) except -1:
+    cdef int loop(self, object ufunc, tuple arrays, Py_ssize_t n, tuple steps=None,
+                  tuple dims=None) except -1:
         """numpy's inner loop of ``ufunc`` over arrays (slots as (array, 0-stride))."""
         typenum = arrays[-1].dtype.num
         index = loop_of(ufunc, typenum, len(arrays))[0]
@@ -581,10 +625,12 @@ cdef class Tape:
 
     cdef int product(self, object A, bint ta, object B, bint tb, object C) except -1:
         """C = op(A)·op(B) as blas.product_into(A, ta, B, tb, C) computes it: its BLAS call
-        (planned in pack()), or numpy's matmul where BLAS is not loaded."""
+        (planned now), or numpy's matmul where BLAS is not loaded."""
         cdef Plan plan
+        cdef Op* o
         if plan_product(A, ta, B, tb, C, &plan):
-            self.op(K_BLAS, is64(C), (A, B, C), (bool(ta), bool(tb)))
+            o = self.op(K_BLAS, is64(C), (A, B, C), (bool(ta), bool(tb)))
+            o.plan = plan  # (the arrays live in self.keep as long as the tape)
         elif not self.by_blas:
             self.matmul(A.T if ta else A, B.T if tb else B, C)
         else:
@@ -607,7 +653,7 @@ cdef class Tape:
         m, k = X.shape
         n = W.shape[1]
         f64 = is64(Y)
-        if m * k * n <= self.opts["loop_max"] and contiguous(X) and contiguous(W):
+        if m * k * n <= self.loop_max and contiguous(X) and contiguous(W):
             self.op(K_GEMM_NN, f64, (Y, X, W), (m, k, n))
         else:
             self.product(X, False, W, False, Y)
@@ -617,7 +663,7 @@ cdef class Tape:
         m, k = X.shape
         n = W.shape[1]
         f64 = is64(Y)
-        loops = m * k * n <= self.opts["loop_max"] and contiguous(X) and contiguous(W)
+        loops = m * k * n <= self.loop_max and contiguous(X) and contiguous(W)
         if GZ is None:
             GZ = G
         if GZ is not G or GB is not None:
@@ -678,14 +724,24 @@ cdef class Tape:
 
     def add_sgd(self, data, grad, buf, base, flags):
         """optim.SGD.update of one parameter (flags: SGD_* above; slots base..base+3)."""
-        slots = self.slots64 if is64(data) else self.slots32
+        cdef cnp.ndarray slots = self.slots64 if is64(data) else self.slots32
+        cdef Op* o
+        if not 0 <= base <= cnp.PyArray_SIZE(slots) - 4:
+            raise self.error("capture: an optimizer's scalar slots are out of range")
+        if not cnp.PyArray_Check(data):
+            raise self.error("capture: an optimizer's parameter is not an array")
         for a in (data, grad, buf):
-            if a is not None and (a.shape != data.shape or a.dtype != data.dtype
-                                  or not contiguous(a)):
+            if a is not None and not (
+                    cnp.PyArray_Check(a)
+                    and cnp.PyArray_NDIM(<cnp.ndarray>a) == cnp.PyArray_NDIM(<cnp.ndarray>data)
+                    and cnp.PyArray_SAMESHAPE(<cnp.ndarray>a, <cnp.ndarray>data)
+                    and cnp.PyArray_TYPE(<cnp.ndarray>a) == cnp.PyArray_TYPE(<cnp.ndarray>data)
+                    and contiguous(a)):
                 raise self.error("capture: an optimizer operand is not a contiguous array of "
                                  "its parameter's shape")
-        self.op(K_SGD, is64(data), (data, grad, buf, slots[base:base + 4]),
-                (data.size, int(flags)))
+        o = self.op(K_SGD, is64(data), (data, grad, buf), (data.size, int(flags)))
+        # slots base..base+3, in place (self.slots64/32 live as long as the tape)
+        o.p[3] = <char*>cnp.PyArray_DATA(slots) + <Py_ssize_t>base * cnp.PyArray_ITEMSIZE(slots)
 
     def add_ufunc(self, ufunc, operands, out):
         arrays = []
@@ -701,7 +757,7 @@ cdef class Tape:
             if isinstance(a, np.ndarray) and (a.shape != out.shape or not contiguous(a)):
                 raise self.error("capture: an optimizer operand is not a contiguous array of "
                                  "its parameter's shape")
-        self.loop(ufunc, arrays, out.size)
+        self.loop(ufunc, tuple(arrays), out.size)
 
     def add_binary(self, name, a, b, out):
         m, n = out.shape if out.ndim == 2 else (1, out.size)
@@ -734,7 +790,7 @@ cdef class Tape:
     def add_matmul(self, A, B, out):
         m, k = A.shape
         n = B.shape[1]
-        if contiguous(A) and contiguous(B) and m * k * n <= self.opts["matmul_loop_max"]:
+        if contiguous(A) and contiguous(B) and m * k * n <= self.matmul_loop_max:
             self.small_gemm(out, A, k, 1, B, n, 1, m, k, n)
         else:
             self.product(A, False, B, False, out)
@@ -743,7 +799,7 @@ cdef class Tape:
         m, k = A.shape
         n = B.shape[1]
         if (contiguous(A) and contiguous(B) and contiguous(G)
-                and m * k * n <= self.opts["matmul_loop_max"]):
+                and m * k * n <= self.matmul_loop_max):
             if GA is not None:  # ga (m x k) = g (m x n) @ B^T
                 self.small_gemm(GA, G, n, 1, B, 1, n, m, n, k)
             if GB is not None:  # gb (k x n) = A^T (k x m) @ g (m x n)
@@ -863,37 +919,6 @@ cdef class Tape:
 
     def add_copy(self, out, src):
         self.op(K_COPY, is64(out), (out, src), (out.nbytes,))
-
-    # -------------------------------------------------------- packing
-    def pack(self):
-        cdef Py_ssize_t i, j, count = len(self.pending)
-        cdef Op* op
-        cdef cnp.ufunc u
-        self.ops = <Op*>malloc(max(count, 1) * sizeof(Op))
-        if self.ops == NULL:
-            raise MemoryError()
-        memset(self.ops, 0, max(count, 1) * sizeof(Op))
-        self.n_ops = count
-        for i in range(count):
-            kind, f64, arrays, sizes, s, loop, dims, steps = self.pending[i]
-            op = &self.ops[i]
-            op.kind = kind
-            op.f64 = f64
-            for j, a in enumerate(arrays):
-                op.p[j] = ptr(a.array if isinstance(a, _SlotView) else a)
-            for j, v in enumerate(sizes):
-                op.n[j] = v
-            op.s = s
-            for j, v in enumerate(dims):
-                op.dims[j] = v
-            for j, v in enumerate(steps):
-                op.steps[j] = v
-            if kind == K_BLAS:  # the arrays live in self.keep as long as the tape
-                plan_product(arrays[0], sizes[0], arrays[1], sizes[1], arrays[2], &op.plan)
-            if loop is not None:
-                u = <cnp.ufunc>loop[0]
-                op.loop = <loop_fn>u.functions[loop[1]]
-                op.loop_data = u.data[loop[1]]
 
     # -------------------------------------------------------- replay
     @property
@@ -1077,6 +1102,11 @@ KIND_NAMES = ["labels_i64", "labels_i32", "gemm_nn", "gemm_tn", "gemm_nt", "blas
               "hinge_losses", "hinge_grad", "call", "row_sums", "tile", "fill_rows", "softmax",
               "log_softmax", "softmax_bwd", "log_softmax_bwd", "bce_losses", "bce_grad", "cast",
               "sgd", "hinge_grad_g"]
+
+
+# the builder of each instruction (fastgrad/_py/tape.py lists them): Tape.add_<name>
+cdef dict BUILDERS = {name[4:]: getattr(Tape, name) for name in dir(Tape)
+                      if name.startswith("add_")}
 
 
 class _SlotView:
