@@ -531,7 +531,7 @@ cdef class Tape:
         self.by_blas = blas_loaded()
         self.loop_max = dense_loop_max()
         self.matmul_loop_max = matmul_loop_max()
-        self.grow(2 * len(program) + 8)
+        self.grow(len(program) + 16)
         for ins in program:  # each instruction's builder (add_<name>), found in one lookup
             (<object>BUILDERS[ins[0]])(self, *ins[1:])
 
@@ -550,14 +550,13 @@ cdef class Tape:
 
     # -------------------------------------------------------- building the ops
     cdef int grow(self, Py_ssize_t count) except -1:
-        """Room for at least ``count`` ops (new ones zeroed)."""
+        """Room for at least ``count`` ops (op() fills each as it is added)."""
         cdef Op* ops
         if count <= self.capacity:
             return 0
         ops = <Op*>realloc(self.ops, count * sizeof(Op))
         if ops == NULL:
             raise MemoryError()
-        memset(ops + self.capacity, 0, (count - self.capacity) * sizeof(Op))
         self.ops = ops
         self.capacity = count
         return 0
@@ -572,6 +571,12 @@ cdef class Tape:
         if self.n_ops == self.capacity:
             self.grow(2 * self.capacity + 8)
         cdef Op* o = &self.ops[self.n_ops]
+        # the fields every kind may read (absent arrays NULL, unused sizes 0); dims, steps and
+        # plan are read only by the kinds that set them
+        memset(o.p, 0, sizeof(o.p))
+        memset(o.n, 0, sizeof(o.n))
+        o.loop = NULL
+        o.loop_data = NULL
         o.kind = kind
         o.f64 = f64
         for j in range(len(arrays)):

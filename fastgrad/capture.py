@@ -150,6 +150,9 @@ class _Recorder:
 
     def input_of(self, arr, what):
         """``arr`` if it lies in one of the tape's input buffers, else CaptureError."""
+        for buf in self.inputs:  # (the usual case, without reading the bounds: one of them)
+            if arr is buf:
+                return arr
         lo, hi = _span(arr)
         for buf in self.inputs:
             if isinstance(buf, np.ndarray):
@@ -176,43 +179,41 @@ class _Recorder:
                                "on the scalar loss")
         self.root = root
         self.bk = bk  # the tape replays on the backend the graph was built on
+        emit = self.program.append
         for node in order:
-            if node._op == OP_LEAF:
+            op = node._op
+            if op == OP_LEAF:
                 self.leaf(node)
-            elif node._op == OP_DENSE:
+            elif op == OP_DENSE:
                 self.dense_forward(node)
-            elif node._op == OP_SOFTMAX_CE:
+            elif op == OP_SOFTMAX_CE:
                 self.ce_forward(node, node is root)
-            elif node._op == OP_MSE:
+            elif op == OP_MSE:
                 self.mse_forward(node, node is root)
-            elif node._op == OP_HINGE:
+            elif op == OP_HINGE:
                 self.hinge_forward(node, node is root)
-            elif node._op == OP_BCE_LOGITS:
+            elif op == OP_BCE_LOGITS:
                 self.bce_forward(node, node is root)
-            elif node._op == OP_RESHAPE:
+            elif op == OP_RESHAPE:
                 self.reshape_forward(node)
-            elif node._op in _NORMALISE:
-                self.program.append((_NORMALISE[node._op], node._prev[0].data, node._ctx,
-                                     node.data))
-            elif node._op in _BINARY:
+            elif op in _NORMALISE:
+                emit((_NORMALISE[op], node._prev[0].data, node._ctx, node.data))
+            elif op in _BINARY:
                 self.binary_forward(node)
-            elif node._op in _SCALAR:
-                self.program.append(("scalar", _SCALAR[node._op], node._prev[0].data,
-                                     float(node._ctx), node.data))
-            elif node._op == OP_POW_S and float(node._ctx) == 2.0:  # numpy squares: x·x
+            elif op in _SCALAR:
+                emit(("scalar", _SCALAR[op], node._prev[0].data, float(node._ctx), node.data))
+            elif op == OP_POW_S and float(node._ctx) == 2.0:  # numpy squares: x·x
                 x = node._prev[0].data
-                self.program.append(("binary", "mul", x, x, node.data))
-            elif node._op in _UNARY:
-                self.program.append(("unary", _UNARY[node._op], node._prev[0].data,
-                                     node.data))
-            elif node._op == OP_MATMUL:
+                emit(("binary", "mul", x, x, node.data))
+            elif op in _UNARY:
+                emit(("unary", _UNARY[op], node._prev[0].data, node.data))
+            elif op == OP_MATMUL:
                 self.matmul_forward(node)
-            elif node._op in _REDUCE and node._ctx[0] is None:
-                self.program.append(("reduce_all", _REDUCE[node._op], node._prev[0].data,
-                                     node.data))
-            elif node._op in _REDUCE:
-                self.program.append(("reduce_axes", _REDUCE[node._op], node._prev[0].data,
-                                     tuple(node._ctx[0]), node.data))
+            elif op in _REDUCE and node._ctx[0] is None:
+                emit(("reduce_all", _REDUCE[op], node._prev[0].data, node.data))
+            elif op in _REDUCE:
+                emit(("reduce_axes", _REDUCE[op], node._prev[0].data, tuple(node._ctx[0]),
+                      node.data))
             else:
                 raise CaptureError(
                     f"capture: the op {_describe(node)} has no tape kernel yet (a tape holds "
@@ -230,29 +231,30 @@ class _Recorder:
             self.arena.append(seed)
         contributions = {id(root): seed}
         for node in reversed(order):
-            if node._op == OP_LEAF or id(node) not in contributions:
+            op = node._op
+            if op == OP_LEAF or id(node) not in contributions:
                 continue
-            if node._op == OP_DENSE:
+            if op == OP_DENSE:
                 self.dense_backward(node, contributions)
-            elif node._op == OP_SOFTMAX_CE:
+            elif op == OP_SOFTMAX_CE:
                 self.ce_backward(node, contributions)
-            elif node._op == OP_MSE:
+            elif op == OP_MSE:
                 self.mse_backward(node, contributions)
-            elif node._op == OP_HINGE:
+            elif op == OP_HINGE:
                 self.hinge_backward(node, contributions)
-            elif node._op == OP_BCE_LOGITS:
+            elif op == OP_BCE_LOGITS:
                 self.bce_backward(node, contributions)
-            elif node._op == OP_RESHAPE:  # the gradient, reshaped back (a view), copied
+            elif op == OP_RESHAPE:  # the gradient, reshaped back (a view), copied
                 a, G = node._prev[0], contributions[id(node)]
                 self.contribute(a, contributions, a.data.shape, lambda out, a=a, G=G:
                                 self.program.append(("copy", out, G.reshape(a.data.shape))))
-            elif node._op in _NORMALISE:
+            elif op in _NORMALISE:
                 a = node._prev[0]
-                name = _NORMALISE[node._op] + "_vjp"
+                name = _NORMALISE[op] + "_vjp"
                 G = contributions[id(node)]
                 self.contribute(a, contributions, G.shape, lambda out, name=name, G=G, node=node:
                                 self.program.append((name, G, node.data, node._ctx, out)))
-            elif node._op == OP_MATMUL:
+            elif op == OP_MATMUL:
                 self.matmul_backward(node, contributions)
             else:
                 self.elementwise_backward(node, contributions)
@@ -858,10 +860,9 @@ class _Tape:
             params.append((weakref.ref(p), grad, id(p) in rec.cleared, p.grad is not None,
                            id(p) in updated))
         weak = rec.weak | {id(p) for p in rec.params}
-
-        def held(x):
-            return weakref.ref(x) if id(x) in weak else x
-        guards = [(held(obj), attr, index, held(expected))
+        ref = weakref.ref  # (what the tape holds weakly, inline: one call less per guard)
+        guards = [(ref(obj) if id(obj) in weak else obj, attr, index,
+                   ref(expected) if id(expected) in weak else expected)
                   for obj, attr, index, expected in rec.guards]
         self.compiled = bk.tape.Tape(rec.program, rec.inputs, params, guards,
                                      np.array(rec.scalars, dtype=np.float64), rec.loss,
