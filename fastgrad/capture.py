@@ -135,7 +135,7 @@ class _Recorder:
         self.labels = {}                # id(loss node) -> its labels buffer in the tape
         self.cleared = set()            # ids of tensors whose grad the step clears before backward
         self.reduced = {}               # id(parameter) -> its view into a distributed flat buffer
-        self.weak = set()               # ids of the objects the tape holds weakly (see _Tape)
+        self.weak_objects = []          # the optimizers, held weakly as the parameters (_Tape)
         self.after = []                 # Python calls after each replay (DistributedOptimizer)
 
     def zero_grad(self, tensors):
@@ -661,7 +661,7 @@ class _Recorder:
         self.arena.append(tail)
         self.program.append(("call", _WeakCall(dopt, "sum_and_divide", tail)))
         self.guards.append((dopt, "flat", -1, dopt.flat))
-        self.weak.add(id(dopt))
+        self.weak_objects.append(dopt)
 
     # ------------------------------------------------------------ the optimizer
     def optimizer_step(self, opt):
@@ -689,7 +689,7 @@ class _Recorder:
         self.guards.append((opt, "params", -2, len(opt.params)))
         for i, p in enumerate(opt.params):
             self.guards.append((opt, "params", i, p))
-        self.weak.add(id(opt))
+        self.weak_objects.append(opt)
         program(self, opt, grads, base)
         self.optimizers.append((opt, base, _structure(opt)))
 
@@ -859,10 +859,12 @@ class _Tape:
             grad = rec.reduced.get(id(p), rec.grads[id(p)])
             params.append((weakref.ref(p), grad, id(p) in rec.cleared, p.grad is not None,
                            id(p) in updated))
-        weak = rec.weak | {id(p) for p in rec.params}
-        ref = weakref.ref  # (what the tape holds weakly, inline: one call less per guard)
-        guards = [(ref(obj) if id(obj) in weak else obj, attr, index,
-                   ref(expected) if id(expected) in weak else expected)
+        # the weak reference of each object the tape holds weakly, made once (by id)
+        refs = {id(p): info[0] for p, info in zip(rec.params, params)}
+        for obj in rec.weak_objects:
+            refs[id(obj)] = weakref.ref(obj)
+        held = refs.get
+        guards = [(held(id(obj), obj), attr, index, held(id(expected), expected))
                   for obj, attr, index, expected in rec.guards]
         self.compiled = bk.tape.Tape(rec.program, rec.inputs, params, guards,
                                      np.array(rec.scalars, dtype=np.float64), rec.loss,
