@@ -113,6 +113,14 @@ def _span(arr):
     return lo, hi + arr.itemsize
 
 
+def _same_values(a, b):
+    """np.array_equal(a, b) for integer arrays of one shape (their bytes, when of one dtype
+    and contiguous: the usual case, without numpy's comparison and reduction)."""
+    if a.dtype == b.dtype and a.flags.c_contiguous and b.flags.c_contiguous:
+        return a.tobytes() == b.tobytes()
+    return np.array_equal(a, b)
+
+
 def _describe(node):
     return f"{OP_NAMES.get(node._op, node._op)} ({node.data.dtype} {node.data.shape})"
 
@@ -517,7 +525,7 @@ class _Recorder:
         """The class labels are a fresh intp copy of an argument: find which (by shape and
         values) and convert it in the tape, checking the range as the eager op does."""
         found = [buf for buf in self.inputs if buf.dtype.kind in "iu"
-                 and buf.shape == labels.shape and np.array_equal(buf, labels)]
+                 and buf.shape == labels.shape and _same_values(buf, labels)]
         if len(found) != 1:
             raise CaptureError(
                 "capture: softmax_ce's class labels are not an integer array argument of the "
