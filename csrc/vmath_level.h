@@ -2,8 +2,8 @@
  * level, with VM_LEVEL(name), VM_ATTR and VM_FMA defined): the element functions of
  * vmath_body.h for double and for float, the array loops, and the level's table. VM_LOG_AVX2
  * (1 in the AVX2 level, 2 in the AVX-512 level) makes float64 log the AVX2 loop of
- * vmath_log_avx2.h, which the AVX2 level defines; the AVX2 level's float32 exp is the loop of
- * vmath_expf_avx2.h (the AVX-512 level keeps its 16-wide compiled loop). */
+ * vmath_log_avx2.h, which the AVX2 level defines; the AVX2 level's float32 exp and log are the
+ * loops of vmath_f32_avx2.h (the AVX-512 level keeps its 16-wide compiled loops). */
 
 #if VM_FMA
 #define VM_MADD_D(a, b, c) __builtin_fma((a), (b), (c))
@@ -171,14 +171,16 @@ VM_F64_TAB_LOOP(log, 2.2250738585072014e-308, 1.7976931348623157e308)
 VM_F64_TAB_LOOP(log1p, -0.99999999999999989, 1.0715086071862673e301)
 VM_F64_TAB_LOOP(sigmoid, -704.0, 704.0)
 VM_F64_LOOP(tanh)
-#if defined(VM_LOG_AVX2) && VM_LOG_AVX2 == 1  /* the AVX2 level: float32 exp in intrinsics */
-#include "vmath_expf_avx2.h"
+#if defined(VM_LOG_AVX2) && VM_LOG_AVX2 == 1  /* the AVX2 level: float32 exp, log in intrinsics */
+#include "vmath_f32_avx2.h"
 #define VM_EXP_F32 vm_avx2_exp_f32_x8
+#define VM_LOG_F32 vm_avx2_log_f32_x8
 #else
 VM_F32_LOOP(exp)
-#define VM_EXP_F32 VM_LEVEL(exp_f32)
-#endif
 VM_F32_LOOP(log)
+#define VM_EXP_F32 VM_LEVEL(exp_f32)
+#define VM_LOG_F32 VM_LEVEL(log_f32)
+#endif
 VM_F32_LOOP(log1p)
 VM_F32_LOOP(tanh)
 VM_F32_LOOP(sigmoid)
@@ -190,8 +192,9 @@ VM_F32_LOOP(sigmoid)
 static const vm_kernels VM_LEVEL(kernels) = {
     VM_LEVEL(exp_f64), VM_LOG_F64, VM_LEVEL(log1p_f64), VM_LEVEL(tanh_f64),
     VM_LEVEL(sigmoid_f64),
-    VM_EXP_F32, VM_LEVEL(log_f32), VM_LEVEL(log1p_f32), VM_LEVEL(tanh_f32),
+    VM_EXP_F32, VM_LOG_F32, VM_LEVEL(log1p_f32), VM_LEVEL(tanh_f32),
     VM_LEVEL(sigmoid_f32),
 };
 #undef VM_LOG_F64
 #undef VM_EXP_F32
+#undef VM_LOG_F32
