@@ -211,7 +211,10 @@ def _seed(out, g, where):
         if out.data.size != 1:
             raise ValueError(f"{where}: the output has shape {out.data.shape}; without "
                              f"grad_outputs it must have a single element")
-        return _constant(np.ones(out.data.shape), out)
+        data = out.data
+        if data.dtype.kind == "f":  # ones of the output's own dtype: nothing to convert
+            return type(out)._backend.node.new_node(np.ones(data.shape, data.dtype), False)
+        return _constant(np.ones(data.shape), out)
     if not hasattr(type(g), "_backend"):
         g = np.asarray(g)
         if g.shape != out.data.shape:
