@@ -108,13 +108,16 @@ VM_INLINE float vm_from_bits_f(uint32_t u)
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__)) \
     && !defined(FASTGRAD_VMATH_NO_DISPATCH)
 #define VM_X86_DISPATCH 1
+#include <immintrin.h>
 
 #define VM_LEVEL(name) vm_avx2_##name
 #define VM_ATTR __attribute__((target("avx2,fma")))
 #define VM_FMA 1
+#define VM_LOG_AVX2 1
 #include "vmath_level.h"
 #undef VM_LEVEL
 #undef VM_ATTR
+#undef VM_LOG_AVX2
 
 #define VM_LEVEL(name) vm_avx512_##name
 #if defined(__clang__)
@@ -124,10 +127,12 @@ VM_INLINE float vm_from_bits_f(uint32_t u)
 #define VM_ATTR __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,avx2,fma," \
                                       "prefer-vector-width=512")))
 #endif
+#define VM_LOG_AVX2 2  /* float64 log: the AVX2 level's loop (see vmath_log_avx2.h) */
 #include "vmath_level.h"
 #undef VM_LEVEL
 #undef VM_ATTR
 #undef VM_FMA
+#undef VM_LOG_AVX2
 #endif
 
 /* The highest level this CPU (and OS) runs. */

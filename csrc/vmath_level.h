@@ -1,6 +1,9 @@
 /* One dispatch level of fastgrad's vectorised transcendentals (included by csrc/vmath.h once per
  * level, with VM_LEVEL(name), VM_ATTR and VM_FMA defined): the element functions of
- * vmath_body.h for double and for float, the array loops, and the level's table. */
+ * vmath_body.h for double and for float, the array loops, and the level's table. VM_LOG_AVX2
+ * (1 in the AVX2 level, 2 in the AVX-512 level) makes float64 log the AVX2 loop of
+ * vmath_log_avx2.h, which the AVX2 level defines; the AVX2 level's float32 exp and log are the
+ * loops of vmath_f32_avx2.h (the AVX-512 level keeps its 16-wide compiled loops). */
 
 #if VM_FMA
 #define VM_MADD_D(a, b, c) __builtin_fma((a), (b), (c))
@@ -156,12 +159,28 @@
 
 /* the fast paths' ranges: e^x normal; log's argument normal; log1p's 1 + x and 2^-k normal */
 VM_F64_TAB_LOOP(exp, -704.0, 704.0)
+#if defined(VM_LOG_AVX2) && VM_LOG_AVX2 == 1
+#include "vmath_log_avx2.h"
+#endif
+#ifdef VM_LOG_AVX2  /* the AVX2 and AVX-512 levels: the explicit AVX2 loop */
+#define VM_LOG_F64 vm_avx2_log_f64_blocks
+#else
 VM_F64_TAB_LOOP(log, 2.2250738585072014e-308, 1.7976931348623157e308)
+#define VM_LOG_F64 VM_LEVEL(log_f64)
+#endif
 VM_F64_TAB_LOOP(log1p, -0.99999999999999989, 1.0715086071862673e301)
 VM_F64_TAB_LOOP(sigmoid, -704.0, 704.0)
 VM_F64_LOOP(tanh)
+#if defined(VM_LOG_AVX2) && VM_LOG_AVX2 == 1  /* the AVX2 level: float32 exp, log in intrinsics */
+#include "vmath_f32_avx2.h"
+#define VM_EXP_F32 vm_avx2_exp_f32_x8
+#define VM_LOG_F32 vm_avx2_log_f32_x8
+#else
 VM_F32_LOOP(exp)
 VM_F32_LOOP(log)
+#define VM_EXP_F32 VM_LEVEL(exp_f32)
+#define VM_LOG_F32 VM_LEVEL(log_f32)
+#endif
 VM_F32_LOOP(log1p)
 VM_F32_LOOP(tanh)
 VM_F32_LOOP(sigmoid)
@@ -171,8 +190,11 @@ VM_F32_LOOP(sigmoid)
 #undef VM_BLOCK
 
 static const vm_kernels VM_LEVEL(kernels) = {
-    VM_LEVEL(exp_f64), VM_LEVEL(log_f64), VM_LEVEL(log1p_f64), VM_LEVEL(tanh_f64),
+    VM_LEVEL(exp_f64), VM_LOG_F64, VM_LEVEL(log1p_f64), VM_LEVEL(tanh_f64),
     VM_LEVEL(sigmoid_f64),
-    VM_LEVEL(exp_f32), VM_LEVEL(log_f32), VM_LEVEL(log1p_f32), VM_LEVEL(tanh_f32),
+    VM_EXP_F32, VM_LOG_F32, VM_LEVEL(log1p_f32), VM_LEVEL(tanh_f32),
     VM_LEVEL(sigmoid_f32),
 };
+#undef VM_LOG_F64
+#undef VM_EXP_F32
+#undef VM_LOG_F32

@@ -9,6 +9,9 @@ log: x = 2^k·z with z in [OFF, 2·OFF) (OFF's bits 0x3fe5f00000000000), split i
      and logc = -log(invc) rounded, invc chosen among its 20-bit neighbours so that logc is
      within a small fraction of an ulp of the exact value; the interval holding 1 has
      invc = 1, logc = 0 exactly, so that log x = r + O(r²) without cancellation near 1.
+log pairs: the same (invc, logc) interleaved, indexed by bits 44..51 of x itself (256 rows:
+     row j is interval ((j - OFF's bits 44..51) mod 256) >> 1), so that the AVX2 loop finds a
+     row from a 16-bit load of x and one mask, and loads invc and logc in one 16-byte load.
 Run: python tools/vmath_tables.py > csrc/vmath_tables.h
 """
 import math
@@ -71,6 +74,7 @@ def main():
         print("    " + " ".join(f"0x{u:016x}ULL," for u in t[k:k + 4]))
     print("};")
     rows = log_table()
+    assert 2 * N == 256  # the pair rows are indexed by one byte of x
     print("static const double vm_log_invc_d[VM_TAB_N] = {")
     for k in range(0, N, 4):
         print("    " + " ".join(f"{r[0]!r}," for r in rows[k:k + 4]))
@@ -78,6 +82,13 @@ def main():
     print("static const double vm_log_logc_d[VM_TAB_N] = {")
     for k in range(0, N, 4):
         print("    " + " ".join(f"{r[1]!r}," for r in rows[k:k + 4]))
+    print("};")
+    off_byte = (LOG_OFF >> 44) & 0xff
+    print(f"#define VM_LOG_PAIR_ROWS {2 * N}")
+    print("static const double vm_log_pairs_d[2 * VM_LOG_PAIR_ROWS] = {")
+    for j in range(0, 2 * N, 2):
+        pair = [rows[((i - off_byte) % (2 * N)) >> 1] for i in (j, j + 1)]
+        print("    " + " ".join(f"{v!r}," for r in pair for v in r))
     print("};")
 
 

@@ -89,7 +89,10 @@ def register_all():
                 lambda n=name, d=dtype: fastgrad_call(n, d))
             register("T1", "fastgrad-avx2", twin=False, **options)(
                 lambda n=name, d=dtype: fastgrad_call(n, d, "avx2"))
-            register("T1", "numpy", **options)(lambda n=name, d=dtype: numpy_call(n, d))
+            # numpy has no sigmoid: that row runs the twin's numpy formula, from fastgrad
+            numpy_requires = ("fastgrad",) if name == "sigmoid" else ()
+            register("T1", "numpy", requires=numpy_requires, **options)(
+                lambda n=name, d=dtype: numpy_call(n, d))
             register("T1", "torch", requires=("torch",), **options)(
                 lambda n=name, d=dtype: torch_call(n, d))
             register("T1", "jax.jit", requires=("jax",), **options)(
