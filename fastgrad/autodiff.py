@@ -32,7 +32,7 @@ import numpy as np
 
 from . import _backend, engine, recorded, tracer
 from ._py.opcodes import OP_LEAF
-from .ops import complex_ops
+from .ops import complex_ops, kernels
 from .tensor import Tensor
 
 __all__ = [
@@ -702,7 +702,6 @@ def jacobian(fun, argnum=0):
 
 def recorded_jacobian(ans, leaves):
     """The Jacobian as traced values: one recorded VJP per element of the value."""
-    from .ops import kernels
     data = ans.data
     rows = [[] for _ in leaves]
     seed = np.zeros(data.size, data.dtype)
@@ -811,7 +810,6 @@ def make_hvp(fun, argnum=0):
 def _vdot(a, b):
     """sum(a * b) over every axis, traced or not."""
     if hasattr(type(a), "_backend") or hasattr(type(b), "_backend"):
-        from .ops import kernels
         return kernels.sum(a * b, None, False)
     return np.sum(np.asarray(a) * np.asarray(b))
 

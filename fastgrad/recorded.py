@@ -14,7 +14,7 @@ The first-order ``backward()`` does not come here: it runs the compiled kernels.
 import numpy as np
 
 from . import engine
-from ._py.opcodes import OP_CUSTOM, OP_DIV, OP_LEAF, OP_NAMES
+from ._py.opcodes import OP_CUSTOM, OP_DIV, OP_GETITEM, OP_LEAF, OP_NAMES
 from .ops import complex_ops
 from .ops import kernels as k
 from .ops.table import BY_CODE, TableCall, backend_of
@@ -113,6 +113,57 @@ def _div_vjps(g, y, a, b):
 FUSED = {OP_DIV: _div_vjps}
 
 
+def _rows_taken(node):
+    """(start, stop) when the getitem ``node`` is a[start:stop] (axis 0, step 1) of a real
+    parent, else None."""
+    index = node._ctx
+    s = index[0] if type(index) is tuple and len(index) == 1 else index
+    if type(s) is not slice or s.step not in (None, 1):
+        return None
+    data = node._prev[0].data
+    if not data.shape or data.dtype.kind != "f":
+        return None
+    start, stop, _ = s.indices(data.shape[0])
+    return start, max(stop, start)
+
+
+def _joined(pieces, parent):
+    """Parent's gradient from the gradients of its row slices, ``pieces`` [(start, stop, g)]:
+    one concatenation of them (zeros between) when they do not overlap, which is what the
+    sum of their zero-padded gradients (getitem's rule, once per slice) comes to, with one
+    node instead of a concatenation and an addition per slice."""
+    pieces.sort(key=lambda p: p[0])
+    shape = parent.data.shape
+    dtype = parent.data.dtype
+    blocks, at = [], 0
+    for start, stop, g in pieces:
+        if start < at:  # overlapping slices: their rows add up, slice by slice
+            total = None
+            for start, stop, g in pieces:
+                c = _fit(BY_CODE[OP_GETITEM].vjp[0](g, None, parent, index=slice(start, stop)),
+                         parent)
+                total = c if total is None else total + c
+            return total
+        if start > at:
+            blocks.append(np.zeros((start - at,) + shape[1:], dtype))
+        if stop > start:
+            blocks.append(g)
+        at = stop
+    if at < shape[0]:
+        blocks.append(np.zeros((shape[0] - at,) + shape[1:], dtype))
+    if len(blocks) > 1:
+        return k.concatenate(blocks, 0)
+    block = blocks[0]
+    return block if hasattr(type(block), "_backend") else _constant(block, parent)
+
+
+def _settle(key, node, pieces, grads):
+    """Add the slices' gradients waiting for ``node`` (see _joined) into ``grads``."""
+    c = _joined(pieces.pop(key), node)
+    old = grads.get(key)
+    grads[key] = c if old is None else old + c
+
+
 def _rule(node):
     """(the table entry, or a user primitive's call; its keyword parameters)."""
     op = node._op
@@ -160,7 +211,10 @@ def _seed(out, g, where):
         if out.data.size != 1:
             raise ValueError(f"{where}: the output has shape {out.data.shape}; without "
                              f"grad_outputs it must have a single element")
-        return _constant(np.ones(out.data.shape), out)
+        data = out.data
+        if data.dtype.kind == "f":  # ones of the output's own dtype: nothing to convert
+            return type(out)._backend.node.new_node(np.ones(data.shape, data.dtype), False)
+        return _constant(np.ones(data.shape), out)
     if not hasattr(type(g), "_backend"):
         g = np.asarray(g)
         if g.shape != out.data.shape:
@@ -237,10 +291,13 @@ def _reverse(outputs, inputs, grad_outputs):
             grads[id(out)] = grads[id(out)] + g if id(out) in grads else g
     rules = _RULES
     pop = grads.pop
+    pieces = {}  # parent id -> [(start, stop, g)]: gradients of its row slices, joined once
     for node in reversed(order):
         key = id(node)
         if key not in reach:
             continue
+        if pieces and key in pieces:
+            _settle(key, node, pieces, grads)
         op = node._op
         if op == OP_LEAF:
             continue
@@ -250,6 +307,15 @@ def _reverse(outputs, inputs, grad_outputs):
         prev = node._prev
         if prev is None:  # an input whose own graph was freed: nothing behind it is needed
             continue
+        if op == OP_GETITEM:
+            parent = prev[0]
+            pkey = id(parent)
+            if not parent.requires_grad or pkey not in reach:
+                continue
+            rows = _rows_taken(node)
+            if rows is not None and type(g) is type(parent):
+                pieces.setdefault(pkey, []).append((rows[0], rows[1], g))
+                continue
         if op != OP_CUSTOM:
             vjp, params = rules.get(op) or _table_rule(op)
             if vjp is None:
@@ -294,6 +360,8 @@ def _reverse(outputs, inputs, grad_outputs):
             grads[pkey] = c if old is None else old + c
     result = []
     for x in inputs:
+        if pieces and id(x) in pieces:
+            _settle(id(x), x, pieces, grads)
         g = grads.get(id(x))
         result.append(g if g is not None else _constant(np.zeros(x.data.shape), x))
     return result

@@ -78,3 +78,63 @@ def test_fused_rule_only_when_every_argument_needs_it(fg, monkeypatch):
     ga, gb = recorded.gradients((a / b).sum(), [a, b])
     np.testing.assert_allclose(gb.data, -a.data / b.data ** 2)
     assert calls
+
+
+# ---------------------------------------------------------------- row slices joined once
+# (recorded._joined: the gradients of a[i:j] slices of one parent, one concatenation)
+
+SLICINGS = {
+    "tiling": [slice(None, 4), slice(4, None)],
+    "gaps": [slice(1, 3), slice(4, 5)],
+    "overlap": [slice(0, 4), slice(2, 6)],
+    "whole and empty": [slice(None), slice(3, 3), slice(-2, None)],
+}
+
+
+def _sliced_loss(x, slicings, weights):
+    """sum_k sum(w_k * tanh(x[s_k])^2): every slice's gradient depends on x again."""
+    total = 0.0
+    for s, w in zip(slicings, weights):
+        y = x[s].tanh()
+        total = total + (y * y * w).sum()
+    return total
+
+
+def _sliced_hvp(fg, slicings, shape, dtype):
+    rng = np.random.default_rng(7)
+    x = fg.Tensor(rng.normal(size=shape).astype(dtype), requires_grad=True)
+    weights = [rng.normal(size=x.data[s].shape).astype(dtype) for s in slicings]
+    (gx,) = recorded.gradients(_sliced_loss(x, slicings, weights), [x], create_graph=True)
+    v = rng.normal(size=shape).astype(dtype)
+    (hv,) = recorded.gradients((gx * v).sum(), [x])
+    return gx.data, hv.data
+
+
+@pytest.mark.parametrize("name", sorted(SLICINGS))
+@pytest.mark.parametrize("shape", [(6,), (6, 2)], ids=str)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+def test_joined_slices_equal_getitem_rule(fg, name, shape, dtype, monkeypatch):
+    """The joined gradient and its own derivative (an HVP) are getitem's rule's, per slice."""
+    joined = _sliced_hvp(fg, SLICINGS[name], shape, dtype)
+    monkeypatch.setattr(recorded, "_rows_taken", lambda node: None)
+    table = _sliced_hvp(fg, SLICINGS[name], shape, dtype)
+    for got, want in zip(joined, table):
+        assert got.shape == want.shape == shape and got.dtype == want.dtype == dtype
+        np.testing.assert_allclose(got, want, rtol=TOL[dtype], atol=TOL[dtype])
+
+
+@pytest.mark.parametrize("name", sorted(SLICINGS))
+def test_joined_slices_against_finite_differences(name):
+    """Forward and reverse to second order against finite differences, through the numpy
+    face (the slices of one argument, as W2's flat weight vector is sliced)."""
+    import fastgrad.numpy as fnp
+    from fastgrad.test_util import check_grads
+
+    slicings = SLICINGS[name]
+    rng = np.random.default_rng(3)
+    weights = [rng.normal(size=np.zeros(6)[s].shape) for s in slicings]
+
+    def f(x):
+        return sum(fnp.sum(w * fnp.tanh(x[s]) ** 2) for s, w in zip(slicings, weights))
+
+    check_grads(f, modes=["fwd", "rev"], order=2, seed=0)(rng.normal(size=6))

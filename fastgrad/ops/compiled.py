@@ -220,7 +220,15 @@ def _spread(g, a, axes, keepdims=True):
 
 def _extreme_weights(y, a, axes):
     """[a == y] / (how many tie), a constant: where the extreme's gradient goes."""
-    mask = a.data == y.data.reshape(_kept(a, axes))
+    A = a.data
+    if axes is None or len(axes) == A.ndim:
+        # the extreme of all of a (the usual shift of a softmax): one count, no reduction
+        mask = A == y.data.reshape(())
+        count = np.count_nonzero(mask)
+        if count == 1:
+            return mask.astype(A.dtype)
+        return (mask / count).astype(A.dtype)
+    mask = A == y.data.reshape(_kept(a, axes))
     count = np.add.reduce(mask, axis=axes, keepdims=True)
     return (mask / count).astype(a.data.dtype)
 

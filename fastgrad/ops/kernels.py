@@ -56,6 +56,8 @@ def reduced_like(x, shape):
     if xs == tuple(shape):
         return x
     shape = tuple(shape)
+    if not shape:  # down to one value: the sum of every element (no axes to sort out)
+        return sum(x, None, False)
     lead = len(xs) - len(shape)
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
                                       if n == 1 and xs[lead + i] != 1)
