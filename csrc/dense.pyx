@@ -12,6 +12,8 @@ The kernels dense_forward/dense_backward write into arrays the caller allocated 
 cimport numpy as cnp
 from libc.string cimport memset
 
+import threading
+
 import numpy as np
 
 from fastgrad._cy.node cimport (Node, accumulate, as_constant, is_float, lift, make_result,
@@ -331,6 +333,30 @@ cdef inline cnp.ndarray new_matrix(Py_ssize_t m, Py_ssize_t n, int typenum):
     return cnp.PyArray_EMPTY(2, dims, typenum, 0)
 
 
+# gz = g·act'(y) lives only inside one vjp_dense call. Large ones are reused from a small pool
+# per thread (threads may run backward at once) instead of allocated each step: glibc hands
+# blocks this big back to the kernel when freed, so a fresh one faults in page by page.
+_gz_pools = threading.local()
+cdef Py_ssize_t GZ_POOL_MIN_BYTES = 128 * 1024  # glibc's default mmap threshold
+cdef Py_ssize_t GZ_POOL_SHAPES = 4               # per thread: one buffer per (rows, cols, dtype)
+
+
+cdef cnp.ndarray gz_buffer(Py_ssize_t m, Py_ssize_t n, int typenum):
+    """A C-contiguous (m, n) scratch array for gz, pooled when it is large."""
+    if m * n * (8 if typenum == cnp.NPY_DOUBLE else 4) < GZ_POOL_MIN_BYTES:
+        return new_matrix(m, n, typenum)
+    pool = getattr(_gz_pools, "buffers", None)
+    if pool is None:
+        pool = _gz_pools.buffers = {}
+    key = (m, n, typenum)
+    buffer = pool.get(key)
+    if buffer is None:
+        if len(pool) >= GZ_POOL_SHAPES:
+            pool.clear()
+        buffer = pool[key] = new_matrix(m, n, typenum)
+    return buffer
+
+
 def dense(x, W, b=None, activation=None):
     """y = act(x @ W + b) as one node; act in {None, 'tanh', 'relu', 'sigmoid'}."""
     cdef int act = activation_code(activation)
@@ -367,7 +393,7 @@ cdef int vjp_dense(Node node, object g) except -1:
         G = np.ascontiguousarray(G, dtype=Y.dtype)  # e.g. the broadcast gradient of a sum
     cdef Py_ssize_t m = cnp.PyArray_DIMS(Y)[0], n = cnp.PyArray_DIMS(Y)[1]
     cdef Py_ssize_t k = cnp.PyArray_DIMS(Wd)[0]
-    GZ = None if act == ACT_NONE else new_matrix(m, n, t)
+    GZ = None if act == ACT_NONE else gz_buffer(m, n, t)
     GW = new_matrix(k, n, t) if W.requires_grad else None
     GB = None
     if b is not None and b.requires_grad:

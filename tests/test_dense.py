@@ -217,3 +217,51 @@ def test_compiled_kernels_refuse_wrong_buffers(both):
     with pytest.raises(ValueError, match=r"dense_backward: G must be a C-contiguous"):
         d.dense_backward(X, W, Y, np.ones((5, 3)).T, 1, GZ, None, None, None)
 
+
+
+def two_tanh_layers(fg, X, W1, b1, W2, b2, C):
+    """loss = sum(C * tanh(tanh(X W1 + b1) W2 + b2)): two dense nodes whose gz has one shape."""
+    leaves = [fg.Tensor(a, requires_grad=True) for a in (X, W1, b1, W2, b2)]
+    x, w1, c1, w2, c2 = leaves
+    h = fg.bk.dense.dense(fg.bk.dense.dense(x, w1, c1, "tanh"), w2, c2, "tanh")
+    (h * fg.Tensor(C)).sum().backward()
+    return [t.grad for t in leaves]
+
+
+def two_tanh_layers_by_hand(X, W1, b1, W2, b2, C):
+    h1 = np.tanh(X @ W1 + b1)
+    h2 = np.tanh(h1 @ W2 + b2)
+    gz2 = C * (1 - h2 ** 2)
+    gz1 = (gz2 @ W2.T) * (1 - h1 ** 2)
+    return [gz1 @ W1.T, X.T @ gz1, gz1.sum(0), h1.T @ gz2, gz2.sum(0)]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_large_activation_gradients_share_no_state(fg, dtype):
+    # gz of this size is taken from a per-thread pool in the compiled engine: two layers of one
+    # shape in one backward, repeated backwards and threads running backward at once must each
+    # see their own gz
+    import threading
+
+    rng = np.random.default_rng(5)
+    m, n = 700, 64  # gz is 175 KB in float32, 350 KB in float64: above the pool's floor
+    X, W1, W2, C = (rng.standard_normal(s).astype(dtype) / 4 for s in [(m, n), (n, n), (n, n), (m, n)])
+    b1, b2 = (rng.standard_normal(n).astype(dtype) for _ in range(2))
+    tol = TOLERANCE[dtype] if dtype == np.float64 else {"rtol": 2e-4, "atol": 2e-4}
+    args = [(X, W1, b1, W2, b2, C), (X[::-1].copy(), W2, b2, W1, b1, -C)]
+    expected = [two_tanh_layers_by_hand(*[a.astype(np.float64) for a in case]) for case in args]
+    results = {}
+
+    def worker(i):
+        for repeat in range(20):
+            results[i, repeat] = two_tanh_layers(fg, *args[i % 2])
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 80
+    for (i, _), grads in results.items():
+        for got, want in zip(grads, expected[i % 2]):
+            np.testing.assert_allclose(got, want, **tol)
