@@ -202,16 +202,21 @@ def w8_jax():
     return step
 
 
-@register("W4", "fastgrad-captured", **w4_w5_mnist_mlp.W4)
-def w4_fastgrad_captured():
+def mnist_captured(workload):
+    """W4's or W5's SGD step (784-256-256-10 tanh, float32) under fastgrad.capture."""
     from fastgrad import optim
-    X, labels, layers = w4_w5_mnist_mlp.problem(w4_w5_mnist_mlp.BATCHES["W4"])
+    X, labels, layers = w4_w5_mnist_mlp.problem(w4_w5_mnist_mlp.BATCHES[workload])
 
     def make_step():
         model = fastgrad_model(layers, np.float32)
         opt = optim.SGD(model.parameters(), lr=w4_w5_mnist_mlp.LEARNING_RATE)
         return demo_step_builder(model, opt)
     return captured(make_step, X, labels)
+
+
+@register("W4", "fastgrad-captured", **w4_w5_mnist_mlp.W4)
+def w4_fastgrad_captured():
+    return mnist_captured("W4")
 
 
 @register("W3", "fastgrad-captured", requires=("sklearn",))
@@ -230,14 +235,7 @@ def w3_fastgrad_captured():
 
 @register("W5", "fastgrad-captured", **w4_w5_mnist_mlp.W5)
 def w5_fastgrad_captured():
-    from fastgrad import optim
-    X, labels, layers = w4_w5_mnist_mlp.problem(w4_w5_mnist_mlp.BATCHES["W5"])
-
-    def make_step():
-        model = fastgrad_model(layers, np.float32)
-        opt = optim.SGD(model.parameters(), lr=w4_w5_mnist_mlp.LEARNING_RATE)
-        return demo_step_builder(model, opt)
-    return captured(make_step, X, labels)
+    return mnist_captured("W5")
 
 
 @register("W1", "fastgrad-captured", variant="tensor")
