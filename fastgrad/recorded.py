@@ -11,27 +11,19 @@ visited, which is what keeps nested derivatives apart.
 
 The first-order ``backward()`` does not come here: it runs the compiled kernels.
 """
+import importlib
+
 import numpy as np
 
 from . import engine
-from ._py.opcodes import OP_CUSTOM, OP_DIV, OP_GETITEM, OP_LEAF, OP_NAMES
-from .ops import complex_ops
+from ._py.opcodes import OP_DIV, OP_LEAF
+from ._shared.recorded import NotDifferentiableError
+from ._shared.recorded import as_dtype as _astype
+from ._shared.recorded import constant as _constant
+from ._shared.recorded import describe as _describe
+from ._shared.recorded import node_rule as _rule
 from .ops import kernels as k
-from .ops.table import BY_CODE, TableCall, backend_of
-
-
-class NotDifferentiableError(NotImplementedError):
-    """An op in the graph has no rule for the derivative asked (it names the op)."""
-
-
-def _describe(node):
-    ctx = node._ctx
-    if node._op == OP_CUSTOM:
-        name = getattr(getattr(ctx, "op", None), "name", None) or \
-            getattr(getattr(ctx, "primitive", None), "__name__", "custom")
-    else:
-        name = OP_NAMES.get(node._op, node._op)
-    return f"{name} ({node.data.dtype} {tuple(node.data.shape)})"
+from .ops.table import backend_of
 
 
 def _sort(outputs, stops, freed_ok=False):
@@ -67,39 +59,6 @@ def _sort(outputs, stops, freed_ok=False):
     return order
 
 
-def _reaching(order, wanted):
-    """The ids of the nodes of ``order`` from which an input (``wanted``) can be reached: the
-    only ones whose gradients are needed."""
-    reach = set()
-    add = reach.add
-    for node in order:
-        key = id(node)
-        if key in wanted:
-            add(key)
-            continue
-        prev = node._prev
-        if prev is not None and node._op != OP_LEAF:
-            for p in prev:
-                if id(p) in reach:
-                    add(key)
-                    break
-    return reach
-
-
-_NO_PARAMS = {}  # shared by the rules of ops without parameters (** copies it: never written)
-
-
-def _table_rule(op):
-    """(the VJP, how to read the node's parameters) of the table entry with op code ``op``:
-    looked up once per code."""
-    entry = BY_CODE[op]
-    rule = _RULES[op] = (entry.vjp, entry.params)
-    return rule
-
-
-_RULES = {}  # op code -> _table_rule's answer
-
-
 def _div_vjps(g, y, a, b):
     """y = a / b: (g / b, -(g / b) y), the table's two rules sharing g / b (one node fewer,
     which compounds with every order a graph is differentiated again)."""
@@ -112,119 +71,9 @@ def _div_vjps(g, y, a, b):
 # the table), written in fastgrad ops so that they nest
 FUSED = {OP_DIV: _div_vjps}
 
-
-def _rows_taken(node):
-    """(start, stop) when the getitem ``node`` is a[start:stop] (axis 0, step 1) of a real
-    parent, else None."""
-    index = node._ctx
-    s = index[0] if type(index) is tuple and len(index) == 1 else index
-    if type(s) is not slice or s.step not in (None, 1):
-        return None
-    data = node._prev[0].data
-    if not data.shape or data.dtype.kind != "f":
-        return None
-    start, stop, _ = s.indices(data.shape[0])
-    return start, max(stop, start)
-
-
-def _joined(pieces, parent):
-    """Parent's gradient from the gradients of its row slices, ``pieces`` [(start, stop, g)]:
-    one concatenation of them (zeros between) when they do not overlap, which is what the
-    sum of their zero-padded gradients (getitem's rule, once per slice) comes to, with one
-    node instead of a concatenation and an addition per slice."""
-    pieces.sort(key=lambda p: p[0])
-    shape = parent.data.shape
-    dtype = parent.data.dtype
-    blocks, at = [], 0
-    for start, stop, g in pieces:
-        if start < at:  # overlapping slices: their rows add up, slice by slice
-            total = None
-            for start, stop, g in pieces:
-                c = _fit(BY_CODE[OP_GETITEM].vjp[0](g, None, parent, index=slice(start, stop)),
-                         parent)
-                total = c if total is None else total + c
-            return total
-        if start > at:
-            blocks.append(np.zeros((start - at,) + shape[1:], dtype))
-        if stop > start:
-            blocks.append(g)
-        at = stop
-    if at < shape[0]:
-        blocks.append(np.zeros((shape[0] - at,) + shape[1:], dtype))
-    if len(blocks) > 1:
-        return k.concatenate(blocks, 0)
-    block = blocks[0]
-    return block if hasattr(type(block), "_backend") else _constant(block, parent)
-
-
-def _settle(key, node, pieces, grads):
-    """Add the slices' gradients waiting for ``node`` (see _joined) into ``grads``."""
-    c = _joined(pieces.pop(key), node)
-    old = grads.get(key)
-    grads[key] = c if old is None else old + c
-
-
-def _rule(node):
-    """(the table entry, or a user primitive's call; its keyword parameters)."""
-    op = node._op
-    if op == OP_CUSTOM:
-        ctx = node._ctx
-        if isinstance(ctx, TableCall):
-            return ctx.op, ctx.params
-        if not hasattr(ctx, "vjp_traced"):
-            raise NotDifferentiableError(
-                f"{_describe(node)} is once-differentiable: its node holds no rule that runs "
-                f"on traced values")
-        return ctx, None   # fastgrad.extend's call object: it runs the user's makers
-    return BY_CODE[op], BY_CODE[op].kwargs(node._ctx)
-
-
-def _constant(x, like):
-    """``x`` (an array or number) as a constant Tensor of ``like``'s backend and dtype."""
-    dtype = like.data.dtype
-    if dtype.kind == "c" or np.asarray(x).dtype.kind == "c":
-        return complex_ops.constant(np.asarray(x).astype(dtype), backend_of(like))
-    return backend_of(like).node.as_constant(np.asarray(x), dtype, "gradients")
-
-
-def _fit(c, parent):
-    """Contribution ``c`` summed back to parent's shape and cast to its dtype."""
-    if type(c) is not type(parent) and not isinstance(c, backend_of(parent).node.Node):
-        c = _constant(getattr(c, "data", c), parent)
-    shape = parent.data.shape
-    if c.data.shape != shape:
-        c = k.reduced_like(c, shape)
-    if c.data.dtype != parent.data.dtype:
-        c = _astype(c, parent.data.dtype)
-    return c
-
-
-def _astype(x, dtype):
-    """Tensor x cast to dtype (complex to real: the real part, autograd's convention)."""
-    if x.data.dtype.kind == "c" or dtype.kind == "c":
-        return complex_ops.as_dtype(x, dtype)
-    return k.astype(x, dtype)
-
-
-def _seed(out, g, where):
-    if g is None:
-        if out.data.size != 1:
-            raise ValueError(f"{where}: the output has shape {out.data.shape}; without "
-                             f"grad_outputs it must have a single element")
-        data = out.data
-        if data.dtype.kind == "f":  # ones of the output's own dtype: nothing to convert
-            return type(out)._backend.node.new_node(np.ones(data.shape, data.dtype), False)
-        return _constant(np.ones(data.shape), out)
-    if not hasattr(type(g), "_backend"):
-        g = np.asarray(g)
-        if g.shape != out.data.shape:
-            raise ValueError(f"{where}: grad_outputs has shape {g.shape} but the output has "
-                             f"shape {out.data.shape}")
-        return _constant(g, out)
-    if g.data.shape != out.data.shape:
-        raise ValueError(f"{where}: grad_outputs has shape {g.data.shape} but the output has "
-                         f"shape {out.data.shape}")
-    return g
+# the gradients of a[i:j] row slices of one parent joined into one concatenation (the sweep
+# modules' joined); False runs getitem's rule per slice (the tests compare the two)
+JOIN_ROWS = True
 
 
 def _as_list(x):
@@ -283,88 +132,25 @@ def _reverse(outputs, inputs, grad_outputs):
     if len(inputs) > 1 and any(x._op != OP_LEAF for x in inputs):
         # an input may lie behind another: the gradient flows through inputs too
         order = _sort(outputs, (), freed_ok=True)
-    reach = _reaching(order, wanted)
-    grads = {}
-    for out, g in zip(outputs, grad_outputs):
-        if out.requires_grad:
-            g = _fit(_seed(out, g, "gradients"), out)
-            grads[id(out)] = grads[id(out)] + g if id(out) in grads else g
-    rules = _RULES
-    pop = grads.pop
-    pieces = {}  # parent id -> [(start, stop, g)]: gradients of its row slices, joined once
-    for node in reversed(order):
-        key = id(node)
-        if key not in reach:
-            continue
-        if pieces and key in pieces:
-            _settle(key, node, pieces, grads)
-        op = node._op
-        if op == OP_LEAF:
-            continue
-        g = grads.get(key) if key in wanted else pop(key, None)
-        if g is None:
-            continue
-        prev = node._prev
-        if prev is None:  # an input whose own graph was freed: nothing behind it is needed
-            continue
-        if op == OP_GETITEM:
-            parent = prev[0]
-            pkey = id(parent)
-            if not parent.requires_grad or pkey not in reach:
-                continue
-            rows = _rows_taken(node)
-            if rows is not None and type(g) is type(parent):
-                pieces.setdefault(pkey, []).append((rows[0], rows[1], g))
-                continue
-        if op != OP_CUSTOM:
-            vjp, params = rules.get(op) or _table_rule(op)
-            if vjp is None:
-                raise NotDifferentiableError(f"gradients: {_describe(node)} has no VJP")
-            params = _NO_PARAMS if params is None else params(node._ctx)
-            custom = None
-        else:
-            custom, params = _rule(node)
-            if params is not None:  # a table entry without a kernel
-                vjp = custom.vjp
-                if vjp is None:
-                    raise NotDifferentiableError(f"gradients: {_describe(node)} has no VJP")
-                custom = None
-        many = custom is None and type(vjp) is not tuple
-        fused = None
-        if custom is None and op in FUSED:
-            for parent in prev:
-                if not parent.requires_grad or id(parent) not in reach:
-                    break
-            else:
-                fused = FUSED[op](g, node, *prev, **params)
-        for i, parent in enumerate(prev):
-            if not parent.requires_grad:
-                continue
-            pkey = id(parent)
-            if pkey not in reach:
-                continue
-            if fused is not None:
-                c = fused[i]
-            elif custom is not None:
-                c = custom.vjp_traced(i, g, node)
-            elif many:
-                c = vjp(i, g, node, *prev, **params)
-            else:
-                c = vjp[i](g, node, *prev, **params)
-            if c is None:
-                continue
-            if type(c) is not type(parent) or c.data.shape != parent.data.shape or \
-                    c.data.dtype != parent.data.dtype:
-                c = _fit(c, parent)
-            old = grads.get(pkey)
-            grads[pkey] = c if old is None else old + c
-    result = []
-    for x in inputs:
-        if pieces and id(x) in pieces:
-            _settle(id(x), x, pieces, grads)
-        g = grads.get(id(x))
-        result.append(g if g is not None else _constant(np.zeros(x.data.shape), x))
-    return result
+    return _sweep_of(outputs, inputs).reverse(outputs, inputs, grad_outputs, order, FUSED,
+                                             JOIN_ROWS)
+
+
+_SWEEPS = {}  # backend -> its recorded_sweep module
+
+
+def _sweep_of(outputs, inputs):
+    """The recorded_sweep module (compiled, or its twin) of the tensors' backend."""
+    bk = backend_of(outputs, inputs)
+    module = _SWEEPS.get(bk)
+    if module is None:
+        package = "fastgrad._cy" if bk.name == "cython" else "fastgrad._py"
+        try:
+            module = importlib.import_module(f"{package}.recorded_sweep")
+        except ImportError:  # built before the module existed: the twin runs the same steps
+            module = importlib.import_module("fastgrad._py.recorded_sweep")
+        _SWEEPS[bk] = module
+    return module
 
 
 def tangents(outputs, inputs, input_tangents):

@@ -81,7 +81,7 @@ def test_fused_rule_only_when_every_argument_needs_it(fg, monkeypatch):
 
 
 # ---------------------------------------------------------------- row slices joined once
-# (recorded._joined: the gradients of a[i:j] slices of one parent, one concatenation)
+# (recorded_sweep.joined: the gradients of a[i:j] slices of one parent, one concatenation)
 
 SLICINGS = {
     "tiling": [slice(None, 4), slice(4, None)],
@@ -116,7 +116,7 @@ def _sliced_hvp(fg, slicings, shape, dtype):
 def test_joined_slices_equal_getitem_rule(fg, name, shape, dtype, monkeypatch):
     """The joined gradient and its own derivative (an HVP) are getitem's rule's, per slice."""
     joined = _sliced_hvp(fg, SLICINGS[name], shape, dtype)
-    monkeypatch.setattr(recorded, "_rows_taken", lambda node: None)
+    monkeypatch.setattr(recorded, "JOIN_ROWS", False)
     table = _sliced_hvp(fg, SLICINGS[name], shape, dtype)
     for got, want in zip(joined, table):
         assert got.shape == want.shape == shape and got.dtype == want.dtype == dtype
