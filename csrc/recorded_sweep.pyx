@@ -3,7 +3,7 @@
 The same steps as the twin, compiled: the per-node bookkeeping (which nodes reach an input,
 where each contribution goes, whether it needs summing to its parent's shape) runs in C on the
 nodes' fields; the VJP rules themselves are the op table's, run as fastgrad ops as in the
-twin. A graph holding nodes of another backend is handed to the twin.
+twin. A graph holding another backend's nodes is refused (it cannot mix backends).
 """
 cimport numpy as cnp
 
@@ -12,20 +12,32 @@ import numpy as np
 from fastgrad._cy.node cimport Node
 from fastgrad._cy.opcodes cimport OP_CUSTOM, OP_GETITEM, OP_LEAF
 
-from fastgrad._py import recorded_sweep as twin
-from fastgrad._shared.recorded import (
-    NO_PARAMS,
-    NotDifferentiableError,
-    as_dtype,
-    constant,
-    describe,
-    node_rule,
-    table_rule,
-)
-from fastgrad.ops import kernels as k
-from fastgrad.ops.table import BY_CODE, backend_of
 
 cnp.import_array()
+
+
+# The op table and fastgrad.recorded's helpers, bound on first use: the backend imports this
+# module before the op table exists (the table's kernels are this backend's).
+BY_CODE = None
+
+
+def _bind():
+    global BY_CODE, NO_PARAMS, NotDifferentiableError, as_dtype, backend_of, constant, \
+        describe, k, node_rule, table_rule
+    from fastgrad import recorded
+    from fastgrad.ops import kernels
+    from fastgrad.ops.table import BY_CODE as by_code
+    from fastgrad.ops.table import backend_of as backend
+    NO_PARAMS = recorded._NO_PARAMS
+    NotDifferentiableError = recorded.NotDifferentiableError
+    as_dtype = recorded._astype
+    backend_of = backend
+    constant = recorded._constant
+    describe = recorded._describe
+    k = kernels
+    node_rule = recorded._rule
+    table_rule = recorded._table_rule
+    BY_CODE = by_code
 
 
 cdef inline bint fits(Node c, Node parent) noexcept:
@@ -62,6 +74,8 @@ def reaching(list order, wanted):
 
 def fit(c, parent):
     """Contribution ``c`` summed back to parent's shape and cast to its dtype."""
+    if BY_CODE is None:
+        _bind()
     if type(c) is not type(parent) and not isinstance(c, backend_of(parent).node.Node):
         c = constant(getattr(c, "data", c), parent)
     shape = parent.data.shape
@@ -75,6 +89,8 @@ def fit(c, parent):
 def seed(out, g, where):
     """The cotangent an output starts with: ``g`` checked (a Tensor, or an array made a
     constant of the output's dtype), or ones for a single-element output."""
+    if BY_CODE is None:
+        _bind()
     if g is None:
         if out.data.size != 1:
             raise ValueError(f"{where}: the output has shape {out.data.shape}; without "
@@ -114,6 +130,8 @@ def joined(pieces, parent):
     one concatenation of them (zeros between) when they do not overlap, which is what the
     sum of their zero-padded gradients (getitem's rule, once per slice) comes to, with one
     node instead of a concatenation and an addition per slice."""
+    if BY_CODE is None:
+        _bind()
     pieces.sort(key=lambda p: p[0])
     shape = parent.data.shape
     dtype = parent.data.dtype
@@ -154,12 +172,13 @@ def reverse(list outputs, list inputs, list grad_outputs, list order, dict fused
     contribution (used when all of them are needed); with ``join_rows`` the gradients of a
     parent's row slices are joined into one (see joined) instead of getitem's rule run per
     slice. Zeros for an input no output reaches."""
-    for item in order:
-        if not isinstance(item, Node):  # a graph of another backend's nodes
-            return twin.reverse(outputs, inputs, grad_outputs, order, fused_rules, join_rows)
-    for item in inputs:
-        if not isinstance(item, Node):
-            return twin.reverse(outputs, inputs, grad_outputs, order, fused_rules, join_rows)
+    if BY_CODE is None:
+        _bind()
+    for items in (order, inputs):
+        for item in items:
+            if not isinstance(item, Node):
+                raise TypeError(f"gradients: {type(item).__name__} is not a Tensor of the "
+                                f"compiled backend (a graph cannot mix backends)")
     cdef set wanted = {id(x) for x in inputs}
     cdef set reach = reaching(order, wanted)
     cdef dict grads = {}

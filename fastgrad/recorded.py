@@ -11,19 +11,28 @@ visited, which is what keeps nested derivatives apart.
 
 The first-order ``backward()`` does not come here: it runs the compiled kernels.
 """
-import importlib
 
 import numpy as np
 
 from . import engine
-from ._py.opcodes import OP_DIV, OP_LEAF
-from ._shared.recorded import NotDifferentiableError
-from ._shared.recorded import as_dtype as _astype
-from ._shared.recorded import constant as _constant
-from ._shared.recorded import describe as _describe
-from ._shared.recorded import node_rule as _rule
+from ._py.opcodes import OP_CUSTOM, OP_DIV, OP_LEAF, OP_NAMES
+from .ops import complex_ops
 from .ops import kernels as k
-from .ops.table import backend_of
+from .ops.table import BY_CODE, TableCall, backend_of
+
+
+class NotDifferentiableError(NotImplementedError):
+    """An op in the graph has no rule for the derivative asked (it names the op)."""
+
+
+def _describe(node):
+    ctx = node._ctx
+    if node._op == OP_CUSTOM:
+        name = getattr(getattr(ctx, "op", None), "name", None) or \
+            getattr(getattr(ctx, "primitive", None), "__name__", "custom")
+    else:
+        name = OP_NAMES.get(node._op, node._op)
+    return f"{name} ({node.data.dtype} {tuple(node.data.shape)})"
 
 
 def _sort(outputs, stops, freed_ok=False):
@@ -59,6 +68,22 @@ def _sort(outputs, stops, freed_ok=False):
     return order
 
 
+_NO_PARAMS = {}  # shared by the rules of ops without parameters (** copies it: never written)
+
+
+_RULES = {}  # op code -> (the table entry's VJP, how to read the node's parameters)
+
+
+def _table_rule(op):
+    """(the VJP, how to read the node's parameters) of the table entry with op code ``op``:
+    looked up once per code."""
+    rule = _RULES.get(op)
+    if rule is None:
+        entry = BY_CODE[op]
+        rule = _RULES[op] = (entry.vjp, entry.params)
+    return rule
+
+
 def _div_vjps(g, y, a, b):
     """y = a / b: (g / b, -(g / b) y), the table's two rules sharing g / b (one node fewer,
     which compounds with every order a graph is differentiated again)."""
@@ -74,6 +99,36 @@ FUSED = {OP_DIV: _div_vjps}
 # the gradients of a[i:j] row slices of one parent joined into one concatenation (the sweep
 # modules' joined); False runs getitem's rule per slice (the tests compare the two)
 JOIN_ROWS = True
+
+
+def _rule(node):
+    """(the table entry, or a user primitive's call; its keyword parameters)."""
+    op = node._op
+    if op == OP_CUSTOM:
+        ctx = node._ctx
+        if isinstance(ctx, TableCall):
+            return ctx.op, ctx.params
+        if not hasattr(ctx, "vjp_traced"):
+            raise NotDifferentiableError(
+                f"{_describe(node)} is once-differentiable: its node holds no rule that runs "
+                f"on traced values")
+        return ctx, None   # fastgrad.extend's call object: it runs the user's makers
+    return BY_CODE[op], BY_CODE[op].kwargs(node._ctx)
+
+
+def _constant(x, like):
+    """``x`` (an array or number) as a constant Tensor of ``like``'s backend and dtype."""
+    dtype = like.data.dtype
+    if dtype.kind == "c" or np.asarray(x).dtype.kind == "c":
+        return complex_ops.constant(np.asarray(x).astype(dtype), backend_of(like))
+    return backend_of(like).node.as_constant(np.asarray(x), dtype, "gradients")
+
+
+def _astype(x, dtype):
+    """Tensor x cast to dtype (complex to real: the real part, autograd's convention)."""
+    if x.data.dtype.kind == "c" or dtype.kind == "c":
+        return complex_ops.as_dtype(x, dtype)
+    return k.astype(x, dtype)
 
 
 def _as_list(x):
@@ -132,25 +187,8 @@ def _reverse(outputs, inputs, grad_outputs):
     if len(inputs) > 1 and any(x._op != OP_LEAF for x in inputs):
         # an input may lie behind another: the gradient flows through inputs too
         order = _sort(outputs, (), freed_ok=True)
-    return _sweep_of(outputs, inputs).reverse(outputs, inputs, grad_outputs, order, FUSED,
+    return backend_of(outputs, inputs).recorded_sweep.reverse(outputs, inputs, grad_outputs, order, FUSED,
                                              JOIN_ROWS)
-
-
-_SWEEPS = {}  # backend -> its recorded_sweep module
-
-
-def _sweep_of(outputs, inputs):
-    """The recorded_sweep module (compiled, or its twin) of the tensors' backend."""
-    bk = backend_of(outputs, inputs)
-    module = _SWEEPS.get(bk)
-    if module is None:
-        package = "fastgrad._cy" if bk.name == "cython" else "fastgrad._py"
-        try:
-            module = importlib.import_module(f"{package}.recorded_sweep")
-        except ImportError:  # built before the module existed: the twin runs the same steps
-            module = importlib.import_module("fastgrad._py.recorded_sweep")
-        _SWEEPS[bk] = module
-    return module
 
 
 def tangents(outputs, inputs, input_tangents):

@@ -9,17 +9,29 @@ per node: the compiled module runs the same steps without the interpreter's over
 import numpy as np
 
 from fastgrad._py.opcodes import OP_CUSTOM, OP_GETITEM, OP_LEAF
-from fastgrad._shared.recorded import (
-    NO_PARAMS,
-    NotDifferentiableError,
-    as_dtype,
-    constant,
-    describe,
-    node_rule,
-    table_rule,
-)
-from fastgrad.ops import kernels as k
-from fastgrad.ops.table import BY_CODE, backend_of
+
+# The op table and fastgrad.recorded's helpers, bound on first use: the backend imports this
+# module before the op table exists (the table's kernels are this backend's).
+BY_CODE = None
+
+
+def _bind():
+    global BY_CODE, NO_PARAMS, NotDifferentiableError, as_dtype, backend_of, constant, \
+        describe, k, node_rule, table_rule
+    from fastgrad import recorded
+    from fastgrad.ops import kernels
+    from fastgrad.ops.table import BY_CODE as by_code
+    from fastgrad.ops.table import backend_of as backend
+    NO_PARAMS = recorded._NO_PARAMS
+    NotDifferentiableError = recorded.NotDifferentiableError
+    as_dtype = recorded._astype
+    backend_of = backend
+    constant = recorded._constant
+    describe = recorded._describe
+    k = kernels
+    node_rule = recorded._rule
+    table_rule = recorded._table_rule
+    BY_CODE = by_code
 
 
 def reaching(order, wanted):
@@ -43,6 +55,8 @@ def reaching(order, wanted):
 
 def fit(c, parent):
     """Contribution ``c`` summed back to parent's shape and cast to its dtype."""
+    if BY_CODE is None:
+        _bind()
     if type(c) is not type(parent) and not isinstance(c, backend_of(parent).node.Node):
         c = constant(getattr(c, "data", c), parent)
     shape = parent.data.shape
@@ -56,6 +70,8 @@ def fit(c, parent):
 def seed(out, g, where):
     """The cotangent an output starts with: ``g`` checked (a Tensor, or an array made a
     constant of the output's dtype), or ones for a single-element output."""
+    if BY_CODE is None:
+        _bind()
     if g is None:
         if out.data.size != 1:
             raise ValueError(f"{where}: the output has shape {out.data.shape}; without "
@@ -95,6 +111,8 @@ def joined(pieces, parent):
     one concatenation of them (zeros between) when they do not overlap, which is what the
     sum of their zero-padded gradients (getitem's rule, once per slice) comes to, with one
     node instead of a concatenation and an addition per slice."""
+    if BY_CODE is None:
+        _bind()
     pieces.sort(key=lambda p: p[0])
     shape = parent.data.shape
     dtype = parent.data.dtype
@@ -134,6 +152,8 @@ def reverse(outputs, inputs, grad_outputs, order, fused_rules, join_rows):
     contribution (used when all of them are needed); with ``join_rows`` the gradients of a
     parent's row slices are joined into one (see joined) instead of getitem's rule run per
     slice. Zeros for an input no output reaches."""
+    if BY_CODE is None:
+        _bind()
     wanted = {id(x) for x in inputs}
     reach = reaching(order, wanted)
     grads = {}
