@@ -22,13 +22,14 @@ BY_CODE = None
 
 
 def _bind():
-    global BY_CODE, NO_PARAMS, NotDifferentiableError, as_dtype, backend_of, constant, \
-        describe, k, node_rule, table_rule
+    global BY_CODE, NO_PARAMS, RULES, NotDifferentiableError, as_dtype, backend_of, \
+        constant, describe, k, node_rule, table_rule
     from fastgrad import recorded
     from fastgrad.ops import kernels
     from fastgrad.ops.table import BY_CODE as by_code
     from fastgrad.ops.table import backend_of as backend
     NO_PARAMS = recorded._NO_PARAMS
+    RULES = recorded._RULES  # op code -> table_rule's answer, once looked up
     NotDifferentiableError = recorded.NotDifferentiableError
     as_dtype = recorded._astype
     backend_of = backend
@@ -185,13 +186,15 @@ def reverse(list outputs, list inputs, list grad_outputs, list order, dict fused
     cdef dict pieces = {}  # parent id -> [(start, stop, g)]: gradients of its row slices
     cdef Node node, parent
     cdef tuple prev
-    cdef object key, pkey, g, c, old, vjp, params, custom, fused, rows
+    cdef object key, pkey, g, c, old, vjp, params, custom, fused, rows, rule
     cdef int op
     cdef Py_ssize_t i, n, j
     cdef bint many
     for out, g in zip(outputs, grad_outputs):
         if out.requires_grad:
-            g = fit(seed(out, g, "gradients"), out)
+            g = seed(out, g, "gradients")
+            if not (isinstance(g, Node) and isinstance(out, Node) and fits(<Node>g, <Node>out)):
+                g = fit(g, out)
             key = id(out)
             grads[key] = grads[key] + g if key in grads else g
     n = len(order)
@@ -222,7 +225,8 @@ def reverse(list outputs, list inputs, list grad_outputs, list order, dict fused
                 continue
         custom = None
         if op != OP_CUSTOM:
-            vjp, params = table_rule(op)
+            rule = RULES.get(op)
+            vjp, params = rule if rule is not None else table_rule(op)
             if vjp is None:
                 raise NotDifferentiableError(f"gradients: {describe(node)} has no VJP")
             params = NO_PARAMS if params is None else params(node._ctx)

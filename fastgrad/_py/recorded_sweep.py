@@ -16,13 +16,14 @@ BY_CODE = None
 
 
 def _bind():
-    global BY_CODE, NO_PARAMS, NotDifferentiableError, as_dtype, backend_of, constant, \
-        describe, k, node_rule, table_rule
+    global BY_CODE, NO_PARAMS, RULES, NotDifferentiableError, as_dtype, backend_of, \
+        constant, describe, k, node_rule, table_rule
     from fastgrad import recorded
     from fastgrad.ops import kernels
     from fastgrad.ops.table import BY_CODE as by_code
     from fastgrad.ops.table import backend_of as backend
     NO_PARAMS = recorded._NO_PARAMS
+    RULES = recorded._RULES  # op code -> table_rule's answer, once looked up
     NotDifferentiableError = recorded.NotDifferentiableError
     as_dtype = recorded._astype
     backend_of = backend
@@ -191,7 +192,8 @@ def reverse(outputs, inputs, grad_outputs, order, fused_rules, join_rows):
                 continue
         custom = None
         if op != OP_CUSTOM:
-            vjp, params = table_rule(op)
+            rule = RULES.get(op)
+            vjp, params = rule if rule is not None else table_rule(op)
             if vjp is None:
                 raise NotDifferentiableError(f"gradients: {describe(node)} has no VJP")
             params = NO_PARAMS if params is None else params(node._ctx)

@@ -133,12 +133,20 @@ def backend_of(*xs):
     return _backend.active
 
 
-def kernel(module, attr):
-    """The backend function ``module.attr`` of the arguments' backend, as one function."""
+def kernel(module, attr, unary=False):
+    """The backend function ``module.attr`` of the arguments' backend, as one function.
+    ``unary``: only the first argument can be a Tensor (the rest are shapes, axes, indices),
+    so its class alone picks the function."""
     by_backend = {}  # backend -> its function (looked up once)
     # the first argument's Tensor class -> the function of its backend (the usual call: the
     # rules run this for every op they record, so it skips the search below)
     by_type = {}
+
+    def run_unary(x, *args, **kwargs):
+        fn = by_type.get(type(x))
+        if fn is not None:
+            return fn(x, *args, **kwargs)
+        return run(x, *args, **kwargs)
 
     def run(*args, **kwargs):
         if args:
@@ -164,8 +172,8 @@ def kernel(module, attr):
         if bk is first:
             by_type[type(args[0])] = fn
         return fn(*args, **kwargs)
-    run.__name__ = attr
-    return run
+    run.__name__ = run_unary.__name__ = attr
+    return run_unary if unary else run
 
 
 _COMPLEX_CLASSES = {}  # type -> True for a Tensor class of a complex backend
