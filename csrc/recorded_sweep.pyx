@@ -6,6 +6,9 @@ nodes' fields; the VJP rules themselves are the op table's, run as fastgrad ops 
 twin. A graph holding another backend's nodes is refused (it cannot mix backends).
 """
 cimport numpy as cnp
+from cpython.long cimport PyLong_FromVoidPtr
+
+from operator import itemgetter
 
 import numpy as np
 
@@ -19,6 +22,8 @@ cnp.import_array()
 # The op table and fastgrad.recorded's helpers, bound on first use: the backend imports this
 # module before the op table exists (the table's kernels are this backend's).
 BY_CODE = None
+
+_start = itemgetter(0)  # a piece's first row
 
 
 def _bind():
@@ -41,6 +46,11 @@ def _bind():
     BY_CODE = by_code
 
 
+cdef inline object key_of(object x):
+    """id(x), without calling the builtin."""
+    return PyLong_FromVoidPtr(<void*>x)
+
+
 cdef inline bint fits(Node c, Node parent) noexcept:
     """c is a Tensor of parent's class with parent's shape and dtype: nothing to fit."""
     if type(c) is not type(parent):
@@ -60,14 +70,14 @@ def reaching(list order, wanted):
     cdef object key
     for item in order:
         node = <Node?>item
-        key = id(node)
+        key = key_of(node)
         if key in wanted:
             reach.add(key)
             continue
         prev = node._prev
         if prev is not None and node._op != OP_LEAF:
             for p in prev:
-                if id(p) in reach:
+                if key_of(p) in reach:
                     reach.add(key)
                     break
     return reach
@@ -133,7 +143,8 @@ def joined(pieces, parent):
     node instead of a concatenation and an addition per slice."""
     if BY_CODE is None:
         _bind()
-    pieces.sort(key=lambda p: p[0])
+    if len(pieces) > 1:
+        pieces.sort(key=_start)
     shape = parent.data.shape
     dtype = parent.data.dtype
     blocks, at = [], 0
@@ -152,8 +163,8 @@ def joined(pieces, parent):
         at = stop
     if at < shape[0]:
         blocks.append(np.zeros((shape[0] - at,) + shape[1:], dtype))
-    if len(blocks) > 1:
-        return k.concatenate(blocks, 0)
+    if len(blocks) > 1:  # real float Tensors of parent's class, and zeros
+        return type(parent)._backend.shape.concatenate(blocks, 0)
     block = blocks[0]
     return block if hasattr(type(block), "_backend") else constant(block, parent)
 
@@ -180,7 +191,7 @@ def reverse(list outputs, list inputs, list grad_outputs, list order, dict fused
             if not isinstance(item, Node):
                 raise TypeError(f"gradients: {type(item).__name__} is not a Tensor of the "
                                 f"compiled backend (a graph cannot mix backends)")
-    cdef set wanted = {id(x) for x in inputs}
+    cdef set wanted = {key_of(x) for x in inputs}
     cdef set reach = reaching(order, wanted)
     cdef dict grads = {}
     cdef dict pieces = {}  # parent id -> [(start, stop, g)]: gradients of its row slices
@@ -195,12 +206,12 @@ def reverse(list outputs, list inputs, list grad_outputs, list order, dict fused
             g = seed(out, g, "gradients")
             if not (isinstance(g, Node) and isinstance(out, Node) and fits(<Node>g, <Node>out)):
                 g = fit(g, out)
-            key = id(out)
+            key = key_of(out)
             grads[key] = grads[key] + g if key in grads else g
     n = len(order)
     for j in range(n - 1, -1, -1):
         node = <Node>order[j]
-        key = id(node)
+        key = key_of(node)
         if key not in reach:
             continue
         if pieces and key in pieces:
@@ -216,7 +227,7 @@ def reverse(list outputs, list inputs, list grad_outputs, list order, dict fused
             continue
         if op == OP_GETITEM and join_rows:
             parent = <Node?>prev[0]
-            pkey = id(parent)
+            pkey = key_of(parent)
             if not parent.requires_grad or pkey not in reach:
                 continue
             rows = rows_taken(node)
@@ -242,7 +253,7 @@ def reverse(list outputs, list inputs, list grad_outputs, list order, dict fused
         if custom is None and op in fused_rules:
             for item in prev:
                 parent = <Node?>item
-                if not parent.requires_grad or id(parent) not in reach:
+                if not parent.requires_grad or key_of(parent) not in reach:
                     break
             else:
                 fused = fused_rules[op](g, node, *prev, **params)
@@ -250,7 +261,7 @@ def reverse(list outputs, list inputs, list grad_outputs, list order, dict fused
             parent = <Node?>prev[i]
             if not parent.requires_grad:
                 continue
-            pkey = id(parent)
+            pkey = key_of(parent)
             if pkey not in reach:
                 continue
             if fused is not None:
@@ -259,6 +270,8 @@ def reverse(list outputs, list inputs, list grad_outputs, list order, dict fused
                 c = custom.vjp_traced(i, g, node)
             elif many:
                 c = vjp(i, g, node, *prev, **params)
+            elif params is NO_PARAMS:  # no keyword arguments to copy
+                c = vjp[i](g, node, *prev)
             else:
                 c = vjp[i](g, node, *prev, **params)
             if c is None:
@@ -269,7 +282,7 @@ def reverse(list outputs, list inputs, list grad_outputs, list order, dict fused
             grads[pkey] = c if old is None else old + c
     result = []
     for x in inputs:
-        key = id(x)
+        key = key_of(x)
         if pieces and key in pieces:
             settle(key, x, pieces, grads)
         g = grads.get(key)

@@ -6,6 +6,8 @@ recorded when grad mode is on) and summing the contributions per node. What live
 per-node work every nested derivative (a Hessian-vector product, a Hessian's rows) pays once
 per node: the compiled module runs the same steps without the interpreter's overhead.
 """
+from operator import itemgetter
+
 import numpy as np
 
 from fastgrad._py.opcodes import OP_CUSTOM, OP_GETITEM, OP_LEAF
@@ -13,6 +15,8 @@ from fastgrad._py.opcodes import OP_CUSTOM, OP_GETITEM, OP_LEAF
 # The op table and fastgrad.recorded's helpers, bound on first use: the backend imports this
 # module before the op table exists (the table's kernels are this backend's).
 BY_CODE = None
+
+_start = itemgetter(0)  # a piece's first row
 
 
 def _bind():
@@ -114,7 +118,8 @@ def joined(pieces, parent):
     node instead of a concatenation and an addition per slice."""
     if BY_CODE is None:
         _bind()
-    pieces.sort(key=lambda p: p[0])
+    if len(pieces) > 1:
+        pieces.sort(key=_start)
     shape = parent.data.shape
     dtype = parent.data.dtype
     blocks, at = [], 0
@@ -133,8 +138,8 @@ def joined(pieces, parent):
         at = stop
     if at < shape[0]:
         blocks.append(np.zeros((shape[0] - at,) + shape[1:], dtype))
-    if len(blocks) > 1:
-        return k.concatenate(blocks, 0)
+    if len(blocks) > 1:  # real float Tensors of parent's class, and zeros
+        return type(parent)._backend.shape.concatenate(blocks, 0)
     block = blocks[0]
     return block if hasattr(type(block), "_backend") else constant(block, parent)
 
@@ -224,6 +229,8 @@ def reverse(outputs, inputs, grad_outputs, order, fused_rules, join_rows):
                 c = custom.vjp_traced(i, g, node)
             elif many:
                 c = vjp(i, g, node, *prev, **params)
+            elif params is NO_PARAMS:  # no keyword arguments to copy
+                c = vjp[i](g, node, *prev)
             else:
                 c = vjp[i](g, node, *prev, **params)
             if c is None:
