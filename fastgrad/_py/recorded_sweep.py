@@ -83,7 +83,9 @@ def seed(out, g, where):
                              f"grad_outputs it must have a single element")
         data = out.data
         if data.dtype.kind == "f":  # ones of the output's own dtype: nothing to convert
-            return type(out)._backend.node.new_node(np.ones(data.shape, data.dtype), False)
+            ones = np.empty(data.shape, data.dtype)  # (np.ones runs Python code per call)
+            ones.fill(1)
+            return type(out)._backend.node.new_node(ones, False)
         return constant(np.ones(data.shape), out)
     if not hasattr(type(g), "_backend"):
         g = np.asarray(g)
