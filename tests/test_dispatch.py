@@ -84,10 +84,13 @@ def test_product():
     v, W, T = traced(bk, (3,)), traced(bk, (3, 2)), traced(bk, (2, 3, 2))
     assert f(v, W) == "op" and f(np.ones(3), W) == "op" and f(v, np.ones((3, 2))) == "op"
     assert len(op.seen) == 3
-    assert f(T, v[:2]) == "fallback"                  # N-d: the face's tensordot route
-    assert f([1.0, 2.0, 3.0], W) == "fallback"        # not an ndarray: the face converts it
-    assert f(v, W, np.empty(2)) == "fallback"         # out=
-    assert f(np.ones(3), np.ones((3, 2))) == "fallback"
+    u = v[:2]
+    assert f(T, u) == "fallback" and fallback.seen[-1] == ((T, u, None), {})  # N-d: tensordot
+    row = [1.0, 2.0, 3.0]
+    assert f(row, W) == "fallback" and fallback.seen[-1] == ((row, W, None), {})  # a list
+    out = np.empty(2)
+    assert f(v, W, out) == "fallback" and fallback.seen[-1] == ((v, W, out), {})
+    assert f(np.ones(3), np.ones((3, 2))) == "fallback" and len(fallback.seen) == 4
 
 
 def test_twin_factories_return_the_full_function():
