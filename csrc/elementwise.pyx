@@ -12,7 +12,7 @@ cimport numpy as cnp
 import numpy as np
 
 from fastgrad._cy.node cimport (Node, accumulate, as_constant, empty_like, is_float, lift,
-                                make_result, real, register_vjp, same_simple)
+                                make_result, real, register_vjp, reusable, same_simple)
 from fastgrad._cy.opcodes cimport *
 from fastgrad._cy.vmath cimport v_exp, v_log, v_log1p, v_sigmoid, v_tanh
 
@@ -172,8 +172,10 @@ cdef inline void* data(cnp.ndarray x) noexcept:
     return cnp.PyArray_DATA(x)
 
 
-cdef object run1(cnp.ndarray x, unary_d fd, unary_f ff):
-    cdef cnp.ndarray out = empty_like(x)
+cdef object run1(cnp.ndarray x, unary_d fd, unary_f ff, object into=None):
+    """fd/ff over x into a new array, or into ``into`` (an array of x's shape and dtype that
+    is the caller's to overwrite; it may be x itself)."""
+    cdef cnp.ndarray out = empty_like(x) if into is None else into
     cdef Py_ssize_t n = cnp.PyArray_SIZE(x)
     cdef void* o = data(out)
     cdef void* p = data(x)
@@ -192,8 +194,9 @@ cdef object run1(cnp.ndarray x, unary_d fd, unary_f ff):
     return out
 
 
-cdef object run2(cnp.ndarray x, cnp.ndarray y, binary_d fd, binary_f ff):
-    cdef cnp.ndarray out = empty_like(x)
+cdef object run2(cnp.ndarray x, cnp.ndarray y, binary_d fd, binary_f ff, object into=None):
+    """fd/ff over x and y (one shape) into a new array, or into ``into`` (see run1)."""
+    cdef cnp.ndarray out = empty_like(x) if into is None else into
     cdef Py_ssize_t n = cnp.PyArray_SIZE(x)
     cdef void* o = data(out)
     cdef void* p = data(x)
@@ -213,8 +216,9 @@ cdef object run2(cnp.ndarray x, cnp.ndarray y, binary_d fd, binary_f ff):
     return out
 
 
-cdef object run_scalar(cnp.ndarray x, double c, scalar_d fd, scalar_f ff):
-    cdef cnp.ndarray out = empty_like(x)
+cdef object run_scalar(cnp.ndarray x, double c, scalar_d fd, scalar_f ff, object into=None):
+    """fd/ff over x and the scalar c into a new array, or into ``into`` (see run1)."""
+    cdef cnp.ndarray out = empty_like(x) if into is None else into
     cdef Py_ssize_t n = cnp.PyArray_SIZE(x)
     cdef void* o = data(out)
     cdef void* p = data(x)
@@ -247,44 +251,45 @@ cdef inline double value_of(cnp.ndarray x) noexcept:
     return (<float*>data(x))[0]
 
 
-cdef object times(object g, object x):
-    """g*x"""
+cdef object times(object g, object x, object into=None):
+    """g*x (written into ``into``, an array of g's shape the caller may overwrite, when the
+    typed loop runs)"""
     if same_simple(g, x):
-        return run2(g, x, k_mul[double], k_mul[float])
+        return run2(g, x, k_mul[double], k_mul[float], into)
     if one_value(x, g):
-        return run_scalar(g, value_of(x), k_mul_s[double], k_mul_s[float])
+        return run_scalar(g, value_of(x), k_mul_s[double], k_mul_s[float], into)
     return g * x
 
 
-cdef object divided(object g, object x):
-    """g/x"""
+cdef object divided(object g, object x, object into=None):
+    """g/x (into ``into`` as times does)"""
     if same_simple(g, x):
-        return run2(g, x, k_div[double], k_div[float])
+        return run2(g, x, k_div[double], k_div[float], into)
     if one_value(x, g):
-        return run_scalar(g, value_of(x), k_div_s[double], k_div_s[float])
+        return run_scalar(g, value_of(x), k_div_s[double], k_div_s[float], into)
     return g / x
 
 
-cdef object negated(object g):
-    """-g"""
+cdef object negated(object g, object into=None):
+    """-g (into ``into`` as times does)"""
     if simple(g):
-        return run1(g, k_neg[double], k_neg[float])
+        return run1(g, k_neg[double], k_neg[float], into)
     return -g
 
 
-cdef object scaled(object g, double c):
-    """g*c"""
+cdef object scaled(object g, double c, object into=None):
+    """g*c (into ``into`` as times does)"""
     if simple(g):
-        return run_scalar(g, c, k_mul_s[double], k_mul_s[float])
+        return run_scalar(g, c, k_mul_s[double], k_mul_s[float], into)
     return g * c
 
 
-cdef object quotient_bwd(object g, object y, object b):
-    """-(g*y)/b"""
+cdef object quotient_bwd(object g, object y, object b, object into=None):
+    """-(g*y)/b (into ``into`` as times does)"""
     cdef cnp.ndarray out
     cdef Py_ssize_t n
     if same_simple(g, y) and same_simple(g, b):
-        out = empty_like(g)
+        out = empty_like(g) if into is None else into
         n = cnp.PyArray_SIZE(g)
         if cnp.PyArray_TYPE(g) == cnp.NPY_DOUBLE:
             k_quotient_bwd(<double*>data(out), <double*>data(g), <double*>data(y),
@@ -294,7 +299,7 @@ cdef object quotient_bwd(object g, object y, object b):
                            <float*>data(b), n)
         return out
     if same_simple(g, y) and one_value(b, g):
-        out = empty_like(g)
+        out = empty_like(g) if into is None else into
         n = cnp.PyArray_SIZE(g)
         if cnp.PyArray_TYPE(g) == cnp.NPY_DOUBLE:
             k_quotient_bwd_s(<double*>data(out), <double*>data(g), <double*>data(y),
@@ -602,30 +607,44 @@ cdef int vjp_add(Node node, object g) except -1:
 
 cdef int vjp_sub(Node node, object g) except -1:
     """ga = g, gb = -g"""
-    cdef Node b = <Node>node._prev[1]
-    accumulate(<Node>node._prev[0], g, False)
-    if b.requires_grad:
-        accumulate(b, negated(g), True)
+    cdef Node a = <Node>node._prev[0], b = <Node>node._prev[1]
+    into = reusable(node, g)
+    if not a.requires_grad:
+        return accumulate(b, negated(g, into), True)
+    gb = negated(g) if b.requires_grad else None  # before a may come to own g
+    accumulate(a, g, into is not None)
+    if gb is not None:
+        accumulate(b, gb, True)
     return 0
 
 
 cdef int vjp_mul(Node node, object g) except -1:
     """ga = g*b, gb = g*a"""
     cdef Node a = <Node>node._prev[0], b = <Node>node._prev[1]
-    if a.requires_grad:
-        accumulate(a, times(g, b.data), True)
-    if b.requires_grad:
-        accumulate(b, times(g, a.data), True)
+    into = reusable(node, g)
+    if a.requires_grad and b.requires_grad:
+        ga = times(g, b.data)
+        accumulate(a, ga, True)  # (g is read by gb below: only gb may be written into it)
+        accumulate(b, times(g, a.data, into), True)
+    elif a.requires_grad:
+        accumulate(a, times(g, b.data, into), True)
+    elif b.requires_grad:
+        accumulate(b, times(g, a.data, into), True)
     return 0
 
 
 cdef int vjp_div(Node node, object g) except -1:
     """ga = g/b, gb = -(g*y)/b"""
     cdef Node a = <Node>node._prev[0], b = <Node>node._prev[1]
-    if a.requires_grad:
-        accumulate(a, divided(g, b.data), True)
-    if b.requires_grad:
-        accumulate(b, quotient_bwd(g, node.data, b.data), True)
+    into = reusable(node, g)
+    if a.requires_grad and b.requires_grad:
+        gb = quotient_bwd(g, node.data, b.data)  # before ga is written into g
+        accumulate(a, divided(g, b.data, into), True)
+        accumulate(b, gb, True)
+    elif a.requires_grad:
+        accumulate(a, divided(g, b.data, into), True)
+    elif b.requires_grad:
+        accumulate(b, quotient_bwd(g, node.data, b.data, into), True)
     return 0
 
 
@@ -674,32 +693,32 @@ cdef int vjp_where(Node node, object g) except -1:
 
 cdef int vjp_add_s(Node node, object g) except -1:
     """ga = g"""
-    return accumulate(<Node>node._prev[0], g, False)
+    return accumulate(<Node>node._prev[0], g, reusable(node, g) is not None)
 
 
 cdef int vjp_mul_s(Node node, object g) except -1:
     """ga = g*c"""
-    return accumulate(<Node>node._prev[0], scaled(g, node._ctx), True)
+    return accumulate(<Node>node._prev[0], scaled(g, node._ctx, reusable(node, g)), True)
 
 
 cdef int vjp_div_s(Node node, object g) except -1:
     """ga = g/c"""
     cdef double c = node._ctx
     if simple(g):
-        return accumulate(<Node>node._prev[0],
-                          run_scalar(g, c, k_div_s[double], k_div_s[float]), True)
+        return accumulate(<Node>node._prev[0], run_scalar(g, c, k_div_s[double], k_div_s[float],
+                                                          reusable(node, g)), True)
     return accumulate(<Node>node._prev[0], g / node._ctx, True)
 
 
 cdef int vjp_rsub_s(Node node, object g) except -1:
     """ga = -g"""
-    return accumulate(<Node>node._prev[0], negated(g), True)
+    return accumulate(<Node>node._prev[0], negated(g, reusable(node, g)), True)
 
 
 cdef int vjp_rdiv_s(Node node, object g) except -1:
     """y = c/a: ga = -(g*y)/a"""
     cdef Node a = <Node>node._prev[0]
-    return accumulate(a, quotient_bwd(g, node.data, a.data), True)
+    return accumulate(a, quotient_bwd(g, node.data, a.data, reusable(node, g)), True)
 
 
 cdef int vjp_pow_s(Node node, object g) except -1:
@@ -718,18 +737,18 @@ cdef int vjp_rpow_s(Node node, object g) except -1:
 
 cdef int vjp_neg(Node node, object g) except -1:
     """ga = -g"""
-    return accumulate(<Node>node._prev[0], negated(g), True)
+    return accumulate(<Node>node._prev[0], negated(g, reusable(node, g)), True)
 
 
 cdef int vjp_exp(Node node, object g) except -1:
     """ga = g*y"""
-    return accumulate(<Node>node._prev[0], times(g, node.data), True)
+    return accumulate(<Node>node._prev[0], times(g, node.data, reusable(node, g)), True)
 
 
 cdef int vjp_log(Node node, object g) except -1:
     """ga = g/a"""
     cdef Node a = <Node>node._prev[0]
-    return accumulate(a, divided(g, a.data), True)
+    return accumulate(a, divided(g, a.data, reusable(node, g)), True)
 
 
 cdef int vjp_tanh(Node node, object g) except -1:
@@ -737,7 +756,8 @@ cdef int vjp_tanh(Node node, object g) except -1:
     y = node.data
     if same_simple(g, y):
         return accumulate(<Node>node._prev[0],
-                          run2(g, y, k_tanh_bwd[double], k_tanh_bwd[float]), True)
+                          run2(g, y, k_tanh_bwd[double], k_tanh_bwd[float], reusable(node, g)),
+                          True)
     return accumulate(<Node>node._prev[0], g * (1 - y * y), True)
 
 
@@ -746,7 +766,8 @@ cdef int vjp_relu(Node node, object g) except -1:
     y = node.data
     if same_simple(g, y):
         return accumulate(<Node>node._prev[0],
-                          run2(g, y, k_relu_bwd[double], k_relu_bwd[float]), True)
+                          run2(g, y, k_relu_bwd[double], k_relu_bwd[float], reusable(node, g)),
+                          True)
     return accumulate(<Node>node._prev[0], g * (y > 0), True)
 
 
@@ -755,7 +776,8 @@ cdef int vjp_sigmoid(Node node, object g) except -1:
     y = node.data
     if same_simple(g, y):
         return accumulate(<Node>node._prev[0],
-                          run2(g, y, k_sigmoid_bwd[double], k_sigmoid_bwd[float]), True)
+                          run2(g, y, k_sigmoid_bwd[double], k_sigmoid_bwd[float], reusable(node, g)),
+                          True)
     return accumulate(<Node>node._prev[0], g * y * (1 - y), True)
 
 
@@ -764,7 +786,8 @@ cdef int vjp_sqrt(Node node, object g) except -1:
     y = node.data
     if same_simple(g, y):
         return accumulate(<Node>node._prev[0],
-                          run2(g, y, k_sqrt_bwd[double], k_sqrt_bwd[float]), True)
+                          run2(g, y, k_sqrt_bwd[double], k_sqrt_bwd[float], reusable(node, g)),
+                          True)
     return accumulate(<Node>node._prev[0], g * 0.5 / y, True)
 
 
@@ -778,7 +801,8 @@ cdef int vjp_log1p(Node node, object g) except -1:
     """ga = g/(1 + a)"""
     cdef Node a = <Node>node._prev[0]
     if same_simple(g, a.data):
-        return accumulate(a, run2(g, a.data, k_log1p_bwd[double], k_log1p_bwd[float]), True)
+        return accumulate(a, run2(g, a.data, k_log1p_bwd[double], k_log1p_bwd[float],
+                                  reusable(node, g)), True)
     return accumulate(a, g / (1 + a.data), True)
 
 

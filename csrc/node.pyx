@@ -128,6 +128,9 @@ def is_grad_enabled():
 
 cpdef Node new_node(object data, bint requires_grad):
     """A leaf of the registered tensor type holding ``data`` (an ndarray, not copied)."""
+    if tensor_type is None:  # this backend's module loaded beside the active one, unregistered
+        raise RuntimeError("fastgrad._cy.node: no tensor type registered (set_tensor_type); "
+                           "this backend is not the active one")
     cdef Node out = <Node>(<PyTypeObject*>tensor_type).tp_new(tensor_type, <PyObject*>EMPTY,
                                                              NULL)
     # A node references only older nodes and plain data, so it cannot be part of a cycle: keep
@@ -504,6 +507,16 @@ cdef cnp.ndarray add_new(object pg, cnp.ndarray g):
     return out
 
 
+cdef object reusable(Node node, object g):
+    """g itself when the VJP of ``node`` may write into it or hand it on as owned: it is
+    node's gradient, allocated by this sweep (so referenced nowhere else) and dropped once the
+    VJP has run; else None."""
+    if (g is node.grad and node._gown == sweep_epoch and sweep_epoch != 0 and not node._retain
+            and cnp.PyArray_Check(g) and cnp.PyArray_ISWRITEABLE(<cnp.ndarray>g)):
+        return g
+    return None
+
+
 cpdef int accumulate(Node node, object g, bint owned) except -1:
     """node.grad += g, with g first summed to node's shape and cast to node's dtype.
 
@@ -546,7 +559,7 @@ cpdef int accumulate(Node node, object g, bint owned) except -1:
         (<list>touched).append(node)
         (<list>touched).append(pg)
         if pg is not None:
-            ga = add_new(pg, ga)
+            ga = sum_of(pg, ga, owned)
         elif not owned:
             ga = cnp.PyArray_NewCopy(ga, cnp.NPY_CORDER)
         node.grad = ga
@@ -555,9 +568,18 @@ cpdef int accumulate(Node node, object g, bint owned) except -1:
         node.grad = ga
         node._gown = sweep_epoch if owned else 0
     else:
-        node.grad = add_new(pg, ga)
+        node.grad = sum_of(pg, ga, owned)
         node._gown = sweep_epoch
     return 0
+
+
+cdef inline cnp.ndarray sum_of(object pg, cnp.ndarray ga, bint owned):
+    """pg + ga (of one shape and dtype) in an array the sweep owns: ga itself when it is
+    ours to write (one allocation fewer), else a new one."""
+    if owned and cnp.PyArray_ISWRITEABLE(ga):
+        add_inplace(ga, <cnp.ndarray>pg)
+        return ga
+    return add_new(pg, ga)
 
 
 cdef int vjp_custom(Node node, object g) except -1:

@@ -12,7 +12,8 @@ import warnings
 
 # The engine modules; each exists as fastgrad._cy.<name> (compiled) and fastgrad._py.<name>.
 MODULES = ("opcodes", "node", "toposort", "sweep", "elementwise", "reduce", "shape", "blas",
-           "linalg", "scalar", "dense", "losses", "vmath", "tape", "recorded_sweep")
+           "linalg", "scalar", "dense", "losses", "vmath", "tape", "dispatch",
+           "recorded_sweep")
 
 PACKAGES = {"cython": "fastgrad._cy", "python": "fastgrad._py"}
 

@@ -27,6 +27,7 @@ cdef vjp_fn vjp_of(int op) noexcept
 cpdef Node new_node(object data, bint requires_grad)
 cpdef Node make_result(object data, int op, tuple prev, object ctx)
 cpdef int accumulate(Node node, object g, bint owned) except -1
+cdef object reusable(Node node, object g)
 cpdef Node lift(object x, str opname)
 cpdef Node as_constant(object x, object dtype, str opname)
 

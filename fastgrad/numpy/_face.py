@@ -81,6 +81,8 @@ def normalize_keepdims(keepdims):
 
 Node = active.node.Node
 ew, rd, sh, la = active.elementwise, active.reduce, active.shape, active.linalg
+# the hot functions' common case (a traced value, no options) skips the Python below
+front = active.dispatch
 table_functions = ops.PUBLIC
 # name -> function: the differentiable part of fastgrad.numpy
 fns = {}
@@ -162,7 +164,7 @@ def unary(name, ufunc, op):
         if type(x) in SEQUENCES and holds_node(x):
             return f(nested(x), *args, **kwargs)
         return ufunc(x, *args, **kwargs)
-    fns[name] = named(f, name, ufunc)
+    fns[name] = named(front.unary(op, f), name, ufunc)
 
 
 def binary(name, ufunc, op):
@@ -175,7 +177,7 @@ def binary(name, ufunc, op):
                 (type(b) in SEQUENCES and holds_node(b)):
             return f(lifted(a), lifted(b), *args, **kwargs)
         return ufunc(a, b, *args, **kwargs)
-    fns[name] = named(f, name, ufunc)
+    fns[name] = named(front.binary(op, f), name, ufunc)
 
 
 # every elementwise entry of the op table that numpy has
@@ -228,14 +230,14 @@ def extreme(name, numpy_fn, op):
         if type(a) in SEQUENCES and holds_node(a):
             return f(nested(a), axis, out, keepdims, initial, where)
         return numpy_fn(a, axis, out, keepdims, initial, where)
-    fns[name] = named(f, name, numpy_fn)
+    fns[name] = named(front.extreme(op, f), name, numpy_fn)
 
 
 extreme("max", np.max, rd.max)
 extreme("min", np.min, rd.min)
 fns["amax"], fns["amin"] = fns["max"], fns["min"]
-fns["sum"] = named(_sum, "sum", np.sum)
-fns["mean"] = named(_mean, "mean", np.mean)
+fns["sum"] = named(front.summing(rd_sum, _sum), "sum", np.sum)
+fns["mean"] = named(front.averaging(rd_mean, _mean), "mean", np.mean)
 
 
 def variance(name, a, axis, dtype, out, ddof, keepdims, where, mean_, correction):
@@ -467,7 +469,7 @@ def _dot(a, b, out=None):
     return np.dot(a, b, out)
 
 
-fns["dot"] = named(_dot, "dot", np.dot)
+fns["dot"] = named(front.product(la.dot, _dot), "dot", np.dot)
 
 
 def outer_t(a, b, out=None):
