@@ -101,7 +101,7 @@ UNHANDLED = object()  # ScalarGrad's answer when the call is not its case (nothi
 cdef object F64 = np.dtype(np.float64), F32 = np.dtype(np.float32)
 
 
-cdef inline bint float_array(object x) noexcept:
+cpdef bint float_array(object x) noexcept:
     """x is a plain ndarray of float64 or float32 in native byte order."""
     if not cnp.PyArray_CheckExact(x):
         return False
