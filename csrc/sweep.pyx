@@ -1,11 +1,15 @@
-"""The backward sweep (twin: fastgrad/_py/sweep.py): run each node's VJP, root first."""
+"""The backward sweep (twin: fastgrad/_py/sweep.py): run each node's VJP, root first; and
+grad's usual call (box, call, sort, sweep) in one compiled step."""
 cimport numpy as cnp
 
 from fastgrad._cy.node cimport (Node, accumulate, check_unmodified, finite, new_epoch,
-                                set_checking, set_sweep_state, vjp_fn, vjp_of)
+                                new_node, set_checking, set_sweep_state, vjp_fn, vjp_of)
 from fastgrad._cy.opcodes cimport OP_LEAF
 
-from fastgrad._cy.node import describe
+import numpy as np
+
+from fastgrad._cy.node import describe, is_grad_enabled, set_grad_enabled
+from fastgrad._cy.toposort import toposort
 
 cnp.import_array()
 
@@ -89,3 +93,103 @@ def finite_result(list order, list touched):
 def all_finite(cnp.ndarray arr):
     """True when no element of ``arr`` is NaN or +-Inf."""
     return finite(arr)
+
+
+# ---------------------------------------------------------------- grad's common case
+
+UNHANDLED = object()  # ScalarGrad's answer when the call is not its case (nothing was called)
+cdef object F64 = np.dtype(np.float64), F32 = np.dtype(np.float32)
+
+
+cpdef bint float_array(object x) noexcept:
+    """x is a plain ndarray of float64 or float32 in native byte order."""
+    if not cnp.PyArray_CheckExact(x):
+        return False
+    descr = <object>cnp.PyArray_DESCR(<cnp.ndarray>x)
+    return descr is F64 or descr is F32
+
+
+cdef class ScalarGrad:
+    """grad(fun, argnum)'s usual call in one compiled step: positional argument ``argnum`` a
+    float array or a list of them, no differentiation around the call, and ``fun`` returning a
+    single-element float ``tensor_class``. Boxes the argument, calls ``fun`` (trace level 1,
+    grad mode on), sorts, sweeps from the seed ``seeds[0]`` (float64) or ``seeds[1]`` and
+    returns the gradients (one array, or a list of them) as grad's Python path does.
+
+    Called with ``(args, kwargs, level)`` (``level``: the thread's [trace level] cell). Returns
+    UNHANDLED, having called nothing, when the call is not this case; a result of another kind
+    goes to ``finish(one_array, leaves, ans)``, and a sweep that reached a node outside the
+    leaves or made a NaN/Inf to ``problem(order, seed, touched, arrived)`` (which raises, or
+    returns when the finite check is off)."""
+    cdef object fun, tensor_class, seed64, seed32, finish, problem
+    cdef Py_ssize_t argnum
+
+    def __init__(self, fun, Py_ssize_t argnum, tensor_class, seeds, finish, problem):
+        self.fun = fun
+        self.argnum = argnum
+        self.tensor_class = tensor_class
+        self.seed64, self.seed32 = seeds
+        self.finish = finish
+        self.problem = problem
+
+    def __call__(self, tuple args, dict kwargs, list level):
+        cdef Py_ssize_t n = len(args), i = self.argnum, arrived = 0
+        cdef list leaves, call_args, grads
+        cdef bint one
+        if level[0] != 0:
+            return UNHANDLED
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            return UNHANDLED
+        x = args[i]
+        if float_array(x):
+            boxed = new_node(x, True)
+            leaves = [boxed]
+            one = True
+        elif type(x) is list:
+            for v in <list>x:
+                if not float_array(v):
+                    return UNHANDLED
+            leaves = [new_node(v, True) for v in <list>x]
+            boxed = list(leaves)  # a copy: fun may change its list
+            one = False
+        else:
+            return UNHANDLED
+        call_args = list(args)
+        call_args[i] = boxed
+        enabled = is_grad_enabled()
+        if not enabled:
+            set_grad_enabled(True)  # grad() records even inside no_grad()
+        level[0] = 1
+        try:
+            ans = self.fun(*call_args, **kwargs)
+        finally:
+            level[0] = 0
+            if not enabled:
+                set_grad_enabled(False)
+        if type(ans) is not self.tensor_class or not (<Node>ans).requires_grad:
+            return self.finish(one, leaves, ans)
+        data = (<Node>ans).data
+        if not (cnp.PyArray_Check(data) and cnp.PyArray_NDIM(<cnp.ndarray>data) == 0):
+            return self.finish(one, leaves, ans)
+        descr = <object>cnp.PyArray_DESCR(<cnp.ndarray>data)
+        if descr is F64:
+            seed = self.seed64
+        elif descr is F32:
+            seed = self.seed32
+        else:
+            return self.finish(one, leaves, ans)
+        order = toposort(ans)
+        touched = sweep(order, seed)
+        grads = []
+        for leaf in leaves:
+            g = (<Node>leaf).grad
+            if g is None:
+                g = np.zeros_like((<Node>leaf).data)
+            else:
+                arrived += 1
+            grads.append(g)
+        if len(touched) > 2 * arrived or not finite_result(order, touched):
+            self.problem(order, seed, touched, arrived)
+        return grads[0] if one else grads

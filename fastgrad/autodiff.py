@@ -300,6 +300,7 @@ free_graph = _bk.sweep.free_graph
 grad_enabled = _bk.node.is_grad_enabled
 set_grad_enabled = _bk.node.set_grad_enabled
 finite_result = _bk.sweep.finite_result
+ScalarGrad, UNHANDLED = _bk.sweep.ScalarGrad, _bk.sweep.UNHANDLED
 
 
 def box(x, where):
@@ -430,12 +431,20 @@ def backprop(order, seed, leaves, where):
         else:
             arrived += 1
         grads.append(g)
+    if len(touched) > 2 * arrived or not finite_result(order, touched):
+        sweep_problem(order, seed, touched, arrived, where)
+    return grads
+
+
+def sweep_problem(order, seed, touched, arrived, where):
+    """After a sweep that gave gradients to ``arrived`` of the leaves: raise if a leaf that is
+    not ours received one (the sweep undone), or if the result or a gradient holds NaN/Inf
+    (naming the op; unless the finite check is off)."""
     if len(touched) > 2 * arrived:  # a leaf that is not ours received a gradient
         rollback(order, touched)
         raise _foreign_error(where)
     if not finite_result(order, touched):
         engine.check_finite_sweep(_bk, order, seed, touched)  # raises naming the op, unless checks are off
-    return grads
 
 
 def zeros(leaves):
@@ -510,9 +519,17 @@ def grad(fun, argnum=0):
         dtype (a tuple of them when ``argnum`` is a tuple), as plain numpy data.
     """
     argnum = _check_argnum(argnum, "grad")
+    # the usual call (arrays in, a float Tensor out, no differentiation around it) in one
+    # compiled step; anything else below
+    usual = ScalarGrad(fun, argnum, Tensor, (ONE64, ONE32), _finish_grad,
+                       _grad_problem) if type(argnum) is int else None
 
     @_wraps(fun, "grad", argnum)
     def gradfun(*args, **kwargs):
+        if usual is not None:
+            grads = usual(args, kwargs, _trace.level)
+            if grads is not UNHANDLED:
+                return grads
         structure, leaves, ans, level = call(fun, args, kwargs, argnum, "grad")
         if level or (structure is not ARRAY_LIST and structure is not ONE_ARRAY
                      and is_nested(level, structure, args, argnum)):
@@ -520,6 +537,15 @@ def grad(fun, argnum=0):
         return result(structure, scalar_grads(ans, leaves, "grad"))
 
     return gradfun
+
+
+def _finish_grad(one_array, leaves, ans):
+    """grad's usual call met a result of another kind: the Python path from the sweep on."""
+    return result(ONE_ARRAY if one_array else ARRAY_LIST, scalar_grads(ans, leaves, "grad"))
+
+
+def _grad_problem(order, seed, touched, arrived):
+    sweep_problem(order, seed, touched, arrived, "grad")
 
 
 def value_and_grad(fun, argnum=0):

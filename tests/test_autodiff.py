@@ -7,6 +7,7 @@ import pytest
 from autodiff_helpers import PER_BACKEND, face_of, numeric_grad
 
 import fastgrad
+from fastgrad import autodiff
 
 
 @pytest.fixture(**PER_BACKEND)
@@ -303,3 +304,37 @@ def test_against_finite_differences_on_a_composite(ag):
 
 def test_public_grad_is_the_active_backend():
     assert fastgrad.grad is fastgrad.autodiff.grad
+
+
+def test_usual_call_and_general_path_agree(ag):
+    """grad's usual call (float arrays in, a 0-d float Tensor out: one compiled step) gives what
+    the general path (here a tuple argument, a (1,)-shaped result) gives, to the bit."""
+    def f(ws):
+        return ag.np.sum(ag.np.tanh(ws[0]) * ws[1])
+
+    usual = ag.grad(f)([X, Y])
+    general = ag.grad(f)((X, Y))
+    assert type(usual) is list and type(general) is tuple
+    for a, b in zip(usual, general):
+        np.testing.assert_array_equal(a, b)
+    kept = ag.grad(lambda x: ag.np.sum(x * x, keepdims=True))(X)  # a (1,) result
+    np.testing.assert_array_equal(kept, ag.grad(lambda x: ag.np.sum(x * x))(X))
+    g32 = ag.grad(lambda x: ag.np.sum(x * x))(X.astype(np.float32))
+    assert g32.dtype == np.float32
+    np.testing.assert_array_equal(g32, 2 * X.astype(np.float32))
+    with pytest.warns(UserWarning, match="independent"):
+        assert np.all(ag.grad(lambda x: 1.0)(X) == 0)
+    g_unused = ag.grad(lambda ws: ag.np.sum(ws[0]))([X, Y])
+    np.testing.assert_array_equal(g_unused[1], np.zeros(3))
+
+
+def test_usual_call_restores_state_when_the_function_raises(ag):
+    def broken(x):
+        assert autodiff.trace_level() == 1 and ag.bk.node.is_grad_enabled()
+        raise KeyError("broken")
+    with fastgrad.no_grad():
+        with pytest.raises(KeyError, match="broken"):
+            ag.grad(broken)(X)
+        assert not ag.bk.node.is_grad_enabled()
+    assert autodiff.trace_level() == 0
+    np.testing.assert_allclose(ag.grad(lambda x: ag.np.sum(x * x))(X), 2 * X)
