@@ -172,7 +172,7 @@ def gradients(outputs, inputs, grad_outputs=None, create_graph=False):
 def _order(outputs, wanted):
     """_sort's order for one output through the backend's compiled sort when the graph is
     alive all the way back (it does not stop at the inputs: what lies behind them is never
-    reached from them, so _reaching leaves it out); else _sort itself."""
+    reached from them, so the sweep module's reaching() leaves it out); else _sort itself."""
     if len(outputs) == 1 and outputs[0].requires_grad:
         try:
             return backend_of(outputs[0]).toposort.toposort(outputs[0])
@@ -187,8 +187,8 @@ def _reverse(outputs, inputs, grad_outputs):
     if len(inputs) > 1 and any(x._op != OP_LEAF for x in inputs):
         # an input may lie behind another: the gradient flows through inputs too
         order = _sort(outputs, (), freed_ok=True)
-    return backend_of(outputs, inputs).recorded_sweep.reverse(outputs, inputs, grad_outputs, order, FUSED,
-                                             JOIN_ROWS)
+    sweep = backend_of(outputs, inputs).recorded_sweep  # compiled, or the twin
+    return sweep.reverse(outputs, inputs, grad_outputs, order, FUSED, JOIN_ROWS)
 
 
 def tangents(outputs, inputs, input_tangents):
