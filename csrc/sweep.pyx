@@ -95,6 +95,21 @@ def all_finite(cnp.ndarray arr):
     return finite(arr)
 
 
+
+cpdef tuple leaf_sweep(list order, object seed, list leaves):
+    """One sweep from ``seed``: (the leaves' gradients, zeros where none arrived; the sweep's
+    touched list; how many of the leaves received a gradient)."""
+    cdef list touched = sweep(order, seed), grads = []
+    cdef Py_ssize_t arrived = 0
+    for leaf in leaves:
+        g = (<Node>leaf).grad
+        if g is None:
+            g = np.zeros_like((<Node>leaf).data)
+        else:
+            arrived += 1
+        grads.append(g)
+    return grads, touched, arrived
+
 # ---------------------------------------------------------------- grad's common case
 
 UNHANDLED = object()  # ScalarGrad's answer when the call is not its case (nothing was called)
@@ -133,8 +148,8 @@ cdef class ScalarGrad:
         self.problem = problem
 
     def __call__(self, tuple args, dict kwargs, list level):
-        cdef Py_ssize_t n = len(args), i = self.argnum, arrived = 0
-        cdef list leaves, call_args, grads
+        cdef Py_ssize_t n = len(args), i = self.argnum, arrived
+        cdef list leaves, call_args, grads, touched
         cdef bint one
         if level[0] != 0:
             return UNHANDLED
@@ -181,15 +196,7 @@ cdef class ScalarGrad:
         else:
             return self.finish(one, leaves, ans)
         order = toposort(ans)
-        touched = sweep(order, seed)
-        grads = []
-        for leaf in leaves:
-            g = (<Node>leaf).grad
-            if g is None:
-                g = np.zeros_like((<Node>leaf).data)
-            else:
-                arrived += 1
-            grads.append(g)
+        grads, touched, arrived = leaf_sweep(order, seed, leaves)
         if len(touched) > 2 * arrived or not finite_result(order, touched):
             self.problem(order, seed, touched, arrived)
         return grads[0] if one else grads

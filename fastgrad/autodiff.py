@@ -294,12 +294,12 @@ _bk = _backend.active
 Node = _bk.node.Node
 new_node = _bk.node.new_node
 toposort = _bk.toposort.toposort
-sweep = _bk.sweep.sweep
 rollback = _bk.sweep.rollback
 free_graph = _bk.sweep.free_graph
 grad_enabled = _bk.node.is_grad_enabled
 set_grad_enabled = _bk.node.set_grad_enabled
 finite_result = _bk.sweep.finite_result
+leaf_sweep = _bk.sweep.leaf_sweep
 ScalarGrad, UNHANDLED = _bk.sweep.ScalarGrad, _bk.sweep.UNHANDLED
 
 
@@ -421,16 +421,7 @@ def traced(ans, where, bool_ok=False):
 
 def backprop(order, seed, leaves, where):
     """One sweep from ``seed``; the leaves' gradients, zeros where none arrived."""
-    touched = sweep(order, seed)
-    grads = []
-    arrived = 0
-    for leaf in leaves:
-        g = leaf.grad
-        if g is None:
-            g = np.zeros_like(leaf.data)
-        else:
-            arrived += 1
-        grads.append(g)
+    grads, touched, arrived = leaf_sweep(order, seed, leaves)
     if len(touched) > 2 * arrived or not finite_result(order, touched):
         sweep_problem(order, seed, touched, arrived, where)
     return grads

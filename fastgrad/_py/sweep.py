@@ -89,6 +89,22 @@ def all_finite(arr):
     return bool(np.isfinite(arr).all())
 
 
+
+def leaf_sweep(order, seed, leaves):
+    """One sweep from ``seed``: (the leaves' gradients, zeros where none arrived; the sweep's
+    touched list; how many of the leaves received a gradient)."""
+    touched = sweep(order, seed)
+    grads = []
+    arrived = 0
+    for leaf in leaves:
+        g = leaf.grad
+        if g is None:
+            g = np.zeros_like(leaf.data)
+        else:
+            arrived += 1
+        grads.append(g)
+    return grads, touched, arrived
+
 # ---------------------------------------------------------------- grad's common case
 
 UNHANDLED = object()  # ScalarGrad's answer when the call is not its case (nothing was called)
@@ -166,16 +182,7 @@ class ScalarGrad:
         else:
             return self.finish(one, leaves, ans)
         order = toposort(ans)
-        touched = sweep(order, seed)
-        grads = []
-        arrived = 0
-        for leaf in leaves:
-            g = leaf.grad
-            if g is None:
-                g = np.zeros_like(leaf.data)
-            else:
-                arrived += 1
-            grads.append(g)
+        grads, touched, arrived = leaf_sweep(order, seed, leaves)
         if len(touched) > 2 * arrived or not finite_result(order, touched):
             self.problem(order, seed, touched, arrived)
         return grads[0] if one else grads
